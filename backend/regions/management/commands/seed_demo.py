@@ -1,0 +1,198 @@
+"""Load the demo data: Kabupaten Musi Banyuasin (16.06) and Kota Parepare (73.72), with areas, OPDs, staff and a
+resident. Safe to run again: rows are matched on their natural keys and updated, never duplicated.
+
+Boundaries are synthetic: a jittered grid over each region's real extent, so neighbouring kecamatan share edges and
+never overlap; two kelurahan split Sekayu so that "the most specific area" has something to show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from django.db.models import F
+from shapely.geometry import Polygon, box, mapping, shape
+
+from backend.accounts.models import Membership, Role, User
+from backend.regions.models import Agency, Area, AreaLevel, DayOff, DayOffKind, Region, RegionKind, RegionTimezone
+
+DEMO_PASSWORD = "simpul-demo-2026"
+DEMO_RESIDENT_PHONE = "+6281200000001"
+
+MUBA_KECAMATAN = [
+    ("16.06.01", "Sekayu"),
+    ("16.06.02", "Lais"),
+    ("16.06.03", "Sungai Keruh"),
+    ("16.06.04", "Babat Toman"),
+    ("16.06.05", "Sanga Desa"),
+    ("16.06.06", "Batanghari Leko"),
+    ("16.06.07", "Plakat Tinggi"),
+    ("16.06.08", "Lawang Wetan"),
+    ("16.06.09", "Sungai Lilin"),
+]
+MUBA_AGENCIES = [
+    ("diskominfo", "DISKOMINFO", "Dinas Komunikasi dan Informatika"),
+    ("dpmptsp", "DPMPTSP", "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu"),
+    ("dpupr", "DPUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
+    ("dishub", "DISHUB", "Dinas Perhubungan"),
+    ("dlh", "DLH", "Dinas Lingkungan Hidup"),
+    ("dinkes", "DINKES", "Dinas Kesehatan"),
+    ("disdik", "DISDIK", "Dinas Pendidikan"),
+    ("satpolpp", "SATPOL PP", "Satuan Polisi Pamong Praja"),
+    ("bpbd", "BPBD", "Badan Penanggulangan Bencana Daerah"),
+    ("disperkim", "DISPERKIM", "Dinas Perumahan dan Kawasan Permukiman"),
+]
+PAREPARE_KECAMATAN = [
+    ("73.72.01", "Bacukiki"),
+    ("73.72.02", "Ujung"),
+    ("73.72.03", "Soreang"),
+    ("73.72.04", "Bacukiki Barat"),
+]
+PAREPARE_AGENCIES = [
+    ("diskominfo", "DISKOMINFO", "Dinas Komunikasi, Informatika, Statistik dan Persandian"),
+    ("dpupr", "DPUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
+    ("dlh", "DLH", "Dinas Lingkungan Hidup"),
+]
+
+# (username, full name, agency code or None for region admin, role)
+MUBA_STAFF = [
+    ("admin.muba", "Rahmat Hidayat", None, Role.REGION_ADMIN),
+    ("kominfo.muba", "Siti Aminah", "diskominfo", Role.AGENCY_STAFF),
+    ("pupr.kabid", "Ir. Hendra Wijaya", "dpupr", Role.AGENCY_SUPERVISOR),
+    ("pupr.staf", "Dewi Lestari", "dpupr", Role.AGENCY_STAFF),
+    ("dishub.staf", "Agus Salim", "dishub", Role.AGENCY_STAFF),
+    ("ptsp.staf", "Nurul Fitri", "dpmptsp", Role.AGENCY_STAFF),
+]
+PAREPARE_STAFF = [
+    ("admin.parepare", "Andi Makkasau", None, Role.REGION_ADMIN),
+    ("pupr.parepare", "Sitti Rahmawati", "dpupr", Role.AGENCY_STAFF),
+]
+
+
+def grid_cells(west, south, east, north, columns, rows, seed) -> list[Polygon]:
+    """A columns × rows grid over the box, inner vertices jittered: cells share every edge, so none overlap."""
+    rng = random.Random(seed)
+    step_x, step_y = (east - west) / columns, (north - south) / rows
+    vertices = {}
+    for i in range(columns + 1):
+        for j in range(rows + 1):
+            x, y = west + i * step_x, south + j * step_y
+            if 0 < i < columns:
+                x += rng.uniform(-0.2, 0.2) * step_x
+            if 0 < j < rows:
+                y += rng.uniform(-0.2, 0.2) * step_y
+            vertices[i, j] = (round(x, 5), round(y, 5))
+    cells = []
+    for j in reversed(range(rows)):
+        for i in range(columns):
+            ring = [vertices[i, j], vertices[i + 1, j], vertices[i + 1, j + 1], vertices[i, j + 1], vertices[i, j]]
+            cells.append(Polygon(ring))
+    return cells
+
+
+class Command(BaseCommand):
+    help = "Load (or refresh) the demo regions, areas, agencies, staff and resident. Idempotent."
+
+    def handle(self, *args, **options):
+        if settings.PRODUCTION:
+            raise CommandError("seed_demo creates accounts with a published password; it refuses to run in production.")
+        with transaction.atomic():
+            muba = self.region(
+                "16.06", "Kabupaten Musi Banyuasin", "musi-banyuasin", RegionKind.KABUPATEN, RegionTimezone.WIB
+            )
+            self.areas(muba, MUBA_KECAMATAN, grid_cells(103.25, -3.15, 104.75, -1.65, 3, 3, seed=1606))
+            self.kelurahan_of_sekayu(muba)
+            self.agencies(muba, MUBA_AGENCIES, triage="diskominfo")
+            self.staff(muba, MUBA_STAFF)
+            DayOff.objects.update_or_create(
+                region=muba,
+                date=dt.date(2026, 11, 30),
+                defaults={"name": "Hari Jadi Kabupaten Musi Banyuasin (demo)", "kind": DayOffKind.LOCAL_HOLIDAY},
+            )
+
+            parepare = self.region("73.72", "Kota Parepare", "parepare", RegionKind.KOTA, RegionTimezone.WITA)
+            self.areas(parepare, PAREPARE_KECAMATAN, grid_cells(119.60, -4.10, 119.74, -3.96, 2, 2, seed=7372))
+            self.agencies(parepare, PAREPARE_AGENCIES, triage="diskominfo")
+            self.staff(parepare, PAREPARE_STAFF)
+
+            Region.objects.filter(pk__in=[muba.pk, parepare.pk]).update(
+                geo_version=F("geo_version") + 1, calendar_version=F("calendar_version") + 1
+            )
+            self.superuser()
+            self.resident()
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready. Staff sign in with password {DEMO_PASSWORD!r} (e.g. pupr.staf, admin.muba; "
+                f"superuser 'admin' for /admin/); the demo resident is {DEMO_RESIDENT_PHONE} (code in the log)."
+            )
+        )
+
+    def region(self, code, name, slug, kind, timezone) -> Region:
+        region, _created = Region.objects.update_or_create(
+            code=code, defaults={"name": name, "slug": slug, "kind": kind, "timezone": timezone, "active": True}
+        )
+        return region
+
+    def areas(self, region, kecamatan, cells) -> None:
+        for (code, name), cell in zip(kecamatan, cells, strict=True):
+            self.area(region, code, name, AreaLevel.KECAMATAN, cell, parent=None)
+
+    def area(self, region, code, name, level, outline, parent) -> Area:
+        area = Area.objects.filter(region=region, code=code).first() or Area(region=region, code=code)
+        area.name, area.level, area.parent, area.active = name, level, parent, True
+        area.boundary = mapping(outline)
+        area.full_clean()  # validates the boundary and derives its bounding box
+        area.save()
+        return area
+
+    def kelurahan_of_sekayu(self, region) -> None:
+        sekayu = Area.objects.get(region=region, code="16.06.01")
+        outline = shape(sekayu.boundary)
+        west, south, east, north = outline.bounds
+        middle = (west + east) / 2
+        halves = [outline.intersection(box(west, south, middle, north)), outline.intersection(box(middle, south, east, north))]
+        for (code, name), half in zip([("16.06.01.1001", "Serasan Jaya"), ("16.06.01.1002", "Balai Agung")], halves, strict=True):
+            self.area(region, code, name, AreaLevel.KELURAHAN, half, parent=sekayu)
+
+    def agencies(self, region, rows, triage) -> None:
+        for code, short_name, name in rows:
+            Agency.objects.update_or_create(
+                region=region,
+                code=code,
+                defaults={
+                    "short_name": short_name,
+                    "name": name,
+                    "email": f"{code}@{region.slug}.go.id.example",
+                    "active": True,
+                },
+            )
+        region.triage_agency = Agency.objects.get(region=region, code=triage)
+        region.save(update_fields=["triage_agency"])
+
+    def staff(self, region, rows) -> None:
+        for username, full_name, agency_code, role in rows:
+            user = self.user(username, full_name, is_staff=role == Role.REGION_ADMIN)
+            agency = Agency.objects.get(region=region, code=agency_code) if agency_code else None
+            Membership.objects.get_or_create(user=user, region=region, agency=agency, role=role)
+
+    def user(self, username, full_name, *, is_staff=False, is_superuser=False) -> User:
+        user = User.objects.filter(username=username).first()
+        if user is None:
+            user = User.objects.create_user(
+                username=username,
+                email=f"{username}@simpul.example",
+                password=DEMO_PASSWORD,
+                full_name=full_name,
+                is_staff=is_staff,
+                is_superuser=is_superuser,
+            )
+        return user
+
+    def superuser(self) -> None:
+        self.user("admin", "Administrator Simpul", is_staff=True, is_superuser=True)
+
+    def resident(self) -> None:
+        User.objects.get_or_create(phone=DEMO_RESIDENT_PHONE, defaults={"full_name": "Budi Santoso"})

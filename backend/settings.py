@@ -1,0 +1,288 @@
+"""Django settings for Simpul, read from the environment (docs/configuration.md lists every variable).
+
+With nothing set, this is the embedded default that `make run` serves: SQLite and uploads in a data folder outside the
+code tree, an in-memory channel layer and cache, Celery tasks run eagerly, SMS and push written to the log.
+`SIMPUL_ENV=production` turns on the production rules: required secrets and services, HTTPS-only cookies, HSTS, no
+introspection. Every problem found is reported together, as one message (backend.config.ConfigError).
+"""
+
+from pathlib import Path
+
+import dj_database_url
+
+from backend.config import ConfigError, Env, default_data_dir, describe_url
+
+env = Env()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SIMPUL_ENV = env.str("SIMPUL_ENV", "development").strip().lower()
+if SIMPUL_ENV not in {"development", "production"}:
+    env.problems.append(f"SIMPUL_ENV must be development or production, not {SIMPUL_ENV!r}")
+PRODUCTION = SIMPUL_ENV == "production"
+
+DATA_DIR = env.path("SIMPUL_DATA_DIR", default_data_dir())
+DEBUG = env.bool("DJANGO_DEBUG", not PRODUCTION)
+if PRODUCTION and DEBUG:
+    env.problems.append("DJANGO_DEBUG must be off in production")
+
+_DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-simpul-0123456789"
+SECRET_KEY = env.require("SECRET_KEY", "signs sessions and one-time codes") if PRODUCTION else env.str(
+    "SECRET_KEY", _DEV_SECRET
+)
+if PRODUCTION and SECRET_KEY and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
+    env.problems.append("SECRET_KEY must be a random string of at least 50 characters")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", [] if PRODUCTION else ["127.0.0.1", "localhost", "[::1]", "testserver"])
+if PRODUCTION and not ALLOWED_HOSTS:
+    env.problems.append("ALLOWED_HOSTS is required in production (comma-separated host names)")
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "channels",
+    "graphene_django",
+    "backend.regions",
+    "backend.accounts",
+    "notifications",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "backend.urls"
+ASGI_APPLICATION = "backend.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------------------------
+# PostgreSQL in production; SQLite (WAL, immediate transactions) in the embedded default. Under ASGI every request
+# runs its sync code on a fresh thread, so Django's persistent connections (CONN_MAX_AGE) would open one connection
+# per request and never reuse it: on PostgreSQL we use psycopg's pool instead (docs/serving.md).
+DATABASE_URL = env.str("DATABASE_URL") or f"sqlite:///{DATA_DIR / 'simpul.sqlite3'}"
+if PRODUCTION and not env.str("DATABASE_URL"):
+    env.problems.append("DATABASE_URL is required in production (postgres://user:password@host:5432/name)")
+try:
+    _db = dj_database_url.parse(DATABASE_URL)
+except ValueError as exc:
+    env.problems.append(f"DATABASE_URL is not a database URL ({exc})")
+    _db = dj_database_url.parse(f"sqlite:///{DATA_DIR / 'simpul.sqlite3'}")
+if _db["ENGINE"] == "django.db.backends.postgresql":
+    if env.bool("DATABASE_POOL", True):
+        _db["CONN_MAX_AGE"] = 0
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", 2, minimum=0),
+            "max_size": env.int("DATABASE_POOL_MAX", 10, minimum=1),
+            "timeout": env.int("DATABASE_POOL_TIMEOUT", 10, minimum=1),
+        }
+    else:
+        _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
+        _db["CONN_HEALTH_CHECKS"] = True
+    _db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
+elif _db["ENGINE"] == "django.db.backends.sqlite3":
+    if PRODUCTION:
+        env.problems.append("DATABASE_URL must point at PostgreSQL in production, not SQLite")
+    _db["OPTIONS"] = {
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+    }
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, channel layer, Celery broker ------------------------------------------------------------------
+REDIS_URL = env.str("REDIS_URL")
+if PRODUCTION and not REDIS_URL:
+    env.problems.append("REDIS_URL is required in production (cache, rate limits, WebSocket groups, Celery)")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", "simpul"),
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", "simpul")},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "simpul"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", not REDIS_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
+    env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
+
+# --- Files -------------------------------------------------------------------------------------------------------
+MEDIA_ROOT = env.path("MEDIA_ROOT", DATA_DIR / "media")
+MEDIA_URL = "/media/"
+STATIC_URL = "/static/"
+STATIC_ROOT = env.path("STATIC_ROOT", BASE_DIR / "staticfiles")
+S3_BUCKET = env.str("S3_BUCKET")
+if S3_BUCKET:
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env.str("S3_ENDPOINT_URL") or None,
+            "region_name": env.str("S3_REGION") or None,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": env.int("S3_URL_EXPIRE_SECONDS", 600, minimum=30),
+            "file_overwrite": False,
+        },
+    }
+else:
+    _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": MEDIA_ROOT}}
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Accounts and authentication ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["backend.accounts.backends.StaffLoginBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+JWT_SIGNING_KEY = (
+    env.require("JWT_SIGNING_KEY", "signs access tokens") if PRODUCTION else env.str("JWT_SIGNING_KEY", SECRET_KEY)
+)
+if PRODUCTION and JWT_SIGNING_KEY and len(JWT_SIGNING_KEY) < 32:
+    env.problems.append("JWT_SIGNING_KEY must be at least 32 characters")
+# Keys that still verify (not sign) during a rotation: comma-separated.
+JWT_PREVIOUS_SIGNING_KEYS = env.list("JWT_PREVIOUS_SIGNING_KEYS")
+JWT_ISSUER = env.str("JWT_ISSUER", "simpul")
+JWT_ACCESS_TTL_SECONDS = env.int("JWT_ACCESS_TTL_SECONDS", 15 * 60, minimum=60)
+JWT_REFRESH_TTL_SECONDS = env.int("JWT_REFRESH_TTL_SECONDS", 30 * 24 * 3600, minimum=3600)
+
+OTP_LENGTH = env.int("OTP_LENGTH", 6, minimum=4)
+OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", 5 * 60, minimum=30)
+OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", 5, minimum=1)
+OTP_RESEND_SECONDS = env.int("OTP_RESEND_SECONDS", 60, minimum=0)
+OTP_PER_PHONE_PER_HOUR = env.int("OTP_PER_PHONE_PER_HOUR", 5, minimum=1)
+OTP_PER_IP_PER_HOUR = env.int("OTP_PER_IP_PER_HOUR", 30, minimum=1)
+OTP_VERIFY_PER_IP_PER_HOUR = env.int("OTP_VERIFY_PER_IP_PER_HOUR", 60, minimum=1)
+# Countries whose numbers may receive one-time codes (ISO 3166 alpha-2): guards against SMS pumping.
+PHONE_DEFAULT_REGION = "ID"
+OTP_ALLOWED_COUNTRIES = env.list("OTP_ALLOWED_COUNTRIES", ["ID"])
+LOGIN_PER_IP_PER_HOUR = env.int("LOGIN_PER_IP_PER_HOUR", 60, minimum=1)
+LOGIN_PER_ACCOUNT_PER_HOUR = env.int("LOGIN_PER_ACCOUNT_PER_HOUR", 10, minimum=1)
+# How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket's address).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+SMS_BACKEND = env.str("SMS_BACKEND", "notifications.sms.LogSMSBackend")
+SMS_HTTP_URL = env.str("SMS_HTTP_URL")
+SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN")
+if PRODUCTION and SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL:
+    env.problems.append("SMS_HTTP_URL is required when SMS_BACKEND is the HTTP gateway")
+
+# --- GraphQL -----------------------------------------------------------------------------------------------------
+GRAPHENE = {
+    "SCHEMA": "schema.schema",
+    "RELAY_CONNECTION_MAX_LIMIT": 100,
+    "RELAY_CONNECTION_ENFORCE_FIRST_OR_LAST": False,
+    "ATOMIC_MUTATIONS": False,
+}
+GRAPHQL_INTROSPECTION = env.bool("GRAPHQL_INTROSPECTION", not PRODUCTION)
+GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", 12, minimum=3)
+GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", 30, minimum=1)
+GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", 50_000, minimum=100)
+GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+
+# --- Regions and geography ---------------------------------------------------------------------------------------
+# Boundaries and locations must lie inside this box (min lon, min lat, max lon, max lat): Indonesia with a margin.
+# It catches swapped latitude/longitude, the commonest mistake in hand-made GeoJSON.
+GEO_BOUNDS = (94.0, -12.0, 142.0, 7.0)
+# Categories of the `holidays` package that count as days off: public holidays and cuti bersama.
+HOLIDAY_CATEGORIES = ("public", "government")
+CALENDAR_CACHE_SECONDS = env.int("CALENDAR_CACHE_SECONDS", 300, minimum=0)
+
+# --- Internationalisation ----------------------------------------------------------------------------------------
+LANGUAGE_CODE = "id"
+LANGUAGES = [("id", "Bahasa Indonesia"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Jakarta"
+USE_I18N = True
+USE_TZ = True
+
+# --- Security ----------------------------------------------------------------------------------------------------
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", PRODUCTION)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", 31_536_000 if PRODUCTION else 0, minimum=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", False)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+if env.bool("TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+X_FRAME_OPTIONS = "DENY"
+DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
+
+# --- Logging -----------------------------------------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {"django.db.backends": {"level": "INFO"}},
+}
+
+if env.problems:
+    raise ConfigError(env.problems)
+SERVICE_URLS = {"database": describe_url(DATABASE_URL), "redis": describe_url(REDIS_URL) if REDIS_URL else ""}

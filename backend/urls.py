@@ -1,0 +1,15 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+
+from backend.health import healthz, readyz
+from schema.views import SimpulGraphQLView
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
+    # Bearer-token API: no cookies are read, so there is nothing for CSRF to protect.
+    path("graphql", csrf_exempt(SimpulGraphQLView.as_view(graphiql=settings.DEBUG)), name="graphql"),
+    path("admin/", admin.site.urls),
+]

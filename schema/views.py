@@ -1,0 +1,92 @@
+"""The `/graphql` endpoint: graphene-django's view with bearer-token authentication, request limits and errors that
+never leak internals."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.http import HttpResponse
+from graphene_django.views import GraphQLView, HttpError
+from graphql import GraphQLError
+
+from backend.accounts.tokens import TokenError, authenticate_access_token
+from backend.errors import DomainError
+from schema.context import GraphQLContext
+from schema.limits import validation_rules
+
+logger = logging.getLogger("simpul.graphql")
+
+
+def json_error(status: int, message: str, code: str, **headers) -> HttpResponse:
+    body = json.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
+    response = HttpResponse(body, status=status, content_type="application/json")
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+class SimpulGraphQLView(GraphQLView):
+    def dispatch(self, request, *args, **kwargs):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return json_error(400, "Content-Length is not a number.", "BAD_REQUEST")
+        if length > settings.GRAPHQL_MAX_BODY_BYTES:
+            return json_error(
+                413, f"The request body is larger than {settings.GRAPHQL_MAX_BODY_BYTES} bytes.", "PAYLOAD_TOO_LARGE"
+            )
+        request.graphql_session = None
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if header:
+            scheme, _space, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                return json_error(401, "Use 'Authorization: Bearer <access token>'.", "UNAUTHENTICATED", WWW_Authenticate="Bearer")
+            try:
+                request.graphql_session = authenticate_access_token(token.strip())
+            except TokenError as exc:
+                code = "TOKEN_EXPIRED" if exc.reason == "expired" else "UNAUTHENTICATED"
+                return json_error(
+                    401,
+                    "The access token has expired; refresh it." if exc.reason == "expired" else "The access token is not valid.",
+                    code,
+                    WWW_Authenticate='Bearer error="invalid_token"',
+                )
+        return super().dispatch(request, *args, **kwargs)
+
+    @staticmethod
+    def get_graphql_params(request, data):
+        query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
+        if query is not None and not isinstance(query, str):
+            raise HttpError(HttpResponse(status=400), "`query` must be a string.")
+        if variables is not None and not isinstance(variables, dict):
+            raise HttpError(HttpResponse(status=400), "`variables` must be a JSON object.")
+        if operation_name is not None and not isinstance(operation_name, str):
+            raise HttpError(HttpResponse(status=400), "`operationName` must be a string.")
+        return query, variables, operation_name, id_
+
+    def get_context(self, request):
+        return GraphQLContext(request, request.graphql_session)
+
+    def execute_graphql_request(self, *args, **kwargs):
+        self.validation_rules = validation_rules()
+        return super().execute_graphql_request(*args, **kwargs)
+
+    @staticmethod
+    def format_error(error):
+        if isinstance(error, HttpError):
+            return {"message": str(error), "extensions": {"code": "BAD_REQUEST"}}
+        if isinstance(error, GraphQLError):
+            original = error.original_error
+            if original is None or isinstance(original, (GraphQLError, DomainError)):
+                return error.formatted
+            logger.error("Unexpected error in a GraphQL request", exc_info=original)
+            return {
+                "message": "Internal server error.",
+                "locations": error.formatted.get("locations"),
+                "path": error.path,
+                "extensions": {"code": "INTERNAL_SERVER_ERROR"},
+            }
+        logger.error("Unexpected error in a GraphQL request", exc_info=error)
+        return {"message": "Internal server error.", "extensions": {"code": "INTERNAL_SERVER_ERROR"}}
