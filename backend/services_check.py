@@ -31,7 +31,7 @@ def _timed(name: str, probe) -> CheckResult:
     started = time.perf_counter()
     try:
         probe()
-    except Exception as exc:  # noqa: BLE001 - a probe reports any failure as "not ready"
+    except Exception as exc:
         return CheckResult(name, False, (time.perf_counter() - started) * 1000, f"{type(exc).__name__}: {exc}")
     return CheckResult(name, True, (time.perf_counter() - started) * 1000)
 

@@ -26,8 +26,8 @@ if PRODUCTION and DEBUG:
     env.problems.append("DJANGO_DEBUG must be off in production")
 
 _DEV_SECRET = "dev-only-insecure-secret-key-do-not-use-in-production-simpul-0123456789"
-SECRET_KEY = env.require("SECRET_KEY", "signs sessions and one-time codes") if PRODUCTION else env.str(
-    "SECRET_KEY", _DEV_SECRET
+SECRET_KEY = (
+    env.require("SECRET_KEY", "signs sessions and one-time codes") if PRODUCTION else env.str("SECRET_KEY", _DEV_SECRET)
 )
 if PRODUCTION and SECRET_KEY and (len(SECRET_KEY) < 50 or SECRET_KEY == _DEV_SECRET):
     env.problems.append("SECRET_KEY must be a random string of at least 50 characters")
@@ -225,8 +225,8 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 SMS_BACKEND = env.str("SMS_BACKEND", "notifications.sms.LogSMSBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN")
-if PRODUCTION and SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL:
-    env.problems.append("SMS_HTTP_URL is required when SMS_BACKEND is the HTTP gateway")
+if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.startswith(("https://", "http://")):
+    env.problems.append("SMS_HTTP_URL must be an http(s) URL when SMS_BACKEND is the HTTP gateway")
 
 # --- GraphQL -----------------------------------------------------------------------------------------------------
 GRAPHENE = {

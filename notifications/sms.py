@@ -33,14 +33,15 @@ class HttpSMSBackend:
 
     def send(self, to: str, text: str) -> None:
         body = json.dumps({"to": to, "text": text}).encode()
-        request = urllib.request.Request(
+        # SMS_HTTP_URL is checked to be http(s) at start-up (settings), so no file: or custom scheme gets here.
+        request = urllib.request.Request(  # noqa: S310
             settings.SMS_HTTP_URL,
             data=body,
             method="POST",
             headers={"Content-Type": "application/json", "Authorization": f"Bearer {settings.SMS_HTTP_TOKEN}"},
         )
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:
+            with urllib.request.urlopen(request, timeout=self.timeout_seconds) as response:  # noqa: S310
                 response.read()
         except urllib.error.HTTPError as exc:
             raise SMSError(f"SMS gateway answered {exc.code}") from exc

@@ -12,16 +12,34 @@ class ConnectionField(DjangoConnectionField):
 
     @classmethod
     def connection_resolver(
-        cls, resolver, connection, default_manager, queryset_resolver, max_limit, enforce_first_or_last, root, info, **args
+        cls,
+        resolver,
+        connection,
+        default_manager,
+        queryset_resolver,
+        max_limit,
+        enforce_first_or_last,
+        root,
+        info,
+        **args,
     ):
         for name in ("first", "last"):
             value = args.get(name)
             if value is not None and not 0 <= value <= (max_limit or value):
                 raise GraphQLError(
-                    f"`{name}` must be between 0 and {max_limit}.", extensions={"code": "BAD_USER_INPUT", "argument": name}
+                    f"`{name}` must be between 0 and {max_limit}.",
+                    extensions={"code": "BAD_USER_INPUT", "argument": name},
                 )
         return super().connection_resolver(
-            resolver, connection, default_manager, queryset_resolver, max_limit, enforce_first_or_last, root, info, **args
+            resolver,
+            connection,
+            default_manager,
+            queryset_resolver,
+            max_limit,
+            enforce_first_or_last,
+            root,
+            info,
+            **args,
         )
 
 

@@ -1,8 +1,8 @@
 """Validation rules that bound the work one request may ask for: depth, aliases, and cost.
 
 Cost counts one per selected field, multiplied by the page size of every enclosing connection (`first`/`last`; a
-variable, or a connection asked for without one, counts as the connection cap), so `regions(first: 100) { edges { node { areas … } } }`
-costs what it really asks the server to do. Fragments are expanded; introspection fields are free.
+variable, or a connection asked for without one, counts as the connection cap), so a nested page of pages costs
+what it really asks the server to do. Fragments are expanded; introspection fields are free.
 """
 
 from __future__ import annotations

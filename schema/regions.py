@@ -52,9 +52,7 @@ class AgencyNode(DjangoObjectType):
             memberships = selectors.agency_members(actor=info.context.actor, agency=agency)
         except DomainError as exc:
             raise query_error(exc) from None
-        return [
-            StaffMember(full_name=str(m.user), email=m.user.email, role=m.role) for m in memberships
-        ]
+        return [StaffMember(full_name=str(m.user), email=m.user.email, role=m.role) for m in memberships]
 
 
 class AreaNode(DjangoObjectType):
@@ -123,7 +121,9 @@ def with_prefetches(queryset, info, *prefix: str):
         )
     if selects(info, *prefix, "areas"):
         queryset = queryset.prefetch_related(
-            Prefetch("areas", queryset=Area.objects.filter(active=True).select_related("parent"), to_attr="active_areas")
+            Prefetch(
+                "areas", queryset=Area.objects.filter(active=True).select_related("parent"), to_attr="active_areas"
+            )
         )
     return queryset
 

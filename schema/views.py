@@ -42,14 +42,18 @@ class SimpulGraphQLView(GraphQLView):
         if header:
             scheme, _space, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                return json_error(401, "Use 'Authorization: Bearer <access token>'.", "UNAUTHENTICATED", WWW_Authenticate="Bearer")
+                return json_error(
+                    401, "Use 'Authorization: Bearer <access token>'.", "UNAUTHENTICATED", WWW_Authenticate="Bearer"
+                )
             try:
                 request.graphql_session = authenticate_access_token(token.strip())
             except TokenError as exc:
                 code = "TOKEN_EXPIRED" if exc.reason == "expired" else "UNAUTHENTICATED"
                 return json_error(
                     401,
-                    "The access token has expired; refresh it." if exc.reason == "expired" else "The access token is not valid.",
+                    "The access token has expired; refresh it."
+                    if exc.reason == "expired"
+                    else "The access token is not valid.",
                     code,
                     WWW_Authenticate='Bearer error="invalid_token"',
                 )

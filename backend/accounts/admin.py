@@ -28,7 +28,9 @@ class UserAdmin(DjangoUserAdmin):
         (_("Access"), {"fields": ("is_active", "is_staff", "is_superuser")}),
         (_("Dates"), {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "email", "full_name", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "email", "full_name", "password1", "password2")}),
+    )
     inlines = (MembershipInline,)
     filter_horizontal = ()
 
@@ -75,4 +77,3 @@ class DeviceAdmin(admin.ModelAdmin):
         return request.user.is_superuser
 
     has_change_permission = has_add_permission = has_delete_permission = has_view_permission
-

@@ -158,6 +158,9 @@ class AuthSession(models.Model):
         verbose_name_plural = _("sign-in sessions")
         indexes = [models.Index(fields=["user", "revoked_at"])]
 
+    def __str__(self) -> str:
+        return f"{self.user} @ {self.user_agent or self.ip or self.pk}"
+
 
 class RefreshToken(models.Model):
     """One issued refresh token, stored as a SHA-256 hash. Used once: using it again revokes its session."""
@@ -166,6 +169,9 @@ class RefreshToken(models.Model):
     token_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
     used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"refresh token of session {self.session_id}"
 
 
 class OtpChallenge(models.Model):
@@ -182,6 +188,9 @@ class OtpChallenge(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["phone", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"code for {self.phone} at {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Platform(models.TextChoices):
@@ -206,3 +215,6 @@ class Device(models.Model):
         verbose_name = _("device")
         verbose_name_plural = _("devices")
         indexes = [models.Index(fields=["user", "active"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} device of {self.user}"

@@ -102,9 +102,13 @@ def request_otp(*, phone: str, client: ClientInfo) -> OtpSent:
 
     code = "".join(secrets.choice("0123456789") for _i in range(settings.OTP_LENGTH))
     now = timezone.now()
-    challenge = OtpChallenge(phone=e164, created_at=now, expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS), ip=client.ip)
+    challenge = OtpChallenge(
+        phone=e164, created_at=now, expires_at=now + timedelta(seconds=settings.OTP_TTL_SECONDS), ip=client.ip
+    )
     challenge.code_hash = _code_hash(challenge.id, code)
-    text = _("Your Simpul code is %(code)s. It expires in %(minutes)d minutes. Never share it, not even with staff.") % {
+    text = _(
+        "Your Simpul code is %(code)s. It expires in %(minutes)d minutes. Never share it, not even with staff."
+    ) % {
         "code": code,
         "minutes": max(1, settings.OTP_TTL_SECONDS // 60),
     }
@@ -197,7 +201,9 @@ def sign_in_with_password(*, login: str, password: str, client: ClientInfo) -> T
 def change_password(*, user: User, current_password: str, new_password: str) -> None:
     """Change a staff password; every other session of the user is signed out."""
     if not user.has_usable_password() or not user.check_password(current_password or ""):
-        raise DomainError(AuthErrorCode.INVALID_CREDENTIALS, _("The current password is wrong."), field="currentPassword")
+        raise DomainError(
+            AuthErrorCode.INVALID_CREDENTIALS, _("The current password is wrong."), field="currentPassword"
+        )
     try:
         validate_password(new_password, user)
     except ValidationError as exc:
@@ -251,9 +257,13 @@ def refresh_session(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         raise invalid
     session = token.session
     if session.revoked_at is not None:
-        raise DomainError(AuthErrorCode.SESSION_REVOKED, _("This session was signed out. Sign in again."), field="refreshToken")
+        raise DomainError(
+            AuthErrorCode.SESSION_REVOKED, _("This session was signed out. Sign in again."), field="refreshToken"
+        )
     if session.expires_at <= now:
-        raise DomainError(AuthErrorCode.TOKEN_EXPIRED, _("Your session has expired. Sign in again."), field="refreshToken")
+        raise DomainError(
+            AuthErrorCode.TOKEN_EXPIRED, _("Your session has expired. Sign in again."), field="refreshToken"
+        )
     if not session.user.is_active:
         raise DomainError(AuthErrorCode.ACCOUNT_DISABLED, _("This account has been disabled."))
     with transaction.atomic():
@@ -296,7 +306,9 @@ def update_profile(*, user: User, full_name: str | None = None, language: str | 
     if full_name is not None:
         name = " ".join(full_name.split())
         if len(name) > 150:
-            raise DomainError(AuthErrorCode.INVALID_INPUT, _("The name is too long (150 characters at most)."), field="fullName")
+            raise DomainError(
+                AuthErrorCode.INVALID_INPUT, _("The name is too long (150 characters at most)."), field="fullName"
+            )
         user.full_name = name
         fields.append("full_name")
     if language is not None:

@@ -31,17 +31,21 @@ def parse_boundary(geojson) -> Polygon | MultiPolygon:
     if not isinstance(geojson, dict) or "type" not in geojson:
         raise BoundaryError(_("The boundary must be a GeoJSON geometry object with a type."))
     if geojson.get("type") not in ("Polygon", "MultiPolygon"):
-        raise BoundaryError(_("The boundary must be a Polygon or MultiPolygon, not %(type)s.") % {"type": geojson.get("type")})
+        raise BoundaryError(
+            _("The boundary must be a Polygon or MultiPolygon, not %(type)s.") % {"type": geojson.get("type")}
+        )
     try:
         geometry = shape(geojson)
-    except Exception as exc:  # noqa: BLE001 - shapely raises several types for malformed coordinates
+    except Exception as exc:
         raise BoundaryError(_("The boundary's coordinates are malformed: %(error)s") % {"error": exc}) from exc
     if geometry.is_empty:
         raise BoundaryError(_("The boundary is empty."))
     if shapely.get_num_coordinates(geometry) > MAX_BOUNDARY_VERTICES:
         raise BoundaryError(_("The boundary has too many vertices; simplify it first."))
     if not shapely.is_valid(geometry):
-        raise BoundaryError(_("The boundary is not a valid polygon: %(reason)s") % {"reason": explain_validity(geometry)})
+        raise BoundaryError(
+            _("The boundary is not a valid polygon: %(reason)s") % {"reason": explain_validity(geometry)}
+        )
     if not _inside_bounds(*geometry.bounds):
         raise BoundaryError(
             _("The boundary lies outside Indonesia. GeoJSON lists longitude first, then latitude: are they swapped?")

@@ -54,9 +54,7 @@ class Region(models.Model):
     )
     work_start = models.TimeField(_("office opens"), default=dt.time(8, 0))
     work_end = models.TimeField(_("office closes"), default=dt.time(16, 0))
-    work_days = models.CharField(
-        _("working weekdays"), max_length=7, default="12345", validators=[work_days_validator]
-    )
+    work_days = models.CharField(_("working weekdays"), max_length=7, default="12345", validators=[work_days_validator])
     active = models.BooleanField(_("active"), default=True)
     # Bumped by the services whenever areas or days off change, so per-process caches know to reload.
     geo_version = models.PositiveIntegerField(default=0, editable=False)
@@ -66,7 +64,11 @@ class Region(models.Model):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
         ordering = ["code"]
-        constraints = [models.CheckConstraint(condition=models.Q(work_end__gt=models.F("work_start")), name="region_office_hours_order")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(work_end__gt=models.F("work_start")), name="region_office_hours_order"
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.code})"

@@ -153,8 +153,13 @@ class Command(BaseCommand):
         outline = shape(sekayu.boundary)
         west, south, east, north = outline.bounds
         middle = (west + east) / 2
-        halves = [outline.intersection(box(west, south, middle, north)), outline.intersection(box(middle, south, east, north))]
-        for (code, name), half in zip([("16.06.01.1001", "Serasan Jaya"), ("16.06.01.1002", "Balai Agung")], halves, strict=True):
+        halves = [
+            outline.intersection(box(west, south, middle, north)),
+            outline.intersection(box(middle, south, east, north)),
+        ]
+        for (code, name), half in zip(
+            [("16.06.01.1001", "Serasan Jaya"), ("16.06.01.1002", "Balai Agung")], halves, strict=True
+        ):
             self.area(region, code, name, AreaLevel.KELURAHAN, half, parent=sekayu)
 
     def agencies(self, region, rows, triage) -> None:
