@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 
 def setup_django_or_exit(*, check_services: bool) -> None:
@@ -23,9 +24,9 @@ def setup_django_or_exit(*, check_services: bool) -> None:
 
     database = settings.DATABASES["default"]
     if database["ENGINE"].endswith("sqlite3") and database["NAME"] != ":memory:":
-        from pathlib import Path
-
         Path(database["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+    if not settings.PRODUCTION:
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)  # whitenoise serves from finders beside it
 
     if check_services and settings.PRODUCTION:
         from backend.services_check import describe_failures, run_checks

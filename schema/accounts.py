@@ -184,7 +184,7 @@ class SignOut(DomainMutation):
     class Arguments:
         session_id = graphene.UUID()
 
-    ok = graphene.Boolean(required=True)
+    ok = graphene.Boolean()
     errors = graphene.List(graphene.NonNull(AuthError), required=True)
 
     @classmethod
@@ -197,7 +197,7 @@ class SignOut(DomainMutation):
 class SignOutEverywhere(DomainMutation):
     """End every session of the account, this one included."""
 
-    revoked_sessions = graphene.Int(required=True)
+    revoked_sessions = graphene.Int()
     errors = graphene.List(graphene.NonNull(AuthError), required=True)
 
     @classmethod
@@ -213,7 +213,7 @@ class ChangePassword(DomainMutation):
         current_password = graphene.String(required=True)
         new_password = graphene.String(required=True)
 
-    ok = graphene.Boolean(required=True)
+    ok = graphene.Boolean()
     errors = graphene.List(graphene.NonNull(AuthError), required=True)
 
     @classmethod
@@ -269,7 +269,7 @@ class UnregisterDevice(DomainMutation):
     class Arguments:
         token = graphene.String(required=True)
 
-    ok = graphene.Boolean(required=True)
+    ok = graphene.Boolean()
     errors = graphene.List(graphene.NonNull(DeviceError), required=True)
 
     @classmethod

@@ -171,7 +171,8 @@ def verify_otp(*, phone: str, code: str, client: ClientInfo) -> TokenPair:
         if not user.is_active:
             raise DomainError(AuthErrorCode.ACCOUNT_DISABLED, _("This account has been disabled."))
         if user.phone_verified_at is None:
-            User.objects.filter(pk=user.pk).update(phone_verified_at=now)
+            user.phone_verified_at = now
+            user.save(update_fields=["phone_verified_at"])
         return _start_session(user, client, now=now)
 
 

@@ -1,0 +1,78 @@
+"""Shared fixtures. Tests run against the database and Redis that DATABASE_URL / REDIS_URL name (SQLite and local
+memory when unset); nothing of our own is mocked."""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+import uuid
+
+import pytest
+from django.test import Client, TestCase
+
+from backend.celery import app as celery_app
+from backend.regions.management.commands.seed_demo import DEMO_PASSWORD
+
+
+@pytest.fixture(autouse=True)
+def _isolated(settings):
+    """Fast password hashing, tasks run in-process, and a cache key prefix of its own for every test (so rate-limit
+    counters never leak between tests, even on a shared Redis)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
+    settings.CACHES = caches
+    celery_app.conf.task_always_eager = True
+    celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture
+def demo(db):
+    """The demo data of `manage.py seed_demo`: two regions, their areas, agencies, staff and a resident."""
+    from django.core.management import call_command
+
+    call_command("seed_demo", stdout=io.StringIO())
+    from backend.regions.models import Region
+
+    return {"muba": Region.objects.get(code="16.06"), "parepare": Region.objects.get(code="73.72")}
+
+
+class GraphQLClient:
+    """Posts GraphQL over HTTP to /graphql exactly as an app would."""
+
+    def __init__(self):
+        self.http = Client(REMOTE_ADDR="203.0.113.10")
+        self.token: str | None = None
+
+    def post(self, query: str, variables: dict | None = None, *, token: str | None = None, **extra):
+        headers = {}
+        bearer = token if token is not None else self.token
+        if bearer:
+            headers["HTTP_AUTHORIZATION"] = f"Bearer {bearer}"
+        body = json.dumps({"query": query, "variables": variables or {}})
+        # Tests run inside a transaction that never commits: run the on-commit work (tasks) as a commit would.
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return self.http.post("/graphql", body, content_type="application/json", **headers, **extra)
+
+    def __call__(self, query: str, variables: dict | None = None, **kwargs) -> dict:
+        response = self.post(query, variables, **kwargs)
+        payload = response.json()
+        assert response.status_code == 200, payload
+        assert "errors" not in payload, payload
+        return payload["data"]
+
+    def sign_in(self, login: str, password: str = DEMO_PASSWORD) -> dict:
+        data = self(
+            "mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) {"
+            " accessToken refreshToken errors { code message } } }",
+            {"l": login, "p": password},
+        )["signIn"]
+        assert data["errors"] == [], data
+        self.token = data["accessToken"]
+        return data
+
+
+@pytest.fixture
+def gql():
+    return GraphQLClient()

@@ -1,0 +1,92 @@
+"""The admin site: a region admin sees and edits only their own region's rows."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from backend.accounts.models import User
+from backend.regions.models import Agency, Area, DayOff
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def muba_admin(demo):
+    client = Client()
+    client.force_login(User.objects.get(username="admin.muba"))
+    return client
+
+
+def test_changelists_show_only_the_own_region(muba_admin, demo):
+    page = muba_admin.get("/admin/regions/agency/")
+    assert page.status_code == 200
+    shown = set(page.context["cl"].result_list.values_list("region__code", flat=True))
+    assert shown == {"16.06"}
+    areas = muba_admin.get("/admin/regions/area/").context["cl"].result_list
+    assert set(areas.values_list("region__code", flat=True)) == {"16.06"}
+
+
+def test_another_regions_rows_cannot_be_opened(muba_admin, demo):
+    parepare_agency = Agency.objects.filter(region=demo["parepare"]).first()
+    response = muba_admin.get(f"/admin/regions/agency/{parepare_agency.pk}/change/")
+    assert response.status_code in (302, 403, 404)
+    assert parepare_agency.name not in response.content.decode()
+
+
+def test_editing_an_agency_goes_through_the_service(muba_admin, demo):
+    agency = Agency.objects.get(region=demo["muba"], code="dishub")
+    response = muba_admin.post(
+        f"/admin/regions/agency/{agency.pk}/change/",
+        {
+            "region": demo["muba"].pk,
+            "code": "dishub",
+            "name": "Dinas Perhubungan Kab. Muba",
+            "short_name": "DISHUB",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    agency.refresh_from_db()
+    assert agency.name == "Dinas Perhubungan Kab. Muba"
+
+
+def test_region_choices_are_limited(muba_admin, demo):
+    form = muba_admin.get("/admin/regions/agency/add/").context["adminform"].form
+    assert list(form.fields["region"].queryset) == [demo["muba"]]
+
+
+def test_national_days_off_are_visible_but_not_editable(muba_admin, demo):
+    national = DayOff.objects.create(region=None, date="2026-12-24", name="Cuti bersama Natal")
+    listing = muba_admin.get("/admin/regions/dayoff/").context["cl"].result_list
+    assert national in listing
+    page = muba_admin.get(f"/admin/regions/dayoff/{national.pk}/change/")
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+
+
+def test_users_are_for_superusers(muba_admin):
+    assert muba_admin.get("/admin/accounts/user/").status_code == 403
+
+
+def test_staff_without_admin_role_have_no_admin(demo):
+    client = Client()
+    client.force_login(User.objects.get(username="pupr.staf"))
+    assert client.get("/admin/regions/agency/").status_code == 302  # not is_staff: sent to the login page
+
+
+def test_boundary_edit_is_validated(muba_admin, demo):
+    area = Area.objects.get(region=demo["muba"], code="16.06.02")
+    response = muba_admin.post(
+        f"/admin/regions/area/{area.pk}/change/",
+        {
+            "region": demo["muba"].pk,
+            "code": "16.06.02",
+            "name": "Lais",
+            "level": "kecamatan",
+            "boundary": '{"type": "Point", "coordinates": [104, -2]}',
+            "active": "on",
+        },
+    )
+    assert response.status_code == 200
+    assert "Polygon or MultiPolygon" in response.content.decode()
