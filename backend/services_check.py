@@ -37,6 +37,16 @@ def _timed(name: str, probe) -> CheckResult:
 
 
 def _database() -> None:
+    if connection.vendor == "postgresql":
+        # A connection of its own with a short connect timeout: asking the pool would wait out the pool's timeout
+        # (and fill the log with its retries) when the server is down.
+        import psycopg
+
+        params = connection.get_connection_params()
+        params["connect_timeout"] = min(int(params.get("connect_timeout") or 3), 3)
+        with psycopg.connect(**params) as probe:
+            probe.execute("SELECT 1").fetchone()
+        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()

@@ -68,10 +68,10 @@ class UserNode(DjangoObjectType):
         fields = ("username", "email", "phone", "full_name", "language", "date_joined")
 
     @classmethod
-    def get_queryset(cls, queryset, info):
+    def get_node(cls, info, id):
         """A user is readable as a node by themselves only."""
         user = info.context.user
-        return queryset.filter(pk=user.pk) if user else queryset.none()
+        return user if user is not None and str(user.pk) == str(id) else None
 
     @staticmethod
     def resolve_phone_verified(user, info):

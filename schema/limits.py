@@ -11,7 +11,7 @@ from django.conf import settings
 from graphene.validation import DisableIntrospection, depth_limit_validator
 from graphql import GraphQLError
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, IntValueNode, SelectionSetNode
-from graphql.validation import ValidationRule
+from graphql.validation import ValidationRule, specified_rules
 
 PAGE_ARGUMENTS = ("first", "last")
 
@@ -87,7 +87,8 @@ def _page_size(field: FieldNode) -> int:
 
 
 def validation_rules() -> list:
-    rules = [depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH), AliasLimitRule, CostLimitRule]
+    """The standard rules of the specification plus ours (graphql-core replaces the standard set when given one)."""
+    rules = [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH), AliasLimitRule, CostLimitRule]
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(DisableIntrospection)
     return rules

@@ -29,6 +29,10 @@ class StaffMember(graphene.ObjectType):
     role = graphene.Field(RoleEnum, required=True)
 
 
+# Nodes hide inactive rows in `get_node` rather than `get_queryset`: graphene-django re-fetches every foreign key
+# through a custom `get_queryset`, one query per row, which would undo the prefetching below.
+
+
 class AgencyNode(DjangoObjectType):
     short_name = graphene.String(required=True)
     members = graphene.List(
@@ -43,8 +47,8 @@ class AgencyNode(DjangoObjectType):
         fields = ("code", "name", "short_name", "email", "phone", "address", "region")
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return queryset.filter(active=True)
+    def get_node(cls, info, id):
+        return Agency.objects.filter(pk=id, active=True).first()
 
     @staticmethod
     def resolve_members(agency, info):
@@ -69,8 +73,8 @@ class AreaNode(DjangoObjectType):
         fields = ("code", "name", "level", "parent", "region", "boundary")
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return queryset.filter(active=True)
+    def get_node(cls, info, id):
+        return Area.objects.filter(pk=id, active=True).first()
 
     @staticmethod
     def resolve_bbox(area, info):
@@ -93,8 +97,8 @@ class RegionNode(DjangoObjectType):
         fields = ("code", "name", "kind", "slug", "timezone", "triage_agency", "work_start", "work_end")
 
     @classmethod
-    def get_queryset(cls, queryset, info):
-        return queryset.filter(active=True).select_related("triage_agency")
+    def get_node(cls, info, id):
+        return selectors.active_regions().filter(pk=id).first()
 
     @staticmethod
     def resolve_working_weekdays(region, info):

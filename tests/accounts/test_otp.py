@@ -10,7 +10,10 @@ from django.utils import timezone
 
 from backend.accounts.models import OtpChallenge, User
 
-REQUEST = "mutation($p: String!) { requestOtp(phone: $p) { phone expiresIn resendAfter errors { code field message retryAfter } } }"
+REQUEST = (
+    "mutation($p: String!) { requestOtp(phone: $p) {"
+    " phone expiresIn resendAfter errors { code field message retryAfter } } }"
+)
 VERIFY = (
     "mutation($p: String!, $c: String!) { verifyOtp(phone: $p, code: $c) {"
     " accessToken refreshToken user { phone phoneVerified } errors { code field message } } }"

@@ -14,7 +14,10 @@ from backend.accounts.tokens import key_id
 pytestmark = pytest.mark.django_db
 
 REFRESH = "mutation($t: String!) { refreshTokens(refreshToken: $t) { accessToken refreshToken errors { code field } } }"
-SIGN_IN = "mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) { accessToken user { username } errors { code message } } }"
+SIGN_IN = (
+    "mutation($l: String!, $p: String!) { signIn(login: $l, password: $p) {"
+    " accessToken user { username } errors { code message } } }"
+)
 
 
 def test_staff_sign_in_by_username_or_email(gql, demo):
@@ -212,7 +215,10 @@ def test_disabled_user_loses_access_at_once(gql, demo):
 
 def test_change_password_signs_out_every_session(gql, demo):
     tokens = gql.sign_in("pupr.staf")
-    change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { ok errors { code field } } }"
+    change = (
+        "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) {"
+        " ok errors { code field } } }"
+    )
     weak = gql(change, {"c": "simpul-demo-2026", "n": "123"})["changePassword"]
     assert weak["errors"] == [{"code": "INVALID_INPUT", "field": "newPassword"}]
     wrong = gql(change, {"c": "wrong", "n": "a-much-better-passphrase"})["changePassword"]

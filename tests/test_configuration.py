@@ -1,0 +1,78 @@
+"""Settings from the environment: production refuses unsafe defaults with one readable message, and the server
+refuses to start, with one message, when a required service is unreachable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from backend.config import ConfigError, Env
+
+ROOT = Path(__file__).resolve().parent.parent
+GOOD_PRODUCTION = {
+    "SIMPUL_ENV": "production",
+    "SECRET_KEY": "k" * 20 + "-production-secret-key-for-the-configuration-test",
+    "JWT_SIGNING_KEY": "j" * 40,
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "ALLOWED_HOSTS": "simpul.example.go.id",
+}
+
+
+def run(args, env, timeout=60):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SIMPUL_", "DATABASE_", "REDIS_", "DJANGO_"))}
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def test_env_collects_problems_instead_of_raising():
+    env = Env({"A": "maybe", "B": "x", "C": "-1"})
+    assert env.bool("A", True) is True
+    assert env.int("B", 3) == 3
+    assert env.int("C", 3, minimum=0) == 3
+    assert env.list("MISSING", ["x"]) == ["x"]
+    assert len(env.problems) == 3
+    assert "A must be true or false" in env.problems[0]
+    message = str(ConfigError(env.problems))
+    assert message.startswith("Simpul cannot start") and message.count("\n  - ") == 3
+
+
+def test_production_without_configuration_lists_every_problem_at_once():
+    result = run(["manage.py", "check"], {"SIMPUL_ENV": "production"})
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
+        assert name in result.stderr
+    assert result.stderr.startswith("Simpul cannot start; fix the configuration:")
+
+
+def test_production_refuses_sqlite_debug_and_short_secrets():
+    env = {**GOOD_PRODUCTION, "DATABASE_URL": "sqlite:////tmp/x.sqlite3", "DJANGO_DEBUG": "true", "SECRET_KEY": "short"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode == 2
+    assert "PostgreSQL" in result.stderr and "DEBUG" in result.stderr and "50 characters" in result.stderr
+
+
+def test_deploy_check_passes_for_production_settings():
+    result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], GOOD_PRODUCTION)
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize(
+    ("override", "service"),
+    [
+        ({"DATABASE_URL": "postgres://postgres@127.0.0.1:1/simpul"}, "database at postgres://127.0.0.1:1/simpul"),
+        ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "cache at redis://127.0.0.1:1/0"),
+    ],
+)
+def test_server_start_names_the_unreachable_service(override, service):
+    result = run(["-c", "import backend.asgi"], {**GOOD_PRODUCTION, **override})
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("Simpul cannot start; a required service is down:")
+    assert service in result.stderr
