@@ -107,7 +107,7 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
-    if PRODUCTION:
+    if PRODUCTION and env.str("DATABASE_URL"):
         env.problems.append("DATABASE_URL must point at PostgreSQL in production, not SQLite")
     _db["OPTIONS"] = {
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
@@ -148,7 +148,7 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
-if PRODUCTION and CELERY_TASK_ALWAYS_EAGER:
+if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
 
 # --- Files -------------------------------------------------------------------------------------------------------
