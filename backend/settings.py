@@ -212,12 +212,14 @@ OTP_TTL_SECONDS = env.int("OTP_TTL_SECONDS", 5 * 60, minimum=30)
 OTP_MAX_ATTEMPTS = env.int("OTP_MAX_ATTEMPTS", 5, minimum=1)
 OTP_RESEND_SECONDS = env.int("OTP_RESEND_SECONDS", 60, minimum=0)
 OTP_PER_PHONE_PER_HOUR = env.int("OTP_PER_PHONE_PER_HOUR", 5, minimum=1)
-OTP_PER_IP_PER_HOUR = env.int("OTP_PER_IP_PER_HOUR", 30, minimum=1)
-OTP_VERIFY_PER_IP_PER_HOUR = env.int("OTP_VERIFY_PER_IP_PER_HOUR", 60, minimum=1)
+# Per-address limits are generous: Indonesian mobile carriers put many subscribers behind one address (CGNAT).
+# The per-number limits, the allowed countries and the five tries per code are the real guards.
+OTP_PER_IP_PER_HOUR = env.int("OTP_PER_IP_PER_HOUR", 120, minimum=1)
+OTP_VERIFY_PER_IP_PER_HOUR = env.int("OTP_VERIFY_PER_IP_PER_HOUR", 300, minimum=1)
 # Countries whose numbers may receive one-time codes (ISO 3166 alpha-2): guards against SMS pumping.
 PHONE_DEFAULT_REGION = "ID"
 OTP_ALLOWED_COUNTRIES = env.list("OTP_ALLOWED_COUNTRIES", ["ID"])
-LOGIN_PER_IP_PER_HOUR = env.int("LOGIN_PER_IP_PER_HOUR", 60, minimum=1)
+LOGIN_PER_IP_PER_HOUR = env.int("LOGIN_PER_IP_PER_HOUR", 300, minimum=1)
 LOGIN_PER_ACCOUNT_PER_HOUR = env.int("LOGIN_PER_ACCOUNT_PER_HOUR", 10, minimum=1)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket's address).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
@@ -273,7 +275,8 @@ SECURE_REFERRER_POLICY = "same-origin"
 if env.bool("TRUST_X_FORWARDED_PROTO", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 X_FRAME_OPTIONS = "DENY"
-DATA_UPLOAD_MAX_MEMORY_SIZE = GRAPHQL_MAX_BODY_BYTES
+# Form posts (the admin's GeoJSON boundaries can be large); /graphql has its own, smaller limit.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", 10 * 1024 * 1024, minimum=1024)
 
 # --- Logging -----------------------------------------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()

@@ -1,6 +1,7 @@
 """The GraphQL API. `schema` is what `/graphql` serves and what `schema.graphql` is printed from."""
 
 import graphene
+from django.utils import translation
 from graphene import relay
 
 from schema.accounts import AccountMutations, AccountQueries
@@ -15,4 +16,7 @@ class Mutation(AccountMutations, graphene.ObjectType):
     pass
 
 
-schema = graphene.Schema(query=Query, mutation=Mutation)
+# Descriptions that come from model help texts are translatable; the API's documentation is English, whatever
+# language the process happens to have active when the schema is built.
+with translation.override("en"):
+    schema = graphene.Schema(query=Query, mutation=Mutation)

@@ -7,6 +7,7 @@ import json
 import logging
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse
 from graphene_django.views import GraphQLView, HttpError
 from graphql import GraphQLError
@@ -33,10 +34,18 @@ class SimpulGraphQLView(GraphQLView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return json_error(400, "Content-Length is not a number.", "BAD_REQUEST")
+        too_large = json_error(
+            413, f"The request body is larger than {settings.GRAPHQL_MAX_BODY_BYTES} bytes.", "PAYLOAD_TOO_LARGE"
+        )
         if length > settings.GRAPHQL_MAX_BODY_BYTES:
-            return json_error(
-                413, f"The request body is larger than {settings.GRAPHQL_MAX_BODY_BYTES} bytes.", "PAYLOAD_TOO_LARGE"
-            )
+            return too_large
+        if not length and self.get_content_type(request) in ("application/json", "application/graphql"):
+            # No Content-Length (chunked): measure what actually arrived.
+            try:
+                if len(request.body) > settings.GRAPHQL_MAX_BODY_BYTES:
+                    return too_large
+            except RequestDataTooBig:
+                return too_large
         request.graphql_session = None
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header:

@@ -10,6 +10,7 @@ import uuid
 
 import pytest
 from django.test import Client, TestCase
+from django.utils import translation
 
 from backend.celery import app as celery_app
 from backend.regions.management.commands.seed_demo import DEMO_PASSWORD
@@ -25,6 +26,14 @@ def _isolated(settings):
     settings.CACHES = caches
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+
+
+@pytest.fixture(autouse=True)
+def _english_outside_requests():
+    """Services called directly speak English in tests, so messages can be asserted on; requests still pick their
+    language from Accept-Language (Bahasa Indonesia when absent), as in production."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture

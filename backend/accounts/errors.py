@@ -17,6 +17,7 @@ class AuthErrorCode(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"
     INVALID_INPUT = "invalid_input"
     FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
 
 
 class DeviceErrorCode(StrEnum):

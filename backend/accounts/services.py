@@ -288,9 +288,12 @@ def refresh_session(*, refresh_token: str, client: ClientInfo) -> TokenPair:
 
 
 def revoke_session(*, user: User, session_id, reason: str = "signed_out") -> None:
-    AuthSession.objects.filter(pk=session_id, user=user, revoked_at__isnull=True).update(
+    """End one of the user's own sessions; someone else's (or an unknown one) is NOT_FOUND."""
+    ended = AuthSession.objects.filter(pk=session_id, user=user, revoked_at__isnull=True).update(
         revoked_at=timezone.now(), revoke_reason=reason
     )
+    if not ended:
+        raise DomainError(AuthErrorCode.NOT_FOUND, _("No such active session on your account."), field="sessionId")
 
 
 def revoke_all_sessions(*, user: User, reason: str = "signed_out_everywhere") -> int:

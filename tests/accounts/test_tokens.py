@@ -122,7 +122,8 @@ def test_sign_out_cannot_touch_someone_elses_session(gql, demo):
     gql.sign_in("dishub.staf")
     victim = AuthSession.objects.get()
     gql.sign_in("pupr.staf")
-    gql("mutation($s: UUID) { signOut(sessionId: $s) { ok } }", {"s": str(victim.pk)})
+    result = gql("mutation($s: UUID) { signOut(sessionId: $s) { ok errors { code field } } }", {"s": str(victim.pk)})
+    assert result["signOut"] == {"ok": None, "errors": [{"code": "NOT_FOUND", "field": "sessionId"}]}
     victim.refresh_from_db()
     assert victim.revoked_at is None
 

@@ -87,6 +87,7 @@ def test_boundary_edit_is_validated(muba_admin, demo):
             "boundary": '{"type": "Point", "coordinates": [104, -2]}',
             "active": "on",
         },
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     assert "Polygon or MultiPolygon" in response.content.decode()
