@@ -28,12 +28,22 @@ def http(path: str, body: dict | None = None, token: str | None = None) -> tuple
     if token:
         headers["Authorization"] = f"Bearer {token}"
     data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(BASE + path, data=data, headers=headers, method="POST" if data else "GET")
+    request = urllib.request.Request(
+        BASE + path,
+        data=data,
+        headers=headers,
+        method="POST" if data else "GET",
+    )
     try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback only
+        with urllib.request.urlopen(request, timeout=10) as response:
             return response.status, json.loads(response.read())
     except urllib.error.HTTPError as exc:
         return exc.code, json.loads(exc.read() or b"{}")
+
+
+def check(condition, detail) -> None:
+    if not condition:
+        raise SystemExit(f"smoke: failed: {detail}")
 
 
 def graphql(query: str, variables: dict | None = None, token: str | None = None) -> dict:
@@ -48,10 +58,14 @@ class Server:
         self.data_dir, self.log_path = data_dir, log_path
 
     def __enter__(self):
-        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in __exit__
+        self.log = open(self.log_path, "w")
         env = {**os.environ, "SIMPUL_DATA_DIR": self.data_dir, "PORT": str(PORT)}
         self.process = subprocess.Popen(
-            ["make", "run", f"PORT={PORT}"], cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
+            ["make", "run", f"PORT={PORT}"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 600  # the first run installs the virtualenv
@@ -79,9 +93,9 @@ class Server:
 
 def exercise(log_path: Path) -> None:
     regions = graphql("{ regions { edges { node { code name agencies { shortName } } } } }")["regions"]["edges"]
-    assert [r["node"]["code"] for r in regions] == ["16.06", "73.72"], regions
+    check([r["node"]["code"] for r in regions] == ["16.06", "73.72"], regions)
     sent = graphql('mutation { requestOtp(phone: "081200000001") { phone errors { code } } }')["requestOtp"]
-    assert sent["errors"] == [], sent
+    check(sent["errors"] == [], sent)
     code = None
     for _ in range(20):
         found = re.findall(r"SMS to \+6281200000001: \D*(\d{6})", log_path.read_text())
@@ -89,21 +103,21 @@ def exercise(log_path: Path) -> None:
             code = found[-1]
             break
         time.sleep(0.25)
-    assert code, "smoke: the one-time code did not appear in the log"
+    check(code, "smoke: the one-time code did not appear in the log")
     signed = graphql(
-        "mutation($c: String!) { verifyOtp(phone: \"+6281200000001\", code: $c) { accessToken errors { code } } }",
+        'mutation($c: String!) { verifyOtp(phone: "+6281200000001", code: $c) { accessToken errors { code } } }',
         {"c": code},
     )["verifyOtp"]
-    assert signed["errors"] == [], signed
+    check(signed["errors"] == [], signed)
     me = graphql("{ me { phone fullName } }", token=signed["accessToken"])["me"]
-    assert me == {"phone": "+6281200000001", "fullName": "Budi Santoso"}, me
+    check(me == {"phone": "+6281200000001", "fullName": "Budi Santoso"}, me)
     staff = graphql(
         'mutation { signIn(login: "pupr.staf", password: "simpul-demo-2026") { accessToken errors { code } } }'
     )["signIn"]
     me = graphql("{ me { username memberships { role agency { shortName } } } }", token=staff["accessToken"])["me"]
-    assert me["memberships"] == [{"role": "AGENCY_STAFF", "agency": {"shortName": "DPUPR"}}], me
+    check(me["memberships"] == [{"role": "AGENCY_STAFF", "agency": {"shortName": "DPUPR"}}], me)
     status, _body = http("/healthz")
-    assert status == 200
+    check(status == 200, "healthz")
 
 
 def main() -> int:

@@ -88,7 +88,8 @@ def _page_size(field: FieldNode) -> int:
 
 def validation_rules() -> list:
     """The standard rules of the specification plus ours (graphql-core replaces the standard set when given one)."""
-    rules = [*specified_rules, depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH), AliasLimitRule, CostLimitRule]
+    depth = depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)
+    rules = [*specified_rules, depth, AliasLimitRule, CostLimitRule]
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(DisableIntrospection)
     return rules
