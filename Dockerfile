@@ -13,6 +13,7 @@ ARG PYTHON_IMAGE=python:3.11-slim
 FROM ${PYTHON_IMAGE} AS builder
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends gcc libc6-dev \
     && rm -rf /var/lib/apt/lists/*
@@ -28,10 +29,12 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STATIC_ROOT=/app/staticfiles \
     SIMPUL_DATA_DIR=/var/lib/simpul
 
-# An unprivileged user; the code and static files stay root-owned (read-only to the app). The data folder is the
-# only place it writes: SQLite and uploads when run without configuration, and Celery beat's schedule file.
-RUN groupadd --system simpul \
-    && useradd --system --gid simpul --home-dir /home/simpul --create-home --shell /usr/sbin/nologin simpul \
+# An unprivileged user, with a fixed uid/gid (10001) so that orchestrators can verify "runs as non-root". The code
+# and static files stay root-owned (read-only to the app); the data folder is the only place it writes: SQLite and
+# uploads when run without configuration, and Celery beat's schedule file.
+RUN groupadd --system --gid 10001 simpul \
+    && useradd --system --uid 10001 --gid simpul --home-dir /home/simpul --create-home \
+        --shell /usr/sbin/nologin simpul \
     && install -d -o simpul -g simpul -m 0750 /var/lib/simpul
 
 COPY --from=builder /opt/venv /opt/venv
@@ -49,10 +52,11 @@ RUN SIMPUL_ENV=production \
     DATABASE_URL=postgres://build@localhost/build \
     REDIS_URL=redis://localhost:6379/0 \
     ALLOWED_HOSTS=localhost \
+    SMS_LOG_IN_PRODUCTION=true \
     python manage.py collectstatic --noinput \
     && test -f /app/staticfiles/staticfiles.json
 
-USER simpul
+USER 10001:10001
 EXPOSE 8000
 
 # Liveness of the web process. /healthz touches no other service. The Host header is the first entry of

@@ -227,6 +227,11 @@ TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
 SMS_BACKEND = env.str("SMS_BACKEND", "notifications.sms.LogSMSBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL")
 SMS_HTTP_TOKEN = env.str("SMS_HTTP_TOKEN")
+if PRODUCTION and SMS_BACKEND == "notifications.sms.LogSMSBackend" and not env.bool("SMS_LOG_IN_PRODUCTION", False):
+    env.problems.append(
+        "SMS_BACKEND must be a real gateway in production: the log backend writes one-time codes to the log "
+        "(set SMS_LOG_IN_PRODUCTION=true only for a closed test stack)"
+    )
 if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.startswith(("https://", "http://")):
     env.problems.append("SMS_HTTP_URL must be an http(s) URL when SMS_BACKEND is the HTTP gateway")
 
@@ -249,7 +254,6 @@ GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", 256 * 1024, minimum=1
 GEO_BOUNDS = (94.0, -12.0, 142.0, 7.0)
 # Categories of the `holidays` package that count as days off: public holidays and cuti bersama.
 HOLIDAY_CATEGORIES = ("public", "government")
-CALENDAR_CACHE_SECONDS = env.int("CALENDAR_CACHE_SECONDS", 300, minimum=0)
 
 # --- Internationalisation ----------------------------------------------------------------------------------------
 LANGUAGE_CODE = "id"

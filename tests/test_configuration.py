@@ -20,6 +20,8 @@ GOOD_PRODUCTION = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/postgres",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "simpul.example.go.id",
+    "SMS_BACKEND": "notifications.sms.HttpSMSBackend",
+    "SMS_HTTP_URL": "https://sms-gateway.example.go.id/send",
 }
 
 
@@ -58,6 +60,13 @@ def test_production_refuses_sqlite_debug_and_short_secrets():
     assert "PostgreSQL" in result.stderr and "DEBUG" in result.stderr and "50 characters" in result.stderr
 
 
+def test_production_refuses_to_send_codes_to_the_log():
+    env = {**GOOD_PRODUCTION, "SMS_BACKEND": "notifications.sms.LogSMSBackend"}
+    result = run(["manage.py", "check"], env)
+    assert result.returncode == 2 and "SMS_BACKEND must be a real gateway" in result.stderr
+    assert run(["manage.py", "check"], {**env, "SMS_LOG_IN_PRODUCTION": "true"}).returncode == 0
+
+
 def test_deploy_check_passes_for_production_settings():
     result = run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], GOOD_PRODUCTION)
     assert result.returncode == 0, result.stderr + result.stdout
@@ -76,3 +85,16 @@ def test_server_start_names_the_unreachable_service(override, service):
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Simpul cannot start; a required service is down:")
     assert service in result.stderr
+
+
+def test_configuration_doc_lists_every_variable():
+    import re
+
+    names = set(
+        re.findall(
+            r'env\.(?:str|bool|int|list|path|require)\(\s*"([A-Z0-9_]+)"', (ROOT / "backend/settings.py").read_text()
+        )
+    )
+    documented = (ROOT / "docs/configuration.md").read_text()
+    missing = sorted(n for n in names if f"`{n}`" not in documented)
+    assert names and not missing, f"add to docs/configuration.md: {missing}"
