@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "graphene_django",
     "backend.regions",
     "backend.accounts",
+    "backend.cases",
     "notifications",
 ]
 

@@ -1,0 +1,162 @@
+"""The Case core shared by complaints and permits: one status machine, one timeline, one SLA clock."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CaseKind(models.TextChoices):
+    COMPLAINT = "complaint", _("Complaint")
+    PERMIT = "permit", _("Permit")
+
+
+TRACKING_PREFIX = {CaseKind.COMPLAINT: "ADU", CaseKind.PERMIT: "IZN"}
+
+
+class Priority(models.TextChoices):
+    LOW = "low", _("Low")
+    NORMAL = "normal", _("Normal")
+    HIGH = "high", _("High")
+    URGENT = "urgent", _("Urgent")
+
+
+class Case(models.Model):
+    kind = models.CharField(_("kind"), max_length=10, choices=CaseKind.choices)
+    tracking_code = models.CharField(_("tracking code"), max_length=20)
+    region = models.ForeignKey(
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="cases"
+    )
+    agency = models.ForeignKey(
+        "regions.Agency",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cases",
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("assignee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="assigned_cases",
+    )
+    status = models.CharField(_("status"), max_length=32)
+    priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    resident = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="cases"
+    )
+    lat = models.FloatField(_("latitude"), null=True, blank=True)
+    lon = models.FloatField(_("longitude"), null=True, blank=True)
+    h3_cell = models.CharField(_("H3 cell"), max_length=16, blank=True, db_index=True)
+    area = models.ForeignKey(
+        "regions.Area", verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
+    )
+    submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
+    due_at = models.DateTimeField(_("due"), null=True, blank=True)
+    sla_paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
+    sla_paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("case")
+        verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(fields=["region", "tracking_code"], name="case_tracking_code_unique_in_region")
+        ]
+        indexes = [
+            models.Index(fields=["region", "kind", "status"]),
+            models.Index(fields=["agency", "status"]),
+            models.Index(fields=["resident", "-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.tracking_code
+
+
+class ParticipantRole(models.TextChoices):
+    CO_REPORTER = "co_reporter", _("Co-reporter")
+
+
+class CaseParticipant(models.Model):
+    """A resident who follows a case besides its reporter (a co-reporter of the same problem): sees it, is notified."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="participants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="case_participations")
+    role = models.CharField(max_length=16, choices=ParticipantRole.choices, default=ParticipantRole.CO_REPORTER)
+    joined_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="participant_once_per_case")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on {self.case}"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    INTERNAL = "internal", _("Internal")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("case events are append-only")
+
+    def delete(self):
+        raise TypeError("case events are append-only")
+
+
+class CaseEvent(models.Model):
+    """One entry of a case's timeline. Append-only, and chained: `hash = sha256(prev_hash + canonical event)`."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    seq = models.PositiveIntegerField()
+    type = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="case_events"
+    )
+    visibility = models.CharField(max_length=8, choices=Visibility.choices)
+    payload = models.JSONField(default=dict)
+    created_at = models.DateTimeField()
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("case event")
+        verbose_name_plural = _("case events")
+        ordering = ["case", "seq"]
+        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="event_seq_unique_in_case")]
+
+    def __str__(self) -> str:
+        return f"{self.case_id}#{self.seq} {self.type}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise TypeError("case events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("case events are append-only")
+
+
+class TrackingSequence(models.Model):
+    """The last number handed out per (region, prefix, year): tracking codes are allocated under its row lock."""
+
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE)
+    prefix = models.CharField(max_length=3)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["region", "prefix", "year"], name="tracking_sequence_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.prefix}-{self.year} of region {self.region_id}: {self.last_value}"

@@ -1,0 +1,28 @@
+"""Reads of the Case core."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from backend.cases.models import Case
+from backend.cases.timeline import GENESIS, chain_hash
+
+
+@dataclass(frozen=True)
+class BrokenLink:
+    seq: int
+    reason: str
+
+
+def verify_chain(case: Case) -> BrokenLink | None:
+    """The first event whose hash or link does not match its content, or None when the timeline is intact."""
+    prev_hash, expected_seq = GENESIS, 1
+    for event in case.events.order_by("seq").iterator():
+        if event.seq != expected_seq:
+            return BrokenLink(expected_seq, f"event {expected_seq} is missing")
+        if event.prev_hash != prev_hash:
+            return BrokenLink(event.seq, "links to a different previous event")
+        if chain_hash(prev_hash, event) != event.hash:
+            return BrokenLink(event.seq, "content does not match its hash")
+        prev_hash, expected_seq = event.hash, expected_seq + 1
+    return None

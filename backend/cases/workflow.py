@@ -1,0 +1,141 @@
+"""Transition tables: for each kind of case, every action as `(from states, to state, roles, guard)`.
+
+This is data. `services.transition()` is the one function that enforces it; nothing else changes a case's status.
+Roles are relative to the case: the reporter is the case's own resident, a handler works at the case's agency, a
+supervisor supervises it, a region admin administers its region, `system` is a scheduled task, and `resident` is
+anyone signed in (joining as a co-reporter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.utils.translation import gettext as _
+
+from backend.cases.errors import CaseErrorCode
+from backend.cases.models import CaseKind, Visibility
+from backend.errors import DomainError
+
+
+class CaseRole(StrEnum):
+    REPORTER = "reporter"
+    HANDLER = "handler"
+    SUPERVISOR = "supervisor"
+    REGION_ADMIN = "region_admin"
+    SYSTEM = "system"
+    RESIDENT = "resident"
+
+
+class ComplaintStatus(StrEnum):
+    SUBMITTED = "submitted"
+    ROUTED = "routed"
+    ACCEPTED = "accepted"
+    IN_PROGRESS = "in_progress"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    REJECTED = "rejected"
+    DUPLICATE = "duplicate"
+
+
+Guard = Callable[["object", dict], None]
+
+
+@dataclass(frozen=True)
+class Move:
+    action: str
+    sources: frozenset[str]
+    target: str | None  # None: the status stays (a note, a rating, a moderation decision)
+    roles: frozenset[CaseRole]
+    event: str
+    visibility: Visibility = Visibility.PUBLIC
+    guard: Guard | None = None
+
+
+def _reopened_by_resident_before(case, payload: dict) -> None:
+    if case.events.filter(type="reopened", actor_id=case.resident_id).exists():
+        raise DomainError(
+            CaseErrorCode.ALREADY_DONE,
+            _("You have reopened this report once already; the agency will decide on it."),
+            field="reason",
+        )
+
+
+def _not_rated_before(case, payload: dict) -> None:
+    if case.events.filter(type="rated").exists():
+        raise DomainError(CaseErrorCode.ALREADY_DONE, _("This report has been rated already."), field="rating")
+
+
+C = ComplaintStatus
+R = CaseRole
+STAFF = frozenset({R.HANDLER, R.SUPERVISOR})
+MODERATORS = frozenset({R.HANDLER, R.SUPERVISOR, R.REGION_ADMIN})
+OPEN = frozenset({C.ROUTED, C.ACCEPTED, C.IN_PROGRESS, C.REOPENED})
+EVERY = frozenset(ComplaintStatus)
+
+
+def _table(*moves: Move) -> dict[str, Move]:
+    return {m.action: m for m in moves}
+
+
+COMPLAINT = _table(
+    Move("route", frozenset({C.SUBMITTED}), C.ROUTED, frozenset({R.SYSTEM}), "routed"),
+    Move("accept", frozenset({C.ROUTED}), C.ACCEPTED, STAFF, "accepted"),
+    Move("start", frozenset({C.ACCEPTED, C.REOPENED}), C.IN_PROGRESS, STAFF, "work_started"),
+    Move("resolve", frozenset({C.ACCEPTED, C.IN_PROGRESS, C.REOPENED}), C.RESOLVED, STAFF, "resolved"),
+    Move("confirm", frozenset({C.RESOLVED}), C.CLOSED, frozenset({R.REPORTER}), "confirmed"),
+    Move("auto_close", frozenset({C.RESOLVED}), C.CLOSED, frozenset({R.SYSTEM}), "auto_closed"),
+    Move(
+        "reopen",
+        frozenset({C.RESOLVED}),
+        C.REOPENED,
+        frozenset({R.REPORTER}),
+        "reopened",
+        guard=_reopened_by_resident_before,
+    ),
+    Move(
+        "staff_reopen",
+        frozenset({C.RESOLVED, C.CLOSED}),
+        C.REOPENED,
+        frozenset({R.SUPERVISOR, R.REGION_ADMIN}),
+        "reopened",
+    ),
+    Move("reject", OPEN, C.REJECTED, STAFF, "rejected"),
+    Move("mark_duplicate", frozenset({C.ROUTED, C.ACCEPTED, C.IN_PROGRESS}), C.DUPLICATE, STAFF, "marked_duplicate"),
+    Move(
+        "join",
+        frozenset({C.SUBMITTED}) | OPEN,
+        None,
+        frozenset({R.RESIDENT}),
+        "co_reporter_joined",
+        Visibility.INTERNAL,
+    ),
+    Move("absorb_reporters", OPEN, None, frozenset({R.SYSTEM}), "co_reporters_added", Visibility.INTERNAL),
+    Move("publish", EVERY, None, MODERATORS, "published", Visibility.INTERNAL),
+    Move("unpublish", EVERY, None, MODERATORS, "unpublished", Visibility.INTERNAL),
+    Move("rate", frozenset({C.CLOSED}), None, frozenset({R.REPORTER}), "rated", guard=_not_rated_before),
+)
+
+TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT}
+STATUSES: dict[str, type[StrEnum]] = {CaseKind.COMPLAINT: ComplaintStatus}
+TERMINAL: dict[str, frozenset[str]] = {CaseKind.COMPLAINT: frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE})}
+
+
+def case_roles(case, actor) -> frozenset[CaseRole]:
+    """The roles an actor holds on a case (`actor` None is the system)."""
+    if actor is None:
+        return frozenset({R.SYSTEM})
+    if not actor.is_authenticated:
+        return frozenset()
+    roles = {R.RESIDENT}
+    if case.resident_id == actor.user.pk:
+        roles.add(R.REPORTER)
+    if case.agency_id is not None and actor.works_at(case.agency_id):
+        roles.add(R.HANDLER)
+        if actor.supervises(case.agency_id):
+            roles.add(R.SUPERVISOR)
+    if actor.administers(case.region_id):
+        roles.add(R.REGION_ADMIN)
+    return frozenset(roles)

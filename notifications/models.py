@@ -1,0 +1,46 @@
+"""The outbox: what must be delivered, written in the same transaction as the change that caused it.
+
+A row per (event, audience). Delivery (WebSocket, push, webhooks) drains the table after commit and retries what
+is left; the row's id is the stable notification id that receivers use to drop duplicates.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Audience(models.TextChoices):
+    USER = "user", _("A user (reporter, co-reporter, assignee)")
+    AGENCY = "agency", _("An agency's queue")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="outbox")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="outbox")
+    audience = models.CharField(max_length=8, choices=Audience.choices)
+    audience_id = models.BigIntegerField()
+    event_type = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.audience} {self.audience_id} ({self.status})"
