@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "backend.regions",
     "backend.accounts",
     "backend.cases",
+    "backend.complaints",
     "notifications",
 ]
 

@@ -60,6 +60,8 @@ class Case(models.Model):
     sla_paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
     sla_paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+    # The app's key for one submission: a retry with the same key returns the same case instead of a second one.
+    idempotency_key = models.CharField(max_length=64, blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -68,7 +70,12 @@ class Case(models.Model):
         verbose_name = _("case")
         verbose_name_plural = _("cases")
         constraints = [
-            models.UniqueConstraint(fields=["region", "tracking_code"], name="case_tracking_code_unique_in_region")
+            models.UniqueConstraint(fields=["region", "tracking_code"], name="case_tracking_code_unique_in_region"),
+            models.UniqueConstraint(
+                fields=["resident", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="case_idempotency_key_unique_per_resident",
+            ),
         ]
         indexes = [
             models.Index(fields=["region", "kind", "status"]),

@@ -17,6 +17,7 @@ from django.db.models import F
 from shapely.geometry import Polygon, box, mapping, shape
 
 from backend.accounts.models import Membership, Role, User
+from backend.complaints.models import ComplaintCategory, RoutingRule
 from backend.regions.models import Agency, Area, AreaLevel, DayOff, DayOffKind, Region, RegionKind, RegionTimezone
 
 DEMO_PASSWORD = "simpul-demo-2026"
@@ -56,6 +57,91 @@ PAREPARE_AGENCIES = [
     ("dpupr", "DPUPR", "Dinas Pekerjaan Umum dan Penataan Ruang"),
     ("dlh", "DLH", "Dinas Lingkungan Hidup"),
 ]
+
+# (code, name id, name en, icon, SLA value, SLA unit, children) — groups have children and no SLA of their own.
+ROAD_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "severity": {"type": "string", "enum": ["ringan", "sedang", "berat"], "title": "Tingkat kerusakan"},
+        "lane_blocked": {"type": "boolean", "title": "Menutup jalur"},
+    },
+    "required": ["severity"],
+    "additionalProperties": False,
+}
+MUBA_CATEGORIES = [
+    (
+        "infrastruktur",
+        "Infrastruktur",
+        "Infrastructure",
+        "road",
+        [
+            ("jalan-rusak", "Jalan rusak", "Damaged road", "pothole", 5, "days", ROAD_SCHEMA),
+            ("lampu-jalan", "Lampu jalan mati", "Street light out", "streetlight", 3, "days", {}),
+            ("drainase", "Saluran air tersumbat", "Blocked drain", "drain", 5, "days", {}),
+        ],
+    ),
+    (
+        "lingkungan",
+        "Lingkungan",
+        "Environment",
+        "leaf",
+        [
+            ("sampah", "Sampah menumpuk", "Uncollected rubbish", "trash", 16, "hours", {}),
+            ("pencemaran", "Pencemaran", "Pollution", "factory", 5, "days", {}),
+        ],
+    ),
+    (
+        "ketertiban",
+        "Ketertiban umum",
+        "Public order",
+        "shield",
+        [
+            ("pkl-liar", "Pedagang kaki lima liar", "Unlicensed street vendors", "cart", 5, "days", {}),
+            ("parkir-liar", "Parkir liar", "Illegal parking", "parking", 3, "days", {}),
+        ],
+    ),
+    (
+        "bencana",
+        "Bencana",
+        "Disaster",
+        "warning",
+        [
+            ("banjir", "Banjir", "Flood", "flood", 4, "hours", {}),
+            ("pohon-tumbang", "Pohon tumbang", "Fallen tree", "tree", 4, "hours", {}),
+        ],
+    ),
+]
+PAREPARE_CATEGORIES = [
+    (
+        "infrastruktur",
+        "Infrastruktur",
+        "Infrastructure",
+        "road",
+        [
+            ("jalan-rusak", "Jalan rusak", "Damaged road", "pothole", 5, "days", ROAD_SCHEMA),
+        ],
+    ),
+    (
+        "lingkungan",
+        "Lingkungan",
+        "Environment",
+        "leaf",
+        [
+            ("sampah", "Sampah menumpuk", "Uncollected rubbish", "trash", 16, "hours", {}),
+        ],
+    ),
+]
+# (order, category or group code, area code or None, agency code, note): specific rules get lower numbers.
+MUBA_RULES = [
+    (5, "lampu-jalan", None, "dishub", "Penerangan jalan umum dikelola Dishub"),
+    (8, "drainase", "16.06.01", "disperkim", "Drainase kawasan perkotaan Sekayu"),
+    (10, "infrastruktur", None, "dpupr", ""),
+    (20, "lingkungan", None, "dlh", ""),
+    (25, "parkir-liar", None, "dishub", ""),
+    (30, "ketertiban", None, "satpolpp", ""),
+    (40, "bencana", None, "bpbd", ""),
+]
+PAREPARE_RULES = [(10, "infrastruktur", None, "dpupr", ""), (20, "lingkungan", None, "dlh", "")]
 
 # (username, full name, agency code or None for region admin, role)
 MUBA_STAFF = [
@@ -107,6 +193,8 @@ class Command(BaseCommand):
             self.kelurahan_of_sekayu(muba)
             self.agencies(muba, MUBA_AGENCIES, triage="diskominfo")
             self.staff(muba, MUBA_STAFF)
+            self.categories(muba, MUBA_CATEGORIES)
+            self.rules(muba, MUBA_RULES)
             DayOff.objects.update_or_create(
                 region=muba,
                 date=dt.date(2026, 11, 30),
@@ -117,6 +205,8 @@ class Command(BaseCommand):
             self.areas(parepare, PAREPARE_KECAMATAN, grid_cells(119.60, -4.10, 119.74, -3.96, 2, 2, seed=7372))
             self.agencies(parepare, PAREPARE_AGENCIES, triage="diskominfo")
             self.staff(parepare, PAREPARE_STAFF)
+            self.categories(parepare, PAREPARE_CATEGORIES)
+            self.rules(parepare, PAREPARE_RULES)
 
             Region.objects.filter(pk__in=[muba.pk, parepare.pk]).update(
                 geo_version=F("geo_version") + 1, calendar_version=F("calendar_version") + 1
@@ -176,6 +266,44 @@ class Command(BaseCommand):
             )
         region.triage_agency = Agency.objects.get(region=region, code=triage)
         region.save(update_fields=["triage_agency"])
+
+    def categories(self, region, groups) -> None:
+        for order, (code, name_id, name_en, icon, children) in enumerate(groups):
+            group, _created = ComplaintCategory.objects.update_or_create(
+                region=region,
+                code=code,
+                defaults={"name_id": name_id, "name_en": name_en, "icon": icon, "parent": None, "sort_order": order},
+            )
+            for child_order, (c_code, c_id, c_en, c_icon, sla, unit, schema) in enumerate(children):
+                ComplaintCategory.objects.update_or_create(
+                    region=region,
+                    code=c_code,
+                    defaults={
+                        "name_id": c_id,
+                        "name_en": c_en,
+                        "icon": c_icon,
+                        "parent": group,
+                        "sla_value": sla,
+                        "sla_unit": unit,
+                        "extra_schema": schema,
+                        "sort_order": child_order,
+                        "active": True,
+                    },
+                )
+
+    def rules(self, region, rows) -> None:
+        for order, category_code, area_code, agency_code, note in rows:
+            RoutingRule.objects.update_or_create(
+                region=region,
+                order=order,
+                defaults={
+                    "category": ComplaintCategory.objects.get(region=region, code=category_code),
+                    "area": Area.objects.get(region=region, code=area_code) if area_code else None,
+                    "agency": Agency.objects.get(region=region, code=agency_code),
+                    "note": note,
+                    "active": True,
+                },
+            )
 
     def staff(self, region, rows) -> None:
         for username, full_name, agency_code, role in rows:

@@ -1,0 +1,133 @@
+"""Reads of complaints: categories, who may see what, nearby open complaints (duplicates), the public feed."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+import h3
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from backend.accounts.actor import Actor
+from backend.cases.models import Case, CaseKind
+from backend.cases.workflow import ComplaintStatus
+from backend.complaints.models import ComplaintCategory
+
+H3_RESOLUTION = 10  # hexagons of ~76 m edge: a 100 m radius fits in two rings around the point's cell
+DUPLICATE_RADIUS_M = 100
+DUPLICATE_DAYS = 30
+WORKABLE_STATUSES = (
+    ComplaintStatus.ROUTED,
+    ComplaintStatus.ACCEPTED,
+    ComplaintStatus.IN_PROGRESS,
+    ComplaintStatus.REOPENED,
+)
+OPEN_STATUSES = (
+    ComplaintStatus.SUBMITTED,
+    ComplaintStatus.ROUTED,
+    ComplaintStatus.ACCEPTED,
+    ComplaintStatus.IN_PROGRESS,
+    ComplaintStatus.REOPENED,
+)
+
+
+def h3_cell(lat: float, lon: float) -> str:
+    return h3.latlng_to_cell(lat, lon, H3_RESOLUTION)
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), in metres."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_008.8 * math.asin(math.sqrt(a))
+
+
+def region_categories(region) -> QuerySet[ComplaintCategory]:
+    return ComplaintCategory.objects.filter(region=region, active=True).order_by("sort_order", "code")
+
+
+@dataclass(frozen=True)
+class Nearby:
+    case: Case
+    distance_m: float
+
+
+def nearby_open_complaints(
+    *, region, category, lat: float, lon: float, exclude_case_id: int | None = None
+) -> list[Nearby]:
+    """Open, non-confidential complaints of the same category within ~100 m filed in the last 30 days, nearest
+    first: an indexed look-up on the H3 cells around the point, then the exact distance."""
+    cells = h3.grid_disk(h3_cell(lat, lon), 2)
+    candidates = (
+        Case.objects.filter(
+            region=region,
+            kind=CaseKind.COMPLAINT,
+            h3_cell__in=cells,
+            status__in=OPEN_STATUSES,
+            submitted_at__gte=timezone.now() - timedelta(days=DUPLICATE_DAYS),
+            complaint__category=category,
+            complaint__confidential=False,
+        )
+        .exclude(pk=exclude_case_id)
+        .select_related("complaint", "area", "agency")
+    )
+    found = [Nearby(c, distance_m(lat, lon, c.lat, c.lon)) for c in candidates]
+    return sorted((n for n in found if n.distance_m <= DUPLICATE_RADIUS_M), key=lambda n: n.distance_m)
+
+
+def is_reporter(actor: Actor, case: Case) -> bool:
+    """The case's resident or one of its co-reporters."""
+    if actor.user is None:
+        return False
+    return case.resident_id == actor.user.pk or case.participants.filter(user_id=actor.user.pk).exists()
+
+
+def sees_internals(actor: Actor, case: Case) -> bool:
+    """Staff of the case's region (and superusers) see everything of it, internal events included."""
+    return actor.works_in_region(case.region_id)
+
+
+def can_view(actor: Actor, case: Case) -> bool:
+    """Confidential complaints: their reporters and the region's staff only. Others: everyone (public fields)."""
+    if sees_internals(actor, case) or is_reporter(actor, case):
+        return True
+    return not case.complaint.confidential
+
+
+def shows_reporter(actor: Actor, case: Case) -> bool:
+    """An anonymous reporter's name is for the handling agency only (and the reporter)."""
+    if actor.user is not None and case.resident_id == actor.user.pk:
+        return True
+    if case.complaint.anonymous:
+        return case.agency_id is not None and actor.works_at(case.agency_id)
+    return sees_internals(actor, case)
+
+
+def my_cases(actor: Actor) -> QuerySet[Case]:
+    """The signed-in resident's complaints: filed by them or joined as a co-reporter, newest first."""
+    user_id = actor.user.pk
+    return (
+        Case.objects.filter(Q(resident_id=user_id) | Q(participants__user_id=user_id), kind=CaseKind.COMPLAINT)
+        .distinct()
+        .order_by("-submitted_at", "-pk")
+    )
+
+
+def public_feed(
+    *, region, area=None, category=None, bbox: tuple[float, float, float, float] | None = None
+) -> QuerySet[Case]:
+    """Open, non-confidential complaints of a region for the public map and list."""
+    cases = Case.objects.filter(
+        region=region, kind=CaseKind.COMPLAINT, status__in=WORKABLE_STATUSES, complaint__confidential=False
+    )
+    if area is not None:
+        cases = cases.filter(Q(area=area) | Q(area__parent=area))
+    if category is not None:
+        cases = cases.filter(Q(complaint__category=category) | Q(complaint__category__parent=category))
+    if bbox is not None:
+        west, south, east, north = bbox
+        cases = cases.filter(lon__gte=west, lon__lte=east, lat__gte=south, lat__lte=north)
+    return cases.order_by("-submitted_at", "-pk")

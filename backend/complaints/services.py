@@ -1,0 +1,292 @@
+"""Writes of complaints: submit (with routing), join as co-reporter, the resident's confirm / reopen / rating,
+staff marking a duplicate and moderating public view. Every status change goes through `cases.transition()`."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from jsonschema import Draft202012Validator
+
+from backend.accounts.actor import Actor
+from backend.cases.models import Case, CaseKind, CaseParticipant
+from backend.cases.services import open_case, transition
+from backend.cases.workflow import ComplaintStatus
+from backend.complaints.errors import ComplaintErrorCode
+from backend.complaints.models import Complaint, ComplaintCategory, SlaUnit
+from backend.complaints.routing import route_complaint
+from backend.complaints.selectors import WORKABLE_STATUSES, Nearby, can_view, h3_cell, nearby_open_complaints
+from backend.errors import DomainError, DomainErrors
+from backend.regions import calendar
+from backend.regions import selectors as region_selectors
+from backend.regions.geo import valid_point
+
+DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
+REASON_MAX = 1000
+
+
+@dataclass(frozen=True)
+class Submitted:
+    case: Case
+    created: bool  # False: the idempotency key named a case this resident had already submitted
+    possible_duplicates: list[Nearby]
+
+
+def _require_resident(actor: Actor):
+    if actor.user is None:
+        raise DomainError(ComplaintErrorCode.NOT_AUTHENTICATED, _("Sign in first."))
+    return actor.user
+
+
+def _extra_errors(category: ComplaintCategory, extra) -> list[DomainError]:
+    if not category.extra_schema:
+        return []
+    validator = Draft202012Validator(category.extra_schema)
+    return [
+        DomainError(
+            ComplaintErrorCode.INVALID,
+            error.message,
+            field=".".join(["extra", *(str(p) for p in error.absolute_path)]),
+        )
+        for error in sorted(validator.iter_errors(extra), key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+def deadline(region, category: ComplaintCategory, start):
+    """When the category's service level runs out for a complaint submitted at `start`."""
+    if category.sla_unit == SlaUnit.HOURS:
+        return calendar.add_working_time(region, start, timedelta(hours=category.sla_value))
+    return calendar.add_working_days(region, start, category.sla_value)
+
+
+def submit_complaint(
+    *,
+    actor: Actor,
+    region_slug_or_code: str,
+    category_id: int,
+    description: str,
+    lat: float,
+    lon: float,
+    address: str = "",
+    anonymous: bool = False,
+    confidential: bool = False,
+    extra: dict | None = None,
+    idempotency_key: str = "",
+) -> Submitted:
+    """File a complaint, route it to an agency and start its clock — or return the case an earlier attempt with the
+    same idempotency key created. Every input problem is reported at once, and nothing is written then."""
+    user = _require_resident(actor)
+    idempotency_key = (idempotency_key or "").strip()
+    if len(idempotency_key) > 64:
+        raise DomainError(
+            ComplaintErrorCode.INVALID, _("The idempotency key is too long (64 at most)."), field="idempotencyKey"
+        )
+    if idempotency_key:
+        existing = Case.objects.filter(resident=user, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return Submitted(existing, False, [])
+
+    region = region_selectors.region_by_slug_or_code(region_slug_or_code)
+    if region is None:
+        raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
+    errors: list[DomainError] = []
+    category = (
+        ComplaintCategory.objects.filter(pk=category_id, region=region, active=True).select_related("parent").first()
+    )
+    if category is None:
+        errors.append(
+            DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region."), field="category")
+        )
+    elif category.children.filter(active=True).exists():
+        errors.append(
+            DomainError(
+                ComplaintErrorCode.CATEGORY_IS_A_GROUP, _("Choose a category within this group."), field="category"
+            )
+        )
+    description = (description or "").strip()
+    if not DESCRIPTION_MIN <= len(description) <= DESCRIPTION_MAX:
+        errors.append(
+            DomainError(
+                ComplaintErrorCode.INVALID,
+                _("Describe the problem in %(min)d to %(max)d characters.")
+                % {"min": DESCRIPTION_MIN, "max": DESCRIPTION_MAX},
+                field="description",
+            )
+        )
+    address = (address or "").strip()
+    if len(address) > 300:
+        errors.append(
+            DomainError(ComplaintErrorCode.INVALID, _("The address is too long (300 at most)."), field="address")
+        )
+    area = None
+    if not (math.isfinite(lat) and math.isfinite(lon) and valid_point(lat, lon)):
+        errors.append(
+            DomainError(
+                ComplaintErrorCode.INVALID_LOCATION, _("The location is not a point in Indonesia."), field="location"
+            )
+        )
+    else:
+        area = region_selectors.area_at(region, lat=lat, lon=lon)
+        if area is None:
+            errors.append(
+                DomainError(
+                    ComplaintErrorCode.OUTSIDE_REGION,
+                    _("This location is outside %(region)s. Report it to the region where it is.")
+                    % {"region": region.name},
+                    field="location",
+                )
+            )
+    extra = extra if extra is not None else {}
+    if category is not None and not isinstance(extra, dict):
+        errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
+    elif category is not None:
+        errors.extend(_extra_errors(category, extra))
+    if errors:
+        raise DomainErrors(errors)
+
+    decision = route_complaint(region=region, category=category, area=area)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            case = open_case(
+                actor=actor,
+                fields={
+                    "kind": CaseKind.COMPLAINT,
+                    "region": region,
+                    "resident": user,
+                    "status": ComplaintStatus.SUBMITTED,
+                    "lat": round(lat, 7),
+                    "lon": round(lon, 7),
+                    "h3_cell": h3_cell(lat, lon),
+                    "area": area,
+                    "submitted_at": now,
+                    "idempotency_key": idempotency_key,
+                },
+                event_payload={"category": category.code, "area": area.code},
+            )
+            Complaint.objects.create(
+                case=case,
+                category=category,
+                description=description,
+                address=address,
+                anonymous=anonymous,
+                confidential=confidential,
+                extra=extra,
+            )
+            transition(
+                case,
+                "route",
+                actor=None,
+                changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
+                payload=decision.as_payload(),
+            )
+    except IntegrityError:
+        # Two attempts with the same key raced; the other one won: hand back its case.
+        existing = (
+            Case.objects.filter(resident=user, idempotency_key=idempotency_key).first() if idempotency_key else None
+        )
+        if existing is None:
+            raise
+        return Submitted(existing, False, [])
+    duplicates = nearby_open_complaints(region=region, category=category, lat=lat, lon=lon, exclude_case_id=case.pk)
+    return Submitted(case, True, duplicates)
+
+
+def _complaint_case(case_id: int, actor: Actor) -> Case:
+    case = Case.objects.filter(pk=case_id, kind=CaseKind.COMPLAINT).select_related("complaint").first()
+    if case is None or not can_view(actor, case):
+        raise DomainError(ComplaintErrorCode.NOT_FOUND, _("No such complaint."), field="case")
+    return case
+
+
+def join_as_co_reporter(*, actor: Actor, case_id: int) -> Case:
+    """Follow an open complaint as a co-reporter instead of filing the same problem again."""
+    user = _require_resident(actor)
+    case = _complaint_case(case_id, actor)
+    if case.resident_id == user.pk or case.participants.filter(user=user).exists():
+        raise DomainError(ComplaintErrorCode.ALREADY_DONE, _("You already follow this complaint."), field="case")
+    with transaction.atomic():
+        CaseParticipant.objects.create(case=case, user=user)
+        transition(case, "join", actor=actor, payload={"user": user.pk})
+    return case
+
+
+def mark_duplicate(*, actor: Actor, case_id: int, original_id: int, expected_version: int | None = None) -> Case:
+    """Staff: close a complaint as a duplicate of another open one of the region; its reporters follow the original."""
+    case = _complaint_case(case_id, actor)
+    original = Case.objects.filter(pk=original_id, kind=CaseKind.COMPLAINT, region_id=case.region_id).first()
+    if original is None or original.pk == case.pk:
+        raise DomainError(ComplaintErrorCode.NOT_FOUND, _("Choose another complaint of this region."), field="original")
+    if original.status not in WORKABLE_STATUSES:
+        raise DomainError(
+            ComplaintErrorCode.INVALID_STATE, _("The original complaint is no longer open."), field="original"
+        )
+    with transaction.atomic():
+        transition(
+            case,
+            "mark_duplicate",
+            actor=actor,
+            expected_version=expected_version,
+            changes={"closed_at": timezone.now()},
+            payload={"original": original.tracking_code},
+        )
+        reporters = {case.resident_id, *case.participants.values_list("user_id", flat=True)}
+        already = {original.resident_id, *original.participants.values_list("user_id", flat=True)}
+        added = sorted(reporters - already)
+        CaseParticipant.objects.bulk_create([CaseParticipant(case=original, user_id=u) for u in added])
+        if added:
+            transition(original, "absorb_reporters", actor=None, payload={"from": case.tracking_code, "users": added})
+    return case
+
+
+def _reason(reason: str) -> str:
+    reason = (reason or "").strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise DomainError(ComplaintErrorCode.INVALID, _("Give a reason (up to 1000 characters)."), field="reason")
+    return reason
+
+
+def confirm_resolution(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
+    """The reporter agrees the problem is solved: the complaint closes."""
+    case = _complaint_case(case_id, actor)
+    return transition(
+        case, "confirm", actor=actor, expected_version=expected_version, changes={"closed_at": timezone.now()}
+    )
+
+
+def reopen(*, actor: Actor, case_id: int, reason: str, expected_version: int | None = None) -> Case:
+    """The reporter is not satisfied with the resolution (once; after that the agency decides)."""
+    case = _complaint_case(case_id, actor)
+    return transition(
+        case, "reopen", actor=actor, expected_version=expected_version, payload={"reason": _reason(reason)}
+    )
+
+
+def rate(*, actor: Actor, case_id: int, rating: int, comment: str = "") -> Case:
+    """The reporter rates a closed complaint, 1 to 5, once."""
+    case = _complaint_case(case_id, actor)
+    if not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DomainError(ComplaintErrorCode.INVALID, _("Rate from 1 to 5."), field="rating")
+    comment = (comment or "").strip()
+    if len(comment) > REASON_MAX:
+        raise DomainError(ComplaintErrorCode.INVALID, _("The comment is too long (1000 at most)."), field="comment")
+    with transaction.atomic():
+        transition(case, "rate", actor=actor, payload={"rating": rating})
+        Complaint.objects.filter(pk=case.pk).update(rating=rating, rating_comment=comment)
+    return case
+
+
+def set_published(*, actor: Actor, case_id: int, published: bool) -> Case:
+    """Staff moderation: approve (or withdraw) a complaint's photos and text for the public feed."""
+    case = _complaint_case(case_id, actor)
+    if case.complaint.published == published:
+        return case
+    with transaction.atomic():
+        transition(case, "publish" if published else "unpublish", actor=actor)
+        Complaint.objects.filter(pk=case.pk).update(published=published)
+    case.complaint.published = published
+    return case
