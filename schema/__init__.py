@@ -5,14 +5,15 @@ from django.utils import translation
 from graphene import relay
 
 from schema.accounts import AccountMutations, AccountQueries
+from schema.complaints import ComplaintMutations, ComplaintQueries
 from schema.regions import RegionQueries
 
 
-class Query(AccountQueries, RegionQueries, graphene.ObjectType):
+class Query(AccountQueries, RegionQueries, ComplaintQueries, graphene.ObjectType):
     node = relay.Node.Field()
 
 
-class Mutation(AccountMutations, graphene.ObjectType):
+class Mutation(AccountMutations, ComplaintMutations, graphene.ObjectType):
     pass
 
 

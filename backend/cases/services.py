@@ -64,7 +64,7 @@ def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
     """Create a case in its first state with its first timeline event and outbox rows. Runs inside the caller's
     transaction (the kind-specific service also writes its detail row there)."""
     now = timezone.now()
-    case = Case(**fields, submitted_at=fields.get("submitted_at", now))
+    case = Case(**{"submitted_at": now, **fields})
     case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=now)
     case.save()
     event = append_event(

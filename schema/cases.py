@@ -1,0 +1,109 @@
+"""The Case in the API: one type for complaints and permits, with the timeline each viewer may see."""
+
+from __future__ import annotations
+
+import graphene
+from django.db.models import Prefetch
+from graphene import relay
+from graphene.types.generic import GenericScalar
+from graphene_django import DjangoObjectType
+
+from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
+from backend.complaints import selectors as complaint_selectors
+from schema.fields import selects
+from schema.regions import AgencyNode, AreaNode, RegionNode
+
+CaseKindEnum = graphene.Enum.from_enum(CaseKind, name="CaseKind")
+PriorityEnum = graphene.Enum.from_enum(Priority, name="Priority")
+VisibilityEnum = graphene.Enum.from_enum(Visibility, name="Visibility")
+
+
+class CaseEventType(DjangoObjectType):
+    at = graphene.DateTime(required=True)
+    visibility = graphene.Field(VisibilityEnum, required=True)
+    payload = GenericScalar(required=True)
+    by_staff = graphene.Boolean(
+        required=True, description="Done by staff (true), by the resident or the system (false)."
+    )
+
+    class Meta:
+        model = CaseEvent
+        name = "CaseEvent"
+        fields = ("seq", "type", "visibility", "payload")
+
+    @staticmethod
+    def resolve_at(event, info):
+        return event.created_at
+
+    @staticmethod
+    def resolve_by_staff(event, info):
+        return event.actor_id is not None and event.actor_id != event.case.resident_id
+
+
+class CaseNode(DjangoObjectType):
+    kind = graphene.Field(CaseKindEnum, required=True)
+    priority = graphene.Field(PriorityEnum, required=True)
+    region = graphene.Field(RegionNode, required=True)
+    agency = graphene.Field(AgencyNode, description="The agency handling the case (null until routed).")
+    area = graphene.Field(AreaNode)
+    reporter_name = graphene.String(description="Null when hidden from you (anonymous reports, other people's cases).")
+    viewer_is_reporter = graphene.Boolean(required=True)
+    complaint = graphene.Field("schema.complaints.ComplaintDetail", description="The complaint's details (complaints).")
+    timeline = graphene.List(
+        graphene.NonNull(CaseEventType), required=True, description="Public events; staff of the region see all."
+    )
+
+    class Meta:
+        model = Case
+        name = "Case"
+        interfaces = (relay.Node,)
+        fields = (
+            "tracking_code",
+            "status",
+            "lat",
+            "lon",
+            "submitted_at",
+            "due_at",
+            "closed_at",
+            "version",
+        )
+
+    @classmethod
+    def get_node(cls, info, id):
+        case = Case.objects.filter(pk=id).select_related("complaint", "region", "agency", "area").first()
+        if case is None or not complaint_selectors.can_view(info.context.actor, case):
+            return None
+        return case
+
+    @staticmethod
+    def resolve_reporter_name(case, info):
+        if not complaint_selectors.shows_reporter(info.context.actor, case):
+            return None
+        return case.resident.full_name or None
+
+    @staticmethod
+    def resolve_complaint(case, info):
+        return getattr(case, "complaint", None) if case.kind == CaseKind.COMPLAINT else None
+
+    @staticmethod
+    def resolve_viewer_is_reporter(case, info):
+        user = info.context.user
+        return user is not None and case.resident_id == user.pk
+
+    @staticmethod
+    def resolve_timeline(case, info):
+        staff = complaint_selectors.sees_internals(info.context.actor, case)
+        events = getattr(case, "prefetched_events", None)
+        if events is None:
+            events = list(case.events.order_by("seq"))
+        return [e for e in events if staff or e.visibility == Visibility.PUBLIC]
+
+
+def case_queryset(queryset, info, *prefix: str):
+    """Joins and prefetches for a page of cases, so the queries do not grow with the page."""
+    queryset = queryset.select_related("region", "agency", "area", "resident", "complaint__category__parent")
+    if selects(info, *prefix, "timeline"):
+        queryset = queryset.prefetch_related(
+            Prefetch("events", queryset=CaseEvent.objects.order_by("seq"), to_attr="prefetched_events")
+        )
+    return queryset

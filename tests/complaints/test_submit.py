@@ -1,0 +1,141 @@
+"""Submitting a complaint through /graphql: routing, clock, timeline, outbox, idempotency and every refusal."""
+
+from __future__ import annotations
+
+import pytest
+from graphql_relay import from_global_id
+
+from backend.cases.models import Case, CaseEvent
+from backend.cases.selectors import verify_chain
+from backend.complaints.models import ComplaintCategory
+from notifications.models import Audience, OutboxMessage
+from tests.complaints.conftest import SUBMIT, complaint_input
+
+pytestmark = pytest.mark.django_db
+
+
+def case_of(result) -> Case:
+    return Case.objects.get(pk=from_global_id(result["case"]["id"])[1])
+
+
+def test_submit_routes_by_group_rule_and_starts_the_clock(submit, places, category):
+    result = submit(category("jalan-rusak"), *places["lais"])
+    assert result["errors"] == [] and result["created"] is True
+    data = result["case"]
+    assert data["trackingCode"].startswith("ADU-2026-") or data["trackingCode"].startswith("ADU-20")
+    assert data["status"] == "routed" and data["agency"] == {"code": "dpupr"} and data["area"] == {"code": "16.06.02"}
+    assert data["complaint"]["extra"] == {"severity": "berat"}
+    case = case_of(result)
+    assert case.due_at is not None and case.due_at > case.submitted_at
+    assert case.h3_cell and case.version == 2
+    events = list(CaseEvent.objects.filter(case=case).values_list("type", flat=True))
+    assert events == ["submitted", "routed"]
+    routed = CaseEvent.objects.get(case=case, type="routed")
+    assert routed.payload["agency"] == "dpupr" and routed.payload["rule"] is not None
+    assert "DPUPR" in routed.payload["reason"]
+    assert verify_chain(case) is None
+    assert set(OutboxMessage.objects.filter(case=case).values_list("audience", "audience_id", "event_type")) == {
+        (Audience.AGENCY, case.agency_id, "routed"),
+        (Audience.USER, case.resident_id, "routed"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("code", "place", "agency"),
+    [
+        ("lampu-jalan", "lais", "dishub"),  # a category rule before its group's rule
+        ("drainase", "balai_agung", "disperkim"),  # an area rule on the kecamatan matches its kelurahan
+        ("drainase", "lais", "dpupr"),  # elsewhere the group rule applies
+        ("sampah", "lais", "dlh"),
+        ("banjir", "lais", "bpbd"),
+    ],
+)
+def test_routing_rules(submit, places, category, code, place, agency):
+    result = submit(category(code), *places[place])
+    assert result["errors"] == [], result
+    assert result["case"]["agency"] == {"code": agency}
+
+
+def test_no_matching_rule_goes_to_triage(submit, places, demo):
+    other = ComplaintCategory.objects.create(region=demo["muba"], code="lainnya", name_id="Lainnya", name_en="Other")
+    result = submit(other, *places["lais"])
+    assert result["case"]["agency"] == {"code": "diskominfo"}
+    routed = CaseEvent.objects.get(case=case_of(result), type="routed")
+    assert routed.payload["rule"] is None and "triage" in routed.payload["reason"]
+
+
+def test_idempotency_key_returns_the_same_case(submit, places, category, other_resident):
+    first = submit(category("sampah"), *places["lais"], idempotencyKey="app-7f3a")
+    again = submit(category("sampah"), *places["lais"], idempotencyKey="app-7f3a")
+    assert again["created"] is False and again["case"]["trackingCode"] == first["case"]["trackingCode"]
+    assert Case.objects.count() == 1
+    # The key is the resident's own: another resident's identical key is another case.
+    theirs = submit(category("sampah"), *places["lais"], idempotencyKey="app-7f3a", as_user=other_resident)
+    assert theirs["created"] is True and Case.objects.count() == 2
+
+
+def test_tracking_codes_are_sequential_per_region(submit, places, category, demo):
+    codes = [submit(category("sampah"), *places["lais"])["case"]["trackingCode"] for _ in range(3)]
+    numbers = [int(code.rsplit("-", 1)[1]) for code in codes]
+    assert numbers == [1, 2, 3]
+    parepare = submit(category("sampah", "parepare"), *places["parepare"], region="parepare")
+    assert parepare["errors"] == [] and parepare["case"]["trackingCode"].endswith("-000001")
+
+
+def test_every_input_error_at_once_and_nothing_written(submit, places, category):
+    result = submit(category("jalan-rusak"), -4.0, 119.6, description="short", extra={"severity": "parah", "x": 1})
+    fields = {(e["field"], e["code"]) for e in result["errors"]}
+    assert ("location", "OUTSIDE_REGION") in fields
+    assert ("description", "INVALID") in fields
+    assert ("extra.severity", "INVALID") in fields
+    assert ("extra", "INVALID") in fields  # additionalProperties
+    assert result["case"] is None
+    assert not Case.objects.exists() and not CaseEvent.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "code"),
+    [
+        ({"lat": 104.0, "lon": -2.5}, "location", "INVALID_LOCATION"),
+        ({"lat": -4.05, "lon": 119.65}, "location", "OUTSIDE_REGION"),
+        ({"category": "999999"}, "category", "UNKNOWN_CATEGORY"),
+        ({"category": "not-a-number"}, "category", "UNKNOWN_CATEGORY"),
+        ({"description": "x" * 5001}, "description", "INVALID"),
+        ({"address": "x" * 301}, "address", "INVALID"),
+        ({"region": "atlantis"}, "region", "UNKNOWN_REGION"),
+        ({"idempotencyKey": "k" * 65}, "idempotencyKey", "INVALID"),
+        ({"extra": {}}, "extra", "INVALID"),  # severity is required for this category
+        ({"extra": [1, 2]}, "extra", "INVALID"),
+    ],
+)
+def test_refusals(submit, places, category, changes, field, code):
+    result = submit(category("jalan-rusak"), *places["lais"], **changes)
+    assert (field, code) in {(e["field"], e["code"]) for e in result["errors"]}, result["errors"]
+    assert not Case.objects.exists()
+
+
+def test_a_category_of_another_region_is_unknown(submit, places, category):
+    result = submit(category("sampah", "parepare"), *places["lais"])
+    assert result["errors"][0]["code"] == "UNKNOWN_CATEGORY"
+
+
+def test_a_group_is_not_a_category(submit, places, category):
+    result = submit(category("lingkungan"), *places["lais"])
+    assert result["errors"][0]["code"] == "CATEGORY_IS_A_GROUP"
+
+
+def test_anonymous_users_cannot_submit(gql, places, category):
+    result = gql(SUBMIT, {"input": complaint_input(category("sampah"), *places["lais"])})["submitComplaint"]
+    assert result["errors"][0]["code"] == "NOT_AUTHENTICATED"
+
+
+def test_categories_query(gql, demo):
+    data = gql(
+        '{ complaintCategories(region: "musi-banyuasin") { code name children { code name slaValue slaUnit extraSchema } } }'
+    )
+    groups = {g["code"]: g for g in data["complaintCategories"]}
+    assert list(groups) == ["infrastruktur", "lingkungan", "ketertiban", "bencana"]
+    road = next(c for c in groups["infrastruktur"]["children"] if c["code"] == "jalan-rusak")
+    assert road["name"] == "Jalan rusak" and road["extraSchema"]["required"] == ["severity"]
+    english = gql.post('{ complaintCategories(region: "16.06") { name } }', HTTP_ACCEPT_LANGUAGE="en").json()
+    assert english["data"]["complaintCategories"][0]["name"] == "Infrastructure"
