@@ -276,7 +276,9 @@ def rate(*, actor: Actor, case_id: int, rating: int, comment: str = "") -> Case:
         raise DomainError(ComplaintErrorCode.INVALID, _("The comment is too long (1000 at most)."), field="comment")
     with transaction.atomic():
         transition(case, "rate", actor=actor, payload={"rating": rating})
-        Complaint.objects.filter(pk=case.pk).update(rating=rating, rating_comment=comment)
+        complaint = case.complaint
+        complaint.rating, complaint.rating_comment = rating, comment
+        complaint.save(update_fields=["rating", "rating_comment"])
     return case
 
 
@@ -287,6 +289,6 @@ def set_published(*, actor: Actor, case_id: int, published: bool) -> Case:
         return case
     with transaction.atomic():
         transition(case, "publish" if published else "unpublish", actor=actor)
-        Complaint.objects.filter(pk=case.pk).update(published=published)
-    case.complaint.published = published
+        case.complaint.published = published
+        case.complaint.save(update_fields=["published"])
     return case
