@@ -13,6 +13,7 @@ from django.test import Client, TestCase
 from django.utils import translation
 
 from backend.celery import app as celery_app
+from backend.regions import calendar, geo
 from backend.regions.management.commands.seed_demo import DEMO_PASSWORD
 
 
@@ -26,6 +27,9 @@ def _isolated(settings):
     settings.CACHES = caches
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    # Each test's database is rolled back under the per-process caches, which production never does.
+    geo.forget_index()
+    calendar.forget_days_off()
 
 
 @pytest.fixture(autouse=True)

@@ -127,6 +127,10 @@ def _build_index(region) -> AreaIndex:
     )
 
 
-def forget_index(region_id: int) -> None:
+def forget_index(region_id: int | None = None) -> None:
+    """Drop one region's cached index (None: every region's)."""
     with _lock:
-        _indexes.pop(region_id, None)
+        if region_id is None:
+            _indexes.clear()
+        else:
+            _indexes.pop(region_id, None)
