@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "backend.cases",
     "backend.complaints",
     "notifications",
+    "media",
 ]
 
 MIDDLEWARE = [
@@ -158,6 +159,13 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", DATA_DIR / "media")
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", BASE_DIR / "staticfiles")
+# How long a photo's URL works (S3 presigned or signed local), and the limits on uploads.
+MEDIA_URL_SECONDS = env.int("MEDIA_URL_SECONDS", 600, minimum=30)
+MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+MEDIA_MAX_PIXELS = env.int("MEDIA_MAX_PIXELS", 50_000_000, minimum=10_000)
+MEDIA_MAX_PHOTOS = env.int("MEDIA_MAX_PHOTOS", 5, minimum=1)
+# A multipart request (the GraphQL multipart request spec) may carry that many photos plus its fields.
+GRAPHQL_MAX_UPLOAD_BYTES = MEDIA_MAX_PHOTOS * MEDIA_MAX_BYTES + 256 * 1024
 S3_BUCKET = env.str("S3_BUCKET")
 if S3_BUCKET:
     _default_storage = {
@@ -168,7 +176,7 @@ if S3_BUCKET:
             "region_name": env.str("S3_REGION") or None,
             "default_acl": None,
             "querystring_auth": True,
-            "querystring_expire": env.int("S3_URL_EXPIRE_SECONDS", 600, minimum=30),
+            "querystring_expire": MEDIA_URL_SECONDS,
             "file_overwrite": False,
         },
     }

@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from backend.health import healthz, readyz
+from media.views import serve as serve_media
 from schema.views import SimpulGraphQLView
 
 urlpatterns = [
@@ -11,5 +12,6 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     # Bearer-token API: no cookies are read, so there is nothing for CSRF to protect.
     path("graphql", csrf_exempt(SimpulGraphQLView.as_view(graphiql=settings.DEBUG)), name="graphql"),
+    path("media/<str:token>", serve_media, name="media-file"),
     path("admin/", admin.site.urls),
 ]

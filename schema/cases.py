@@ -10,6 +10,8 @@ from graphene_django import DjangoObjectType
 
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
 from backend.complaints import selectors as complaint_selectors
+from media.models import Attachment, AttachmentKind
+from media.storage import url_for
 from schema.fields import selects
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
@@ -40,6 +42,39 @@ class CaseEventType(DjangoObjectType):
         return event.actor_id is not None and event.actor_id != event.case.resident_id
 
 
+class PhotoType(DjangoObjectType):
+    url = graphene.String(required=True, description="The photo (long side at most 2560 px); the link expires.")
+    large_url = graphene.String(required=True, description="1024 px thumbnail.")
+    small_url = graphene.String(required=True, description="320 px thumbnail.")
+    latitude = graphene.Float(description="Where the camera says it was taken: staff only.")
+    longitude = graphene.Float(description="Where the camera says it was taken: staff only.")
+
+    class Meta:
+        model = Attachment
+        name = "Photo"
+        fields = ("position", "width", "height", "captured_at")
+
+    @staticmethod
+    def resolve_url(photo, info):
+        return info.context.request.build_absolute_uri(url_for(photo.storage_key))
+
+    @staticmethod
+    def resolve_large_url(photo, info):
+        return info.context.request.build_absolute_uri(url_for(photo.large_key))
+
+    @staticmethod
+    def resolve_small_url(photo, info):
+        return info.context.request.build_absolute_uri(url_for(photo.small_key))
+
+    @staticmethod
+    def resolve_latitude(photo, info):
+        return photo.gps_lat if info.context.actor.works_in_region(photo.case.region_id) else None
+
+    @staticmethod
+    def resolve_longitude(photo, info):
+        return photo.gps_lon if info.context.actor.works_in_region(photo.case.region_id) else None
+
+
 class CaseNode(DjangoObjectType):
     kind = graphene.Field(CaseKindEnum, required=True)
     priority = graphene.Field(PriorityEnum, required=True)
@@ -49,6 +84,11 @@ class CaseNode(DjangoObjectType):
     reporter_name = graphene.String(description="Null when hidden from you (anonymous reports, other people's cases).")
     viewer_is_reporter = graphene.Boolean(required=True)
     complaint = graphene.Field("schema.complaints.ComplaintDetail", description="The complaint's details (complaints).")
+    photos = graphene.List(
+        graphene.NonNull(PhotoType),
+        required=True,
+        description="Empty for the public until staff approve the complaint for public view.",
+    )
     timeline = graphene.List(
         graphene.NonNull(CaseEventType), required=True, description="Public events; staff of the region see all."
     )
@@ -91,6 +131,13 @@ class CaseNode(DjangoObjectType):
         return user is not None and case.resident_id == user.pk
 
     @staticmethod
+    def resolve_photos(case, info):
+        if case.kind == CaseKind.COMPLAINT and not complaint_selectors.shows_photos(info.context.actor, case):
+            return []
+        photos = getattr(case, "prefetched_photos", None)
+        return photos if photos is not None else list(case.attachments.filter(kind=AttachmentKind.PHOTO))
+
+    @staticmethod
     def resolve_timeline(case, info):
         staff = complaint_selectors.sees_internals(info.context.actor, case)
         events = getattr(case, "prefetched_events", None)
@@ -102,6 +149,14 @@ class CaseNode(DjangoObjectType):
 def case_queryset(queryset, info, *prefix: str):
     """Joins and prefetches for a page of cases, so the queries do not grow with the page."""
     queryset = queryset.select_related("region", "agency", "area", "resident", "complaint__category__parent")
+    if selects(info, *prefix, "photos"):
+        queryset = queryset.prefetch_related(
+            Prefetch(
+                "attachments",
+                queryset=Attachment.objects.filter(kind=AttachmentKind.PHOTO),
+                to_attr="prefetched_photos",
+            )
+        )
     if selects(info, *prefix, "timeline"):
         queryset = queryset.prefetch_related(
             Prefetch("events", queryset=CaseEvent.objects.order_by("seq"), to_attr="prefetched_events")

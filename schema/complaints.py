@@ -21,6 +21,7 @@ from schema.cases import CaseNode, case_queryset
 from schema.errors import DomainMutation, error_type, query_error
 from schema.fields import ConnectionField
 from schema.regions import AgencyNode, AreaNode
+from schema.uploads import Upload
 
 ComplaintError = error_type("ComplaintError", ComplaintErrorCode, "a complaint")
 SlaUnitEnum = graphene.Enum.from_enum(SlaUnit, name="SlaUnit")
@@ -240,6 +241,9 @@ class SubmitComplaintInput(graphene.InputObjectType):
     confidential = graphene.Boolean(default_value=False, description="Keep the complaint out of public views.")
     extra = GenericScalar(description="Answers to the category's extra fields.")
     idempotency_key = graphene.String(description="Your key for this submission: a retry returns the same case.")
+    photos = graphene.List(
+        graphene.NonNull(Upload), description="Up to 5 JPEG, PNG or WebP photos (multipart request)."
+    )
 
 
 class SubmitComplaint(ComplaintPayload, DomainMutation):
@@ -265,6 +269,7 @@ class SubmitComplaint(ComplaintPayload, DomainMutation):
             confidential=bool(input.confidential),
             extra=input.extra,
             idempotency_key=input.idempotency_key or "",
+            photos=input.photos or (),
         )
         return cls(
             case=result.case,

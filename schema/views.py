@@ -16,6 +16,7 @@ from backend.accounts.tokens import TokenError, authenticate_access_token
 from backend.errors import DomainError
 from schema.context import GraphQLContext
 from schema.limits import validation_rules
+from schema.uploads import MultipartError, operations_with_files
 
 logger = logging.getLogger("simpul.graphql")
 
@@ -34,10 +35,13 @@ class SimpulGraphQLView(GraphQLView):
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
             return json_error(400, "Content-Length is not a number.", "BAD_REQUEST")
-        too_large = json_error(
-            413, f"The request body is larger than {settings.GRAPHQL_MAX_BODY_BYTES} bytes.", "PAYLOAD_TOO_LARGE"
+        limit = (
+            settings.GRAPHQL_MAX_UPLOAD_BYTES
+            if self.get_content_type(request) == "multipart/form-data"
+            else settings.GRAPHQL_MAX_BODY_BYTES
         )
-        if length > settings.GRAPHQL_MAX_BODY_BYTES:
+        too_large = json_error(413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")
+        if length > limit:
             return too_large
         if not length and self.get_content_type(request) in ("application/json", "application/graphql"):
             # No Content-Length (chunked): measure what actually arrived.
@@ -67,6 +71,16 @@ class SimpulGraphQLView(GraphQLView):
                     WWW_Authenticate='Bearer error="invalid_token"',
                 )
         return super().dispatch(request, *args, **kwargs)
+
+    def parse_body(self, request):
+        if self.get_content_type(request) == "multipart/form-data":
+            if request.method != "POST":
+                raise HttpError(HttpResponse(status=400), "File uploads need POST.")
+            try:
+                return operations_with_files(request.POST, request.FILES)
+            except MultipartError as exc:
+                raise HttpError(HttpResponse(status=400), str(exc)) from None
+        return super().parse_body(request)
 
     @staticmethod
     def get_graphql_params(request, data):

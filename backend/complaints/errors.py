@@ -2,7 +2,7 @@ from enum import StrEnum
 
 
 class ComplaintErrorCode(StrEnum):
-    """Includes every CaseErrorCode value: complaint actions pass the Case core's refusals through."""
+    """Includes every CaseErrorCode and MediaErrorCode value: complaints pass their refusals through."""
 
     NOT_AUTHENTICATED = "not_authenticated"
     NOT_FOUND = "not_found"
@@ -14,7 +14,12 @@ class ComplaintErrorCode(StrEnum):
     INVALID_LOCATION = "invalid_location"
     INVALID = "invalid"
     TOO_MANY_PHOTOS = "too_many_photos"
-    INVALID_PHOTO = "invalid_photo"
+    # media.images.MediaErrorCode, for one photo (field photos.N):
+    EMPTY = "empty"
+    TOO_LARGE = "too_large"
+    TOO_MANY_PIXELS = "too_many_pixels"
+    UNSUPPORTED_TYPE = "unsupported_type"
+    CORRUPT = "corrupt"
     INVALID_STATE = "invalid_state"
     CONFLICT = "conflict"
     ALREADY_DONE = "already_done"

@@ -97,6 +97,11 @@ def can_view(actor: Actor, case: Case) -> bool:
     return not case.complaint.confidential
 
 
+def shows_photos(actor: Actor, case: Case) -> bool:
+    """Photos are public only once staff approved the complaint for public view; reporters and staff always."""
+    return case.complaint.published or sees_internals(actor, case) or is_reporter(actor, case)
+
+
 def shows_reporter(actor: Actor, case: Case) -> bool:
     """An anonymous reporter's name is for the handling agency only (and the reporter)."""
     if actor.user is not None and case.resident_id == actor.user.pk:

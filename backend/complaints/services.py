@@ -4,6 +4,7 @@ staff marking a duplicate and moderating public view. Every status change goes t
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -24,6 +25,7 @@ from backend.errors import DomainError, DomainErrors
 from backend.regions import calendar
 from backend.regions import selectors as region_selectors
 from backend.regions.geo import valid_point
+from media.services import StoredPhotos, check_photos
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
 REASON_MAX = 1000
@@ -76,6 +78,7 @@ def submit_complaint(
     confidential: bool = False,
     extra: dict | None = None,
     idempotency_key: str = "",
+    photos: Sequence = (),
 ) -> Submitted:
     """File a complaint, route it to an agency and start its clock — or return the case an earlier attempt with the
     same idempotency key created. Every input problem is reported at once, and nothing is written then."""
@@ -145,11 +148,14 @@ def submit_complaint(
         errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
     elif category is not None:
         errors.extend(_extra_errors(category, extra))
+    processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode)
+    errors.extend(photo_errors)
     if errors:
         raise DomainErrors(errors)
 
     decision = route_complaint(region=region, category=category, area=area)
     now = timezone.now()
+    stored = StoredPhotos(processed, region_id=region.pk)  # files first: no slow I/O inside the transaction
     try:
         with transaction.atomic():
             case = open_case(
@@ -177,6 +183,7 @@ def submit_complaint(
                 confidential=confidential,
                 extra=extra,
             )
+            stored.attach(case, uploader=user)
             transition(
                 case,
                 "route",
@@ -185,6 +192,7 @@ def submit_complaint(
                 payload=decision.as_payload(),
             )
     except IntegrityError:
+        stored.discard()
         # Two attempts with the same key raced; the other one won: hand back its case.
         existing = (
             Case.objects.filter(resident=user, idempotency_key=idempotency_key).first() if idempotency_key else None
@@ -192,6 +200,9 @@ def submit_complaint(
         if existing is None:
             raise
         return Submitted(existing, False, [])
+    except BaseException:
+        stored.discard()
+        raise
     duplicates = nearby_open_complaints(region=region, category=category, lat=lat, lon=lon, exclude_case_id=case.pk)
     return Submitted(case, True, duplicates)
 

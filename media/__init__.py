@@ -1,0 +1,1 @@
+"""Media: checking, cleaning and resizing uploaded files (photos of complaints, permit documents)."""

@@ -1,0 +1,84 @@
+"""Photos on cases: check every upload before anything is written, store renditions, record attachments."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from backend.errors import DomainError
+from media.images import MediaErrorCode, MediaRejected, ProcessedImage, process_image
+from media.models import Attachment, AttachmentKind
+from media.storage import delete_files, store_photo
+
+
+def check_photos(
+    files: Sequence, *, error_codes, field: str = "photos"
+) -> tuple[list[ProcessedImage], list[DomainError]]:
+    """Process every upload; returns the accepted images and one typed error per refused file (`photos.N`).
+    `error_codes` is the calling domain's enum, which carries the media codes and TOO_MANY_PHOTOS."""
+    if len(files) > settings.MEDIA_MAX_PHOTOS:
+        message = _("Attach at most %(count)d photos.") % {"count": settings.MEDIA_MAX_PHOTOS}
+        return [], [DomainError(error_codes.TOO_MANY_PHOTOS, message, field=field)]
+    processed, errors = [], []
+    for index, upload in enumerate(files):
+        try:
+            if upload.size > settings.MEDIA_MAX_BYTES:  # refuse before reading it into memory
+                raise MediaRejected(MediaErrorCode.TOO_LARGE, settings.MEDIA_MAX_BYTES)
+            upload.seek(0)
+            data = upload.read(settings.MEDIA_MAX_BYTES + 1)
+            processed.append(
+                process_image(data, max_bytes=settings.MEDIA_MAX_BYTES, max_pixels=settings.MEDIA_MAX_PIXELS)
+            )
+        except MediaRejected as refused:
+            errors.append(DomainError(error_codes(str(refused.code)), refused.message, field=f"{field}.{index}"))
+    return processed, errors
+
+
+def _aware(moment, tz):
+    """A camera without a recorded UTC offset wrote its local time: the region's, as good a guess as any."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=tz)
+
+
+class StoredPhotos:
+    """Renditions saved to storage ahead of the database transaction; `discard()` removes them if it fails."""
+
+    def __init__(self, photos: list[ProcessedImage], *, region_id: int):
+        self.photos = photos
+        self.keys: list[dict[str, str]] = []
+        try:
+            for photo in photos:
+                self.keys.append(store_photo(photo, region_id=region_id))
+        except Exception:
+            self.discard()
+            raise
+
+    def discard(self) -> None:
+        for keys in self.keys:
+            delete_files(keys.values())
+        self.keys = []
+
+    def attach(self, case, *, uploader) -> list[Attachment]:
+        """Record the attachments, inside the caller's transaction (which calls `discard()` if it fails)."""
+        rows = [
+            Attachment(
+                case=case,
+                kind=AttachmentKind.PHOTO,
+                uploader=uploader,
+                position=position,
+                content_type=photo.full.content_type,
+                size=photo.size,
+                sha256=photo.sha256,
+                width=photo.width,
+                height=photo.height,
+                captured_at=_aware(photo.captured_at, case.region.tz),
+                gps_lat=photo.latitude,
+                gps_lon=photo.longitude,
+                **keys,
+            )
+            for position, (photo, keys) in enumerate(zip(self.photos, self.keys, strict=True))
+        ]
+        return Attachment.objects.bulk_create(rows)

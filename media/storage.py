@@ -1,0 +1,64 @@
+"""Storing renditions and handing out URLs that expire.
+
+Everything goes through Django's default storage, so the local folder (embedded default) and S3 (django-storages)
+are one code path. S3 URLs are presigned by django-storages; local files are served by `media.views.serve` behind
+a signed, timestamped token.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core import signing
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.urls import reverse
+
+from media.images import JPEG, PNG, WEBP, ProcessedImage
+
+EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp"}
+SIGNING_SALT = "simpul.media"
+
+
+def store_photo(processed: ProcessedImage, *, region_id: int) -> dict[str, str]:
+    """Save the renditions under a fresh random prefix; returns their keys (full, large, small)."""
+    prefix = f"cases/{region_id}/{uuid.uuid4().hex}"
+    large_side, small_side = sorted(processed.thumbnails, reverse=True)[:2]
+    renditions = {
+        "storage_key": processed.full,
+        "large_key": processed.thumbnails[large_side],
+        "small_key": processed.thumbnails[small_side],
+    }
+    keys = {}
+    try:
+        for name, rendition in renditions.items():
+            wanted = f"{prefix}/{name.removesuffix('_key')}.{EXTENSIONS[rendition.content_type]}"
+            keys[name] = default_storage.save(wanted, ContentFile(rendition.data))
+    except Exception:
+        delete_files(keys.values())
+        raise
+    return keys
+
+
+def delete_files(keys) -> None:
+    for key in keys:
+        if key:
+            default_storage.delete(key)
+
+
+def uses_s3() -> bool:
+    return bool(settings.S3_BUCKET)
+
+
+def url_for(key: str) -> str:
+    """An address the client may fetch for a while (settings.MEDIA_URL_SECONDS), then no longer."""
+    if uses_s3():
+        return default_storage.url(key)
+    token = signing.dumps(key, salt=SIGNING_SALT, compress=True)
+    return reverse("media-file", kwargs={"token": token})
+
+
+def key_from_token(token: str) -> str:
+    """The storage key a local URL token names, or signing.BadSignature (also when it has expired)."""
+    return signing.loads(token, salt=SIGNING_SALT, max_age=settings.MEDIA_URL_SECONDS)
