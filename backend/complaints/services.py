@@ -18,12 +18,13 @@ from backend.cases.models import Case, CaseKind, CaseParticipant
 from backend.cases.services import open_case, transition
 from backend.cases.workflow import ComplaintStatus
 from backend.complaints.errors import ComplaintErrorCode
-from backend.complaints.models import Complaint, ComplaintCategory, SlaUnit
+from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit
 from backend.complaints.routing import route_complaint
 from backend.complaints.selectors import WORKABLE_STATUSES, Nearby, can_view, h3_cell, nearby_open_complaints
 from backend.errors import DomainError, DomainErrors
 from backend.regions import calendar
 from backend.regions import selectors as region_selectors
+from backend.regions import services as region_services
 from backend.regions.geo import valid_point
 from media.services import StoredPhotos, check_photos
 
@@ -303,3 +304,18 @@ def set_published(*, actor: Actor, case_id: int, published: bool) -> Case:
         case.complaint.published = published
         case.complaint.save(update_fields=["published"])
     return case
+
+
+# --- configuration (admin) -----------------------------------------------------------------------------------------
+
+
+def save_category(*, actor: Actor, complaintcategory: ComplaintCategory) -> ComplaintCategory:
+    return region_services.save_region_row(actor=actor, row=complaintcategory)
+
+
+def save_routing_rule(*, actor: Actor, routingrule: RoutingRule) -> RoutingRule:
+    return region_services.save_region_row(actor=actor, row=routingrule)
+
+
+def delete_routing_rule(*, actor: Actor, routingrule: RoutingRule) -> None:
+    region_services.delete_region_row(actor=actor, row=routingrule)

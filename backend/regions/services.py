@@ -63,11 +63,21 @@ def _areas_changed(region: Region) -> None:
     transaction.on_commit(lambda: geo.forget_index(region.pk))
 
 
+def save_region_row(*, actor: Actor, row):
+    """Save a row that belongs to one region (an agency, a category, a routing rule): its admins only."""
+    _require_admin(actor, row.region_id)
+    _validated(row)
+    row.save()
+    return row
+
+
+def delete_region_row(*, actor: Actor, row) -> None:
+    _require_admin(actor, row.region_id)
+    row.delete()
+
+
 def save_agency(*, actor: Actor, agency: Agency) -> Agency:
-    _require_admin(actor, agency.region_id)
-    _validated(agency)
-    agency.save()
-    return agency
+    return save_region_row(actor=actor, row=agency)
 
 
 def save_day_off(*, actor: Actor, day_off: DayOff) -> DayOff:

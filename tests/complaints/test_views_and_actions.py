@@ -256,3 +256,39 @@ def test_routing_preview_for_admins(gql, places, category):
     gql.sign_in_as(staff("pupr.staf"))
     response = gql.post(query, variables).json()
     assert response["data"]["routingPreview"] is None and response["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_admin_for_categories_rules_and_cases(demo, submit, places, category):
+    from django.test import Client
+
+    from backend.cases.models import CaseEvent
+
+    submit(category("sampah"), *places["lais"])
+    client = Client()
+    client.force_login(User.objects.get(username="admin.muba"))
+    rules = client.get("/admin/complaints/routingrule/").context["cl"].result_list
+    assert {r.region.code for r in rules} == {"16.06"} and len(rules) == 7
+    case = Case.objects.get()
+    page = client.get(f"/admin/cases/case/{case.pk}/change/")
+    assert page.status_code == 200 and page.context["has_change_permission"] is False
+    assert client.post(f"/admin/cases/case/{case.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert CaseEvent.objects.filter(case=case).count() == 2
+    other = Client()
+    other.force_login(User.objects.get(username="admin.parepare"))
+    assert other.get(f"/admin/cases/case/{case.pk}/change/").status_code in (302, 403, 404)
+    rule = rules[0]
+    response = client.post(
+        f"/admin/complaints/routingrule/{rule.pk}/change/",
+        {
+            "region": rule.region_id,
+            "order": 3,
+            "category": rule.category_id,
+            "area": "",
+            "agency": rule.agency_id,
+            "note": "x",
+            "active": "on",
+        },
+    )
+    assert response.status_code == 302
+    rule.refresh_from_db()
+    assert rule.order == 3
