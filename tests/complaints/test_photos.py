@@ -259,3 +259,15 @@ def test_photos_on_s3(gql, resident, category, places, settings, s3_server, monk
 
 def places_region_id(result) -> int:
     return Case.objects.get(pk=from_global_id(result["case"]["id"])[1]).region_id
+
+
+def test_a_retry_with_photos_stores_nothing_twice(gql, local_media, resident, category, places):
+    gql.sign_in_as(resident)
+    photo = [("a.jpg", phone_jpeg(), "image/jpeg")]
+    first = submit_with_photos(gql, category("sampah"), places["lais"], photo, idempotencyKey="retry-1")
+    again = submit_with_photos(gql, category("sampah"), places["lais"], photo, idempotencyKey="retry-1")
+    assert again["case"]["trackingCode"] == first["case"]["trackingCode"]
+    assert Case.objects.count() == 1 and Attachment.objects.count() == 1 and len(stored_files(local_media)) == 3
+    case = Case.objects.get()
+    assert list(case.events.values_list("type", flat=True)) == ["submitted", "routed"]
+    assert case.agency.code == "dlh"
