@@ -7,9 +7,11 @@ what it really asks the server to do. Fragments are expanded; introspection fiel
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from django.conf import settings
 from graphene.validation import DisableIntrospection, depth_limit_validator
-from graphql import GraphQLError
+from graphql import DocumentNode, GraphQLError, parse, validate
 from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, IntValueNode, SelectionSetNode
 from graphql.validation import ValidationRule, specified_rules
 
@@ -93,3 +95,27 @@ def validation_rules() -> list:
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(DisableIntrospection)
     return rules
+
+
+@lru_cache(maxsize=512)
+def _checked(query: str, limits: tuple) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    from schema import schema
+
+    try:
+        document = parse(query)
+    except GraphQLError as error:
+        return None, (error,)
+    return document, tuple(validate(schema.graphql_schema, document, validation_rules()))
+
+
+def checked_document(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
+    """The parsed document and its validation errors, remembered per query text: apps send the same few queries
+    over and over, and parsing plus validating costs more than running a small one. The limits are part of the key,
+    so a changed setting is honoured at once; the cache is bounded, so odd queries cannot grow it."""
+    limits = (
+        settings.GRAPHQL_MAX_DEPTH,
+        settings.GRAPHQL_MAX_ALIASES,
+        settings.GRAPHQL_MAX_COST,
+        settings.GRAPHQL_INTROSPECTION,
+    )
+    return _checked(query, limits)

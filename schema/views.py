@@ -8,14 +8,14 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
 from graphene_django.views import GraphQLView, HttpError
-from graphql import GraphQLError
+from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from backend.accounts.tokens import TokenError, authenticate_access_token
 from backend.errors import DomainError
 from schema.context import GraphQLContext
-from schema.limits import validation_rules
+from schema.limits import checked_document
 from schema.uploads import MultipartError, operations_with_files
 
 logger = logging.getLogger("simpul.graphql")
@@ -96,9 +96,33 @@ class SimpulGraphQLView(GraphQLView):
     def get_context(self, request):
         return GraphQLContext(request, request.graphql_session)
 
-    def execute_graphql_request(self, *args, **kwargs):
-        self.validation_rules = validation_rules()
-        return super().execute_graphql_request(*args, **kwargs)
+    def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
+        """graphene-django's flow (parse, validate, refuse mutations over GET, execute) with the parse and
+        validation of each distinct query text done once per process (schema.limits.checked_document)."""
+        if not query:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+        document, errors = checked_document(query)
+        if errors:
+            return ExecutionResult(data=None, errors=list(errors))
+        operation = get_operation_ast(document, operation_name)
+        if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
+            if show_graphiql:
+                return None
+            raise HttpError(HttpResponseNotAllowed(["POST"], "Only queries may be sent with GET; use POST."))
+        try:
+            return execute(
+                self.schema.graphql_schema,
+                document,
+                root_value=self.get_root_value(request),
+                context_value=self.get_context(request),
+                variable_values=variables,
+                operation_name=operation_name,
+                middleware=self.get_middleware(request),
+            )
+        except Exception as exc:
+            return ExecutionResult(errors=[exc])
 
     @staticmethod
     def format_error(error):

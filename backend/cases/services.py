@@ -13,7 +13,7 @@ from backend.accounts.actor import Actor
 from backend.cases.errors import CaseErrorCode
 from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, CaseParticipant, TrackingSequence, Visibility
 from backend.cases.timeline import append_event
-from backend.cases.workflow import TABLES, case_roles
+from backend.cases.workflow import STATUS_LABELS, TABLES, case_roles
 from backend.errors import DomainError
 from notifications.models import Audience, OutboxMessage
 
@@ -114,7 +114,8 @@ def transition(
         if locked.status not in move.sources:
             raise DomainError(
                 CaseErrorCode.INVALID_STATE,
-                _("This cannot be done while the case is %(status)s.") % {"status": locked.status},
+                _("This cannot be done while the case is %(status)s.")
+                % {"status": STATUS_LABELS.get(locked.status, locked.status)},
             )
         if move.guard is not None:
             move.guard(locked, payload)

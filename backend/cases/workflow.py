@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from backend.cases.errors import CaseErrorCode
 from backend.cases.models import CaseKind, Visibility
@@ -39,6 +40,18 @@ class ComplaintStatus(StrEnum):
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
 
+
+STATUS_LABELS = {
+    ComplaintStatus.SUBMITTED: gettext_lazy("submitted"),
+    ComplaintStatus.ROUTED: gettext_lazy("routed to an agency"),
+    ComplaintStatus.ACCEPTED: gettext_lazy("accepted"),
+    ComplaintStatus.IN_PROGRESS: gettext_lazy("in progress"),
+    ComplaintStatus.RESOLVED: gettext_lazy("resolved"),
+    ComplaintStatus.REOPENED: gettext_lazy("reopened"),
+    ComplaintStatus.CLOSED: gettext_lazy("closed"),
+    ComplaintStatus.REJECTED: gettext_lazy("rejected"),
+    ComplaintStatus.DUPLICATE: gettext_lazy("a duplicate"),
+}
 
 Guard = Callable[["object", dict], None]
 

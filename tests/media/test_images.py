@@ -267,6 +267,7 @@ def test_every_exif_orientation(orientation, corner):
     assert [name for name, point in corners.items() if close(shown.getpixel(point), RED)] == [corner]
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # Pillow reports the malformed EXIF
 def test_malformed_exif_is_ignored():
     data = encode(Image.new("RGB", (64, 48), GREY), "JPEG", exif=b"Exif\x00\x00MM\x00*\xff\xff\xff\xff")
     result = process(data)
@@ -365,6 +366,7 @@ def test_webp_pixel_limit():
     assert process(data, max_pixels=20_000).width == 200
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning:PIL.TiffImagePlugin")  # Pillow reports the malformed EXIF
 def test_damaged_files_are_processed_or_refused_never_crash():
     """Truncations and flipped bytes anywhere in small JPEG, PNG and WebP files: a MediaRejected or a result."""
     randomness = random.Random(20250314)
