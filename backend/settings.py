@@ -245,6 +245,9 @@ if PRODUCTION and SMS_BACKEND == "notifications.sms.LogSMSBackend" and not env.b
 if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.startswith(("https://", "http://")):
     env.problems.append("SMS_HTTP_URL must be an http(s) URL when SMS_BACKEND is the HTTP gateway")
 
+# A resident may file this many complaints an hour (spam and flooding guard; idempotent retries do not count).
+COMPLAINTS_PER_HOUR = env.int("COMPLAINTS_PER_HOUR", 20, minimum=1)
+
 # --- GraphQL -----------------------------------------------------------------------------------------------------
 GRAPHENE = {
     "SCHEMA": "schema.schema",

@@ -9,6 +9,7 @@ from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
+from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
@@ -81,6 +82,7 @@ class CaseNode(DjangoObjectType):
     region = graphene.Field(RegionNode, required=True)
     agency = graphene.Field(AgencyNode, description="The agency handling the case (null until routed).")
     area = graphene.Field(AreaNode)
+    status_label = graphene.String(required=True, description="The status in words, in the request's language.")
     reporter_name = graphene.String(description="Null when hidden from you (anonymous reports, other people's cases).")
     viewer_is_reporter = graphene.Boolean(required=True)
     complaint = graphene.Field("schema.complaints.ComplaintDetail", description="The complaint's details (complaints).")
@@ -114,6 +116,10 @@ class CaseNode(DjangoObjectType):
         if case is None or not complaint_selectors.can_view(info.context.actor, case):
             return None
         return case
+
+    @staticmethod
+    def resolve_status_label(case, info):
+        return str(STATUS_LABELS.get(case.status, case.status))
 
     @staticmethod
     def resolve_reporter_name(case, info):

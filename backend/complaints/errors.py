@@ -23,4 +23,5 @@ class ComplaintErrorCode(StrEnum):
     INVALID_STATE = "invalid_state"
     CONFLICT = "conflict"
     ALREADY_DONE = "already_done"
+    RATE_LIMITED = "rate_limited"
     UNKNOWN_ACTION = "unknown_action"

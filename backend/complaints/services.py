@@ -8,11 +8,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
 
+from backend import ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
 from backend.cases.services import open_case, transition
@@ -94,6 +96,14 @@ def submit_complaint(
         if existing is not None:
             return Submitted(existing, False, [])
 
+    verdict = ratelimit.hit(ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600), str(user.pk))
+    if not verdict.allowed:
+        raise DomainError(
+            ComplaintErrorCode.RATE_LIMITED,
+            _("You have filed many complaints in the last hour. Try again in %(minutes)d minutes.")
+            % {"minutes": max(1, verdict.retry_after // 60)},
+            retry_after=verdict.retry_after,
+        )
     region = region_selectors.region_by_slug_or_code(region_slug_or_code)
     if region is None:
         raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")

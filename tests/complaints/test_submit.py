@@ -138,3 +138,27 @@ def test_categories_query(gql, demo):
     assert road["name"] == "Jalan rusak" and road["extraSchema"]["required"] == ["severity"]
     english = gql.post('{ complaintCategories(region: "16.06") { name } }', HTTP_ACCEPT_LANGUAGE="en").json()
     assert english["data"]["complaintCategories"][0]["name"] == "Infrastructure"
+
+
+def test_filing_is_rate_limited_per_resident(submit, places, category, settings, other_resident):
+    settings.COMPLAINTS_PER_HOUR = 2
+    first = submit(category("sampah"), *places["lais"], idempotencyKey="a")
+    submit(category("sampah"), *places["lais"])
+    assert submit(category("sampah"), *places["lais"], idempotencyKey="a")["created"] is False  # a retry is free
+    refused = submit(category("sampah"), *places["lais"])
+    assert refused["errors"][0]["code"] == "RATE_LIMITED" and refused["case"] is None
+    assert submit(category("sampah"), *places["lais"], as_user=other_resident)["errors"] == []
+    assert first["errors"] == []
+
+
+def test_status_label_follows_the_language(gql, submit, places, category):
+    code = submit(category("sampah"), *places["lais"])["case"]["trackingCode"]
+    query = '{ caseByTrackingCode(region: "16.06", trackingCode: "%s") { status statusLabel } }' % code
+    assert gql.post(query, HTTP_ACCEPT_LANGUAGE="en").json()["data"]["caseByTrackingCode"] == {
+        "status": "routed",
+        "statusLabel": "routed to an agency",
+    }
+    assert (
+        gql.post(query, HTTP_ACCEPT_LANGUAGE="id").json()["data"]["caseByTrackingCode"]["statusLabel"]
+        == "sudah diteruskan ke OPD"
+    )
