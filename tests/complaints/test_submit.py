@@ -153,7 +153,7 @@ def test_filing_is_rate_limited_per_resident(submit, places, category, settings,
 
 def test_status_label_follows_the_language(gql, submit, places, category):
     code = submit(category("sampah"), *places["lais"])["case"]["trackingCode"]
-    query = '{ caseByTrackingCode(region: "16.06", trackingCode: "%s") { status statusLabel } }' % code
+    query = '{ caseByTrackingCode(region: "16.06", trackingCode: "' + code + '") { status statusLabel } }'
     assert gql.post(query, HTTP_ACCEPT_LANGUAGE="en").json()["data"]["caseByTrackingCode"] == {
         "status": "routed",
         "statusLabel": "routed to an agency",
