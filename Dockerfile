@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 # One image for every Simpul process (docs/deploy.md):
-#   web     (default)  daphne -b 0.0.0.0 -p 8000 backend.asgi:application
+#   web     (default)  gunicorn backend.wsgi:application -k gthread -w 2 --threads 8 -b 0.0.0.0:8000  (HTTP)
+#   ws      command:   daphne -b 0.0.0.0 -p 8001 backend.asgi:application                       (WebSockets)
 #   worker  command:   celery -A backend worker -l info
 #   beat    command:   celery -A backend beat -l info --schedule /var/lib/simpul/celerybeat-schedule
 #   one-off command:   python manage.py migrate --noinput | createsuperuser | check --deploy
@@ -57,11 +58,13 @@ RUN SIMPUL_ENV=production \
     && test -f /app/staticfiles/staticfiles.json
 
 USER 10001:10001
-EXPOSE 8000
+EXPOSE 8000 8001
 
 # Liveness of the web process. /healthz touches no other service. The Host header is the first entry of
 # ALLOWED_HOSTS, since Django answers 400 to a host it does not serve. Worker and beat containers override this.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
     CMD ["python", "-c", "import os, sys, urllib.request as u; h = next((x.strip().lstrip('.') for x in os.environ.get('ALLOWED_HOSTS', '').split(',') if x.strip() not in ('', '*')), 'localhost'); sys.exit(0 if u.urlopen(u.Request('http://127.0.0.1:8000/healthz', headers={'Host': h}), timeout=4).status == 200 else 1)"]
 
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "backend.asgi:application"]
+# HTTP under gunicorn's threaded workers; one worker per core (WEB_WORKERS), never --preload (docs/serving.md).
+ENV WEB_WORKERS=2 WEB_THREADS=8
+CMD ["sh", "-c", "exec gunicorn backend.wsgi:application --worker-class gthread --workers \"$WEB_WORKERS\" --threads \"$WEB_THREADS\" --bind 0.0.0.0:8000 --access-logfile -"]

@@ -79,8 +79,9 @@ def test_deploy_check_passes_for_production_settings():
         ({"REDIS_URL": "redis://127.0.0.1:1/0"}, "cache at redis://127.0.0.1:1/0"),
     ],
 )
-def test_server_start_names_the_unreachable_service(override, service):
-    result = run(["-c", "import backend.asgi"], {**GOOD_PRODUCTION, **override})
+@pytest.mark.parametrize("entry_point", ["backend.asgi", "backend.wsgi"])
+def test_server_start_names_the_unreachable_service(override, service, entry_point):
+    result = run(["-c", f"import {entry_point}"], {**GOOD_PRODUCTION, **override})
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Simpul cannot start; a required service is down:")
