@@ -43,6 +43,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -348,20 +349,24 @@ class Connection:
                 await self.writer.wait_closed()
         self.reader = self.writer = None
 
-    async def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
+    async def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[int, bytes]:
         reused = self.writer is not None
         try:
-            return await self._request(method, path, body)
+            return await self._request(method, path, body, headers)
         except (ConnectionError, asyncio.IncompleteReadError, HTTPError):
             await self.close()
             if not reused:
                 raise
-            return await self._request(method, path, body)  # the server closed an idle keep-alive connection
+            # the server closed an idle keep-alive connection
+            return await self._request(method, path, body, headers)
 
-    async def _request(self, method, path, body):
+    async def _request(self, method, path, body, headers=None):
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
         lines = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}", "User-Agent: simpul-bench"]
+        lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
         if body is not None:
             lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
         if not self.keep_alive:
@@ -409,15 +414,21 @@ async def request_once(port: int, method: str, path: str, body: bytes | None = N
 
 @dataclass
 class Kind:
-    """One kind of request a client sends."""
+    """One kind of request a client sends. `make` (optional) returns a fresh (path, body) for every request, for
+    requests that must differ (an idempotency key, a random tracking code)."""
 
     name: str
     method: str
     path: str
     body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    make: Callable[[], tuple[str, bytes | None]] | None = None
+
+    def next(self) -> tuple[str, bytes | None]:
+        return self.make() if self.make is not None else (self.path, self.body)
 
     def ok(self, status: int, data: bytes) -> bool:
-        return status == 200 and (self.body is None or b'"errors"' not in data[:200])
+        return status == 200 and b'"errors"' not in data[:200]
 
 
 def graphql(name: str, query: str) -> Kind:
@@ -476,7 +487,9 @@ async def client(port, kind: Kind, stats: Stats, deadline: float, budget: list[i
             started = time.perf_counter()
             error = detail = None
             try:
-                status, data = await asyncio.wait_for(connection.request(kind.method, kind.path, kind.body), 30)
+                path, body = kind.next()
+                request = connection.request(kind.method, path, body, kind.headers)
+                status, data = await asyncio.wait_for(request, 30)
                 if not kind.ok(status, data):
                     error = f"HTTP {status}" if status != 200 else "graphql-error"
                     detail = data[:300].decode(errors="replace")

@@ -4,20 +4,17 @@ import graphene
 from django.utils import translation
 from graphene import relay
 
-from schema.accounts import AccountMutations, AccountQueries
-from schema.complaints import ComplaintMutations, ComplaintQueries
-from schema.regions import RegionQueries
-
-
-class Query(AccountQueries, RegionQueries, ComplaintQueries, graphene.ObjectType):
-    node = relay.Node.Field()
-
-
-class Mutation(AccountMutations, ComplaintMutations, graphene.ObjectType):
-    pass
-
-
-# Descriptions that come from model help texts are translatable; the API's documentation is English, whatever
-# language the process happens to have active when the schema is built.
+# graphene-django turns model help texts and choice labels into descriptions as the types are defined, in the
+# language active at that moment: the API's documentation is English whatever that language is.
 with translation.override("en"):
+    from schema.accounts import AccountMutations, AccountQueries
+    from schema.complaints import ComplaintMutations, ComplaintQueries
+    from schema.regions import RegionQueries
+
+    class Query(AccountQueries, RegionQueries, ComplaintQueries, graphene.ObjectType):
+        node = relay.Node.Field()
+
+    class Mutation(AccountMutations, ComplaintMutations, graphene.ObjectType):
+        pass
+
     schema = graphene.Schema(query=Query, mutation=Mutation)
