@@ -428,7 +428,8 @@ class Kind:
         return self.make() if self.make is not None else (self.path, self.body)
 
     def ok(self, status: int, data: bytes) -> bool:
-        return status == 200 and b'"errors"' not in data[:200]
+        """200, no GraphQL error (they come first in the answer), and no error in a mutation's payload."""
+        return status == 200 and not data.startswith(b'{"errors"') and b'"errors":[{' not in data
 
 
 def graphql(name: str, query: str) -> Kind:

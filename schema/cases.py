@@ -152,9 +152,26 @@ class CaseNode(DjangoObjectType):
         return [e for e in events if staff or e.visibility == Visibility.PUBLIC]
 
 
+# Related rows to join when the selection asks for these fields (the complaint always: visibility needs it).
+JOINS = {
+    "region": ("region",),
+    "agency": ("agency",),
+    "area": ("area",),
+    "reporterName": ("resident",),
+    "complaint": ("complaint__category__parent",),
+}
+
+
 def case_queryset(queryset, info, *prefix: str):
-    """Joins and prefetches for a page of cases, so the queries do not grow with the page."""
-    queryset = queryset.select_related("region", "agency", "area", "resident", "complaint__category__parent")
+    """Joins and prefetches for a page of cases, just those the selection needs, so the queries do not grow with
+    the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
+    related = {"complaint"}
+    for field, paths in JOINS.items():
+        if selects(info, *prefix, field):
+            related.update(paths)
+    queryset = queryset.select_related(*related)
+    if "area" in related:
+        queryset = queryset.defer("area__boundary")
     if selects(info, *prefix, "photos"):
         queryset = queryset.prefetch_related(
             Prefetch(

@@ -253,7 +253,9 @@ class SubmitComplaint(ComplaintPayload, DomainMutation):
         input = SubmitComplaintInput(required=True)
 
     created = graphene.Boolean(description="False when the idempotency key returned an earlier submission.")
-    possible_duplicates = graphene.List(graphene.NonNull(NearbyComplaint))
+    possible_duplicates = graphene.List(
+        graphene.NonNull(NearbyComplaint), description="Open complaints of the same category within ~100 m."
+    )
 
     @classmethod
     def perform(cls, info, input):
@@ -271,14 +273,22 @@ class SubmitComplaint(ComplaintPayload, DomainMutation):
             idempotency_key=input.idempotency_key or "",
             photos=input.photos or (),
         )
-        return cls(
-            case=result.case,
-            created=result.created,
-            possible_duplicates=[
-                NearbyComplaint(case=n.case, distance_m=round(n.distance_m, 1)) for n in result.possible_duplicates
-            ],
-            errors=[],
+        return cls(case=result.case, created=result.created, errors=[])
+
+    @staticmethod
+    def resolve_possible_duplicates(payload, info):
+        """Looked up only when asked for, and only for a case this request created."""
+        case = payload.case
+        if case is None or not payload.created:
+            return None if case is None else []
+        nearby = selectors.nearby_open_complaints(
+            region=case.region,
+            category=case.complaint.category,
+            lat=case.lat,
+            lon=case.lon,
+            exclude_case_id=case.pk,
         )
+        return [NearbyComplaint(case=n.case, distance_m=round(n.distance_m, 1)) for n in nearby]
 
 
 class JoinComplaint(ComplaintPayload, DomainMutation):

@@ -1,46 +1,65 @@
-"""Who is asking: the signed-in user and their roles, loaded once per request and passed to every service."""
+"""Who is asking: the signed-in user and their roles, passed to every service. The roles (memberships) are read
+from the database the first time a check needs them, once per request."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 
 from backend.accounts.models import Membership, Role, User
 
 
 @dataclass(frozen=True)
+class _Roles:
+    admin_region_ids: frozenset[int]
+    agency_roles: dict[int, str]  # agency id -> agency_staff or agency_supervisor
+    staff_region_ids: frozenset[int]
+
+
 class Actor:
-    user: User | None
-    is_superuser: bool = False
-    admin_region_ids: frozenset[int] = frozenset()
-    # agency id -> role (agency_staff or agency_supervisor)
-    agency_roles: dict[int, str] = field(default_factory=dict)
-    staff_region_ids: frozenset[int] = frozenset()
+    def __init__(self, user: User | None):
+        self.user = user
 
     @classmethod
     def anonymous(cls) -> Actor:
-        return cls(user=None)
+        return cls(None)
 
     @classmethod
     def for_user(cls, user: User | None) -> Actor:
-        """The actor for a user: one query for the memberships."""
         if user is None or not user.is_authenticated or not user.is_active:
             return cls.anonymous()
-        rows = list(Membership.objects.filter(user=user).values_list("region_id", "agency_id", "role"))
-        return cls(
-            user=user,
-            is_superuser=user.is_superuser,
+        return cls(user)
+
+    @cached_property
+    def _roles(self) -> _Roles:
+        if self.user is None:
+            return _Roles(frozenset(), {}, frozenset())
+        rows = list(Membership.objects.filter(user=self.user).values_list("region_id", "agency_id", "role"))
+        return _Roles(
             admin_region_ids=frozenset(r for r, _a, role in rows if role == Role.REGION_ADMIN),
             agency_roles={a: role for _r, a, role in rows if a is not None},
             staff_region_ids=frozenset(r for r, _a, _role in rows),
         )
 
     @property
-    def is_authenticated(self) -> bool:
-        return self.user is not None
+    def is_superuser(self) -> bool:
+        return self.user is not None and self.user.is_superuser
 
     @property
-    def is_staff_member(self) -> bool:
-        return bool(self.staff_region_ids)
+    def admin_region_ids(self) -> frozenset[int]:
+        return self._roles.admin_region_ids
+
+    @property
+    def agency_roles(self) -> dict[int, str]:
+        return self._roles.agency_roles
+
+    @property
+    def staff_region_ids(self) -> frozenset[int]:
+        return self._roles.staff_region_ids
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.user is not None
 
     def administers(self, region_id: int | None) -> bool:
         return self.is_superuser or (region_id is not None and region_id in self.admin_region_ids)

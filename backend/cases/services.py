@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,31 +18,31 @@ from notifications.models import Audience, OutboxMessage
 
 
 def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
-    """The next `ADU-YYYY-NNNNNN` of the region (year in the region's time zone). Safe under concurrency: the
-    counter row is locked until the surrounding transaction ends. A rolled-back case leaves a gap, never a clash."""
+    """The next `ADU-YYYY-NNNNNN` of the region (year in the region's time zone), in one statement: an upsert of the
+    counter row that returns the new value. The row stays locked until the surrounding transaction ends, so two
+    submissions never get the same number; a rolled-back one leaves a gap, never a clash."""
     prefix = TRACKING_PREFIX[kind]
     year = at.astimezone(region.tz).year
-    for _attempt in range(2):
-        try:
-            with transaction.atomic():
-                sequence, _created = TrackingSequence.objects.select_for_update().get_or_create(
-                    region=region, prefix=prefix, year=year
-                )
-                break
-        except IntegrityError:  # another transaction created the row first: lock theirs
-            continue
-    TrackingSequence.objects.filter(pk=sequence.pk).update(last_value=F("last_value") + 1)
-    sequence.refresh_from_db(fields=["last_value"])
-    return f"{prefix}-{year}-{sequence.last_value:06d}"
+    table = connection.ops.quote_name(TrackingSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (region_id, prefix, year, last_value) VALUES (%s, %s, %s, 1) "  # noqa: S608
+            f"ON CONFLICT (region_id, prefix, year) DO UPDATE SET last_value = {table}.last_value + 1 "
+            "RETURNING last_value",
+            [region.pk, prefix, year],
+        )
+        (number,) = cursor.fetchone()
+    return f"{prefix}-{year}-{number:06d}"
 
 
-def _write_outbox(case: Case, event: CaseEvent, actor: Actor | None) -> None:
+def _write_outbox(case: Case, event: CaseEvent, actor: Actor | None, *, new_case: bool = False) -> None:
     """One row per audience: the reporter and co-reporters (public events), the assignee, the agency's queue."""
     acting_user = actor.user.pk if actor is not None and actor.user is not None else None
     users = set()
     if event.visibility == Visibility.PUBLIC:
         users.add(case.resident_id)
-        users.update(CaseParticipant.objects.filter(case=case).values_list("user_id", flat=True))
+        if not new_case:  # a case created a moment ago has no co-reporters yet
+            users.update(CaseParticipant.objects.filter(case=case).values_list("user_id", flat=True))
     if case.assignee_id:
         users.add(case.assignee_id)
     users.discard(acting_user)
@@ -74,8 +73,9 @@ def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
         visibility=Visibility.PUBLIC,
         payload={"to": case.status, **event_payload},
         at=now,
+        first=True,
     )
-    _write_outbox(case, event, actor)
+    _write_outbox(case, event, actor, new_case=True)
     return case
 
 

@@ -33,9 +33,12 @@ def chain_hash(prev_hash: str, event: CaseEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
 
 
-def append_event(case, *, type: str, actor_user, visibility: str, payload: dict, at: datetime) -> CaseEvent:
-    """Add the next event; the caller holds the case's row lock (inside `transition()` or case creation)."""
-    last = case.events.order_by("-seq").values_list("seq", "hash").first()
+def append_event(
+    case, *, type: str, actor_user, visibility: str, payload: dict, at: datetime, first: bool = False
+) -> CaseEvent:
+    """Add the next event; the caller holds the case's row lock (inside `transition()`), or has just created the
+    case (`first`: no earlier event to look up)."""
+    last = None if first else case.events.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
     # Round-trip the payload through JSON so the hash covers exactly what the database will hand back.
     event = CaseEvent(

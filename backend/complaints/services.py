@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
@@ -22,7 +23,7 @@ from backend.cases.workflow import ComplaintStatus
 from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit
 from backend.complaints.routing import route_complaint
-from backend.complaints.selectors import WORKABLE_STATUSES, Nearby, can_view, h3_cell, nearby_open_complaints
+from backend.complaints.selectors import WORKABLE_STATUSES, can_view, h3_cell
 from backend.errors import DomainError, DomainErrors
 from backend.regions import calendar
 from backend.regions import selectors as region_selectors
@@ -38,7 +39,6 @@ REASON_MAX = 1000
 class Submitted:
     case: Case
     created: bool  # False: the idempotency key named a case this resident had already submitted
-    possible_duplicates: list[Nearby]
 
 
 def _require_resident(actor: Actor):
@@ -94,7 +94,7 @@ def submit_complaint(
     if idempotency_key:
         existing = Case.objects.filter(resident=user, idempotency_key=idempotency_key).first()
         if existing is not None:
-            return Submitted(existing, False, [])
+            return Submitted(existing, False)
 
     verdict = ratelimit.hit(ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600), str(user.pk))
     if not verdict.allowed:
@@ -109,13 +109,15 @@ def submit_complaint(
         raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
     errors: list[DomainError] = []
     category = (
-        ComplaintCategory.objects.filter(pk=category_id, region=region, active=True).select_related("parent").first()
+        ComplaintCategory.objects.filter(pk=category_id, region=region, active=True)
+        .annotate(is_group=Exists(ComplaintCategory.objects.filter(parent=OuterRef("pk"), active=True)))
+        .first()
     )
     if category is None:
         errors.append(
             DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region."), field="category")
         )
-    elif category.children.filter(active=True).exists():
+    elif category.is_group:
         errors.append(
             DomainError(
                 ComplaintErrorCode.CATEGORY_IS_A_GROUP, _("Choose a category within this group."), field="category"
@@ -210,12 +212,11 @@ def submit_complaint(
         )
         if existing is None:
             raise
-        return Submitted(existing, False, [])
+        return Submitted(existing, False)
     except BaseException:
         stored.discard()
         raise
-    duplicates = nearby_open_complaints(region=region, category=category, lat=lat, lon=lon, exclude_case_id=case.pk)
-    return Submitted(case, True, duplicates)
+    return Submitted(case, True)
 
 
 def _complaint_case(case_id: int, actor: Actor) -> Case:

@@ -79,6 +79,8 @@ class AreaIndex:
     geometries: tuple
     area_ids: tuple[int, ...]
     depths: tuple[int, ...]
+    # Each area's columns but its boundary, to hand out Area rows without another query.
+    rows: dict[int, tuple]
 
     def area_id_at(self, lat: float, lon: float) -> int | None:
         """The deepest area whose boundary contains (or touches) the point."""
@@ -109,22 +111,49 @@ def area_index(region) -> AreaIndex:
         return index
 
 
+ROW_FIELDS = (
+    "id",
+    "region_id",
+    "code",
+    "name",
+    "level",
+    "parent_id",
+    "min_lon",
+    "min_lat",
+    "max_lon",
+    "max_lat",
+    "active",
+)
+
+
 def _build_index(region) -> AreaIndex:
     from backend.regions.models import AREA_DEPTH, Area, Region
 
     with_version = Region.objects.filter(pk=region.pk).values_list("geo_version", flat=True)
     version = with_version.first() or 0
-    rows = list(Area.objects.filter(region_id=region.pk, active=True).values_list("id", "level", "boundary"))
-    geometries = tuple(shape(boundary) for _id, _level, boundary in rows)
+    rows = list(Area.objects.filter(region_id=region.pk, active=True).values_list(*ROW_FIELDS, "boundary"))
+    geometries = tuple(shape(row[-1]) for row in rows)
     for geometry in geometries:
         shapely.prepare(geometry)
     return AreaIndex(
         version=version,
         tree=STRtree(geometries),
         geometries=geometries,
-        area_ids=tuple(r[0] for r in rows),
-        depths=tuple(AREA_DEPTH[r[1]] for r in rows),
+        area_ids=tuple(row[0] for row in rows),
+        depths=tuple(AREA_DEPTH[row[4]] for row in rows),
+        rows={row[0]: row[:-1] for row in rows},
     )
+
+
+def area_row(index: AreaIndex, area_id: int):
+    """A fresh Area instance from the index, its boundary deferred (loaded from the database if read)."""
+    from backend.regions.models import Area
+
+    return Area.from_db("default", [f.attname for f in _row_fields(Area)], index.rows[area_id])
+
+
+def _row_fields(model):
+    return [model._meta.get_field(name.removesuffix("_id")) for name in ROW_FIELDS]
 
 
 def forget_index(region_id: int | None = None) -> None:

@@ -37,8 +37,9 @@ def area_at(region: Region, *, lat: float, lon: float) -> Area | None:
     """The most specific active area of the region that contains the point, or None (outside the region)."""
     if not geo.valid_point(lat, lon):
         return None
-    area_id = geo.area_index(region).area_id_at(lat, lon)
-    return Area.objects.filter(pk=area_id).first() if area_id is not None else None
+    index = geo.area_index(region)
+    area_id = index.area_id_at(lat, lon)
+    return geo.area_row(index, area_id) if area_id is not None else None
 
 
 def agency_members(*, actor: Actor, agency: Agency) -> QuerySet[Membership]:
