@@ -162,12 +162,7 @@ class ComplaintQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_case_by_tracking_code(root, info, region, tracking_code):
-        found = region_selectors.region_by_slug_or_code(region)
-        if found is None:
-            return None
-        case = case_queryset(
-            Case.objects.filter(region=found, tracking_code=tracking_code.strip().upper()), info
-        ).first()
+        case = next(iter(case_queryset(selectors.by_tracking_code(region, tracking_code), info)[:1]), None)
         if case is None or not selectors.can_view(info.context.actor, case):
             return None
         return case

@@ -19,8 +19,10 @@ from notifications.models import Audience, OutboxMessage
 
 def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     """The next `ADU-YYYY-NNNNNN` of the region (year in the region's time zone), in one statement: an upsert of the
-    counter row that returns the new value. The row stays locked until the surrounding transaction ends, so two
-    submissions never get the same number; a rolled-back one leaves a gap, never a clash."""
+    counter row that returns the new value, so two submissions never get the same number. Called outside a
+    transaction it commits at once and the counter is free for the next submission; inside one, the counter row
+    stays locked until that transaction ends, which serialises every submission of the region behind it. Codes
+    may have gaps (a submission that fails after taking its number), never clashes."""
     prefix = TRACKING_PREFIX[kind]
     year = at.astimezone(region.tz).year
     table = connection.ops.quote_name(TrackingSequence._meta.db_table)
@@ -61,10 +63,12 @@ def _write_outbox(case: Case, event: CaseEvent, actor: Actor | None, *, new_case
 
 def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
     """Create a case in its first state with its first timeline event and outbox rows. Runs inside the caller's
-    transaction (the kind-specific service also writes its detail row there)."""
+    transaction (the kind-specific service also writes its detail row there). Pass `tracking_code` in `fields`
+    when it was allocated before the transaction (see allocate_tracking_code)."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, **fields})
-    case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=now)
+    if not case.tracking_code:
+        case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=now)
     case.save()
     event = append_event(
         case,

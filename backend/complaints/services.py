@@ -18,7 +18,7 @@ from jsonschema import Draft202012Validator
 from backend import ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import open_case, transition
+from backend.cases.services import allocate_tracking_code, open_case, transition
 from backend.cases.workflow import ComplaintStatus
 from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit
@@ -170,6 +170,9 @@ def submit_complaint(
     now = timezone.now()
     stored = StoredPhotos(processed, region_id=region.pk)  # files first: no slow I/O inside the transaction
     try:
+        # The number is taken (and committed) before the transaction, so the region's counter is never held while
+        # the rest of the submission is written: a submission that fails leaves a gap in the numbers.
+        tracking_code = allocate_tracking_code(region=region, kind=CaseKind.COMPLAINT, at=now)
         with transaction.atomic():
             case = open_case(
                 actor=actor,
@@ -184,6 +187,7 @@ def submit_complaint(
                     "area": area,
                     "submitted_at": now,
                     "idempotency_key": idempotency_key,
+                    "tracking_code": tracking_code,
                 },
                 event_payload={"category": category.code, "area": area.code},
             )
