@@ -1,3 +1,2 @@
-from backend.celery import app as celery_app
-
-__all__ = ("celery_app",)
+"""The Django project. The Celery app lives in backend.celery and is imported where tasks are defined or sent, not
+here: web processes that send no task never load Celery (about 20 MiB each; bench/README.md, "Complaints")."""

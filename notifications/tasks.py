@@ -1,11 +1,10 @@
 """Celery tasks of the notification channels."""
 
-from celery import shared_task
-
+from backend.celery import app
 from notifications.sms import SMSError, get_sms_backend
 
 
-@shared_task(
+@app.task(
     name="notifications.send_sms",
     autoretry_for=(SMSError,),
     retry_backoff=5,

@@ -254,3 +254,32 @@ def test_the_table_grants_what_the_product_means(world):
         for action, move in COMPLAINT.items()
     }
     assert granted == WHO_MAY
+
+
+@pytest.mark.django_db(transaction=True)
+def test_tracking_codes_are_unique_under_concurrency(demo):
+    """Eight threads, each on its own database connection, take 25 numbers each at the same time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connection, connections
+    from django.utils import timezone
+
+    from backend.cases.services import allocate_tracking_code
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a database server: SQLite's test database lives in one connection")
+    region = demo["muba"]
+
+    def take(_worker):
+        try:
+            return [
+                allocate_tracking_code(region=region, kind=CaseKind.COMPLAINT, at=timezone.now()) for _ in range(25)
+            ]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = [code for batch in pool.map(take, range(8)) for code in batch]
+    assert len(codes) == 200 and len(set(codes)) == 200
+    numbers = sorted(int(code.rsplit("-", 1)[1]) for code in codes)
+    assert numbers == list(range(1, 201))
