@@ -8,13 +8,14 @@ from graphene import relay
 # language active at that moment: the API's documentation is English whatever that language is.
 with translation.override("en"):
     from schema.accounts import AccountMutations, AccountQueries
+    from schema.cases import CaseMutations
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.regions import RegionQueries
 
     class Query(AccountQueries, RegionQueries, ComplaintQueries, graphene.ObjectType):
         node = relay.Node.Field()
 
-    class Mutation(AccountMutations, ComplaintMutations, graphene.ObjectType):
+    class Mutation(AccountMutations, ComplaintMutations, CaseMutations, graphene.ObjectType):
         pass
 
     schema = graphene.Schema(query=Query, mutation=Mutation)

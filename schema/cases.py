@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import graphene
 from django.db.models import Prefetch
+from django.utils.translation import gettext as _
 from graphene import relay
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
+from graphql_relay import from_global_id
 
+from backend.cases import services
+from backend.cases.errors import CaseErrorCode, RejectReason
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
+from backend.errors import DomainError
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
+from schema.errors import DomainMutation, error_type
 from schema.fields import selects
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
@@ -185,3 +191,120 @@ def case_queryset(queryset, info, *prefix: str):
             Prefetch("events", queryset=CaseEvent.objects.order_by("seq"), to_attr="prefetched_events")
         )
     return queryset
+
+
+# --- staff work ----------------------------------------------------------------------------------------------------
+
+CaseError = error_type("CaseError", CaseErrorCode, "working on a case")
+RejectReasonEnum = graphene.Enum.from_enum(RejectReason, name="RejectReason")
+
+
+def case_pk(global_id: str, field: str = "caseId") -> int:
+    try:
+        type_name, pk = from_global_id(global_id)
+        if type_name == "Case":
+            return int(pk)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass
+    raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field=field)
+
+
+class CaseWorkPayload:
+    case = graphene.Field(CaseNode)
+    errors = graphene.List(graphene.NonNull(CaseError), required=True)
+
+
+def _work_mutation(name: str, doc: str, run, **arguments):
+    """A staff mutation on one case: `run(info, case_id, **arguments)` calls one service."""
+
+    def perform(cls, info, case_id, version=None, **values):
+        case = run(info.context.actor, case_pk(case_id), version, **values)
+        return cls(case=case, errors=[])
+
+    arguments_class = type(
+        "Arguments",
+        (),
+        {
+            "case_id": graphene.ID(required=True),
+            "version": graphene.Int(description="The version you saw: a newer one is a CONFLICT."),
+            **arguments,
+        },
+    )
+    return type(
+        name,
+        (CaseWorkPayload, DomainMutation),
+        {"__doc__": doc, "Arguments": arguments_class, "perform": classmethod(perform)},
+    )
+
+
+AcceptCase = _work_mutation(
+    "AcceptCase",
+    "Staff of the handling agency: accept a routed case.",
+    lambda actor, pk, version: services.accept(actor=actor, case_id=pk, expected_version=version),
+)
+StartCase = _work_mutation(
+    "StartCase",
+    "Staff: start work on an accepted (or reopened) case.",
+    lambda actor, pk, version: services.start_work(actor=actor, case_id=pk, expected_version=version),
+)
+ResolveCase = _work_mutation(
+    "ResolveCase",
+    "Staff: the work is done; the note tells the resident what was done.",
+    lambda actor, pk, version, note: services.resolve(actor=actor, case_id=pk, note=note, expected_version=version),
+    note=graphene.String(required=True),
+)
+RejectCase = _work_mutation(
+    "RejectCase",
+    "Staff: refuse the case with a reason and a note for the resident.",
+    lambda actor, pk, version, reason, note: services.reject(
+        actor=actor, case_id=pk, reason=getattr(reason, "value", reason), note=note, expected_version=version
+    ),
+    reason=RejectReasonEnum(required=True),
+    note=graphene.String(required=True),
+)
+ClaimCase = _work_mutation(
+    "ClaimCase",
+    "Staff of the handling agency: take the case (you become its assignee).",
+    lambda actor, pk, version: services.claim(actor=actor, case_id=pk, expected_version=version),
+)
+AssignCase = _work_mutation(
+    "AssignCase",
+    "Staff: hand the case to a colleague of the handling agency.",
+    lambda actor, pk, version, assignee_id: services.assign(
+        actor=actor, case_id=pk, assignee_id=_user_pk(assignee_id), expected_version=version
+    ),
+    assignee_id=graphene.ID(required=True, description="A User id."),
+)
+AddCaseNote = _work_mutation(
+    "AddCaseNote",
+    "Staff of the region: an internal note on the timeline (never shown to residents).",
+    lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text),
+    text=graphene.String(required=True),
+)
+ReplyToCase = _work_mutation(
+    "ReplyToCase",
+    "Staff of the handling agency: a public reply on the timeline; the reporters are notified.",
+    lambda actor, pk, version, text: services.reply(actor=actor, case_id=pk, text=text),
+    text=graphene.String(required=True),
+)
+
+
+def _user_pk(global_id: str) -> int:
+    try:
+        type_name, pk = from_global_id(global_id)
+        if type_name == "User":
+            return int(pk)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass
+    return 0
+
+
+class CaseMutations(graphene.ObjectType):
+    accept_case = AcceptCase.Field()
+    start_case = StartCase.Field()
+    resolve_case = ResolveCase.Field()
+    reject_case = RejectCase.Field()
+    claim_case = ClaimCase.Field()
+    assign_case = AssignCase.Field()
+    add_case_note = AddCaseNote.Field()
+    reply_to_case = ReplyToCase.Field()

@@ -12,9 +12,13 @@ import pytest
 from django.test import Client, TestCase
 from django.utils import translation
 
+from backend.accounts.models import User
 from backend.celery import app as celery_app
+from backend.complaints.models import ComplaintCategory
 from backend.regions import calendar, geo
 from backend.regions.management.commands.seed_demo import DEMO_PASSWORD
+from backend.regions.models import Area
+from tests.helpers import SUBMIT, centre, complaint_input
 
 
 @pytest.fixture(autouse=True)
@@ -96,3 +100,47 @@ class GraphQLClient:
 @pytest.fixture
 def gql():
     return GraphQLClient()
+
+
+# --- complaints: places in the demo regions, categories, residents, and filing through /graphql -------------------
+
+
+@pytest.fixture
+def places(demo):
+    muba = demo["muba"]
+
+    def at(code):
+        return centre(Area.objects.get(region=muba, code=code))
+
+    return {
+        "lais": at("16.06.02"),
+        "balai_agung": at("16.06.01.1002"),
+        "parepare": centre(Area.objects.filter(region=demo["parepare"]).first()),
+    }
+
+
+@pytest.fixture
+def category(demo):
+    def get(code, region="muba"):
+        return ComplaintCategory.objects.get(region=demo[region], code=code)
+
+    return get
+
+
+@pytest.fixture
+def resident(demo):
+    return User.objects.get(phone="+6281200000001")
+
+
+@pytest.fixture
+def other_resident(db):
+    return User.objects.create(phone="+6281299999999", full_name="Sari")
+
+
+@pytest.fixture
+def submit(gql, resident):
+    def run(category, lat, lon, /, *, as_user=None, **extra):
+        gql.sign_in_as(as_user or resident)
+        return gql(SUBMIT, {"input": complaint_input(category, lat, lon, **extra)})["submitComplaint"]
+
+    return run

@@ -9,7 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor
-from backend.cases.errors import CaseErrorCode
+from backend.accounts.models import User
+from backend.cases.errors import CaseErrorCode, RejectReason
 from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, CaseParticipant, TrackingSequence, Visibility
 from backend.cases.timeline import append_event
 from backend.cases.workflow import STATUS_LABELS, TABLES, case_roles
@@ -142,3 +143,103 @@ def transition(
         _write_outbox(locked, event, actor)
     case.__dict__.update({k: v for k, v in locked.__dict__.items() if k != "_state"})
     return case
+
+
+# --- staff work on a case ------------------------------------------------------------------------------------------
+
+NOTE_MAX = 4000
+
+
+def staff_case(*, actor: Actor, case_id: int) -> Case:
+    """A case the actor may work on or look at as staff: of their region. Anything else is NOT_FOUND, so staff of
+    another region learn nothing, not even that the case exists."""
+    case = Case.objects.filter(pk=case_id).select_related("region", "agency").first()
+    if case is None or actor is None or not actor.works_in_region(case.region_id):
+        raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field="caseId")
+    return case
+
+
+def _text(text: str, *, field: str, required: bool = True) -> str:
+    text = (text or "").strip()
+    if (required and not text) or len(text) > NOTE_MAX:
+        raise DomainError(CaseErrorCode.INVALID, _("Write up to 4000 characters."), field=field)
+    return text
+
+
+def accept(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
+    return transition(
+        staff_case(actor=actor, case_id=case_id), "accept", actor=actor, expected_version=expected_version
+    )
+
+
+def start_work(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
+    return transition(staff_case(actor=actor, case_id=case_id), "start", actor=actor, expected_version=expected_version)
+
+
+def resolve(*, actor: Actor, case_id: int, note: str, expected_version: int | None = None) -> Case:
+    """Done: the public resolution note tells the resident what was done."""
+    case = staff_case(actor=actor, case_id=case_id)
+    return transition(
+        case, "resolve", actor=actor, expected_version=expected_version, payload={"note": _text(note, field="note")}
+    )
+
+
+def reject(*, actor: Actor, case_id: int, reason: str, note: str, expected_version: int | None = None) -> Case:
+    case = staff_case(actor=actor, case_id=case_id)
+    if reason not in RejectReason.__members__.values():
+        raise DomainError(CaseErrorCode.INVALID, _("Choose a reason."), field="reason")
+    return transition(
+        case,
+        "reject",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"closed_at": timezone.now()},
+        payload={"reason": reason, "note": _text(note, field="note")},
+    )
+
+
+def claim(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
+    """Take the case: the actor becomes its assignee."""
+    case = staff_case(actor=actor, case_id=case_id)
+    return transition(
+        case,
+        "claim",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"assignee": actor.user},
+        payload={"assignee": actor.user.pk},
+    )
+
+
+def assign(*, actor: Actor, case_id: int, assignee_id: int, expected_version: int | None = None) -> Case:
+    """Hand the case to a colleague of the handling agency."""
+    case = staff_case(actor=actor, case_id=case_id)
+    assignee = (
+        User.objects.filter(pk=assignee_id, is_active=True, memberships__agency_id=case.agency_id).first()
+        if case.agency_id
+        else None
+    )
+    if assignee is None:
+        raise DomainError(
+            CaseErrorCode.INVALID, _("Choose someone who works at the handling agency."), field="assigneeId"
+        )
+    return transition(
+        case,
+        "assign",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"assignee": assignee},
+        payload={"assignee": assignee.pk},
+    )
+
+
+def add_note(*, actor: Actor, case_id: int, text: str) -> Case:
+    """An internal note: staff of the region see it, the resident never does."""
+    case = staff_case(actor=actor, case_id=case_id)
+    return transition(case, "note", actor=actor, payload={"text": _text(text, field="text")})
+
+
+def reply(*, actor: Actor, case_id: int, text: str) -> Case:
+    """A public reply on the timeline: the reporter and co-reporters see it and are notified."""
+    case = staff_case(actor=actor, case_id=case_id)
+    return transition(case, "reply", actor=actor, payload={"text": _text(text, field="text")})

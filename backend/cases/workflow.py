@@ -129,6 +129,10 @@ COMPLAINT = _table(
     Move("publish", EVERY, None, MODERATORS, "published", Visibility.INTERNAL),
     Move("unpublish", EVERY, None, MODERATORS, "unpublished", Visibility.INTERNAL),
     Move("rate", frozenset({C.CLOSED}), None, frozenset({R.REPORTER}), "rated", guard=_not_rated_before),
+    Move("claim", OPEN, None, frozenset({R.HANDLER}), "claimed", Visibility.INTERNAL),
+    Move("assign", OPEN, None, STAFF, "assigned", Visibility.INTERNAL),
+    Move("note", EVERY, None, MODERATORS, "note_added", Visibility.INTERNAL),
+    Move("reply", OPEN | frozenset({C.RESOLVED}), None, STAFF, "replied"),
 )
 
 TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT}

@@ -243,6 +243,10 @@ WHO_MAY = {
     "publish": {"handler", "supervisor", "region_admin"},
     "unpublish": {"handler", "supervisor", "region_admin"},
     "rate": {"reporter"},
+    "claim": {"handler", "supervisor"},
+    "assign": {"handler", "supervisor"},
+    "note": {"handler", "supervisor", "region_admin"},
+    "reply": {"handler", "supervisor"},
 }
 
 

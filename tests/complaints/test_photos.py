@@ -18,7 +18,7 @@ from PIL import Image
 from backend.accounts.models import User
 from backend.cases.models import Case
 from media.models import Attachment
-from tests.complaints.conftest import complaint_input
+from tests.helpers import complaint_input
 from tests.media.test_images import encode, phone_exif, png_claiming
 
 pytestmark = pytest.mark.django_db

@@ -9,7 +9,7 @@ from backend.cases.models import Case, CaseEvent
 from backend.cases.selectors import verify_chain
 from backend.complaints.models import ComplaintCategory
 from notifications.models import Audience, OutboxMessage
-from tests.complaints.conftest import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input
 
 pytestmark = pytest.mark.django_db
 

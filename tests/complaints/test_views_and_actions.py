@@ -8,7 +8,7 @@ from graphql_relay import from_global_id, to_global_id
 
 from backend.accounts.models import User
 from backend.cases.models import Case, CaseParticipant
-from tests.complaints.conftest import resolve_case
+from tests.helpers import resolve_case
 
 pytestmark = pytest.mark.django_db
 
@@ -197,7 +197,7 @@ def test_reopen_once(gql, submit, places, category, resident):
     ]
     assert gql(REOPEN, {"c": case["id"], "r": "Lubangnya masih ada"})["reopenComplaint"]["case"]["status"] == "reopened"
     from backend.cases.services import transition
-    from tests.complaints.conftest import staff_actor
+    from tests.helpers import staff_actor
 
     transition(Case.objects.get(pk=pk), "resolve", actor=staff_actor("pupr.staf"))
     again = gql(REOPEN, {"c": case["id"], "r": "Masih"})["reopenComplaint"]

@@ -1,12 +1,9 @@
 from __future__ import annotations
 
-import pytest
-
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.models import Case
 from backend.cases.services import transition
-from backend.complaints.models import ComplaintCategory
 from backend.regions.models import Area
 
 SUBMIT = """
@@ -29,38 +26,6 @@ def centre(area: Area) -> tuple[float, float]:
     return point.y, point.x
 
 
-@pytest.fixture
-def places(demo):
-    muba = demo["muba"]
-
-    def at(code):
-        return centre(Area.objects.get(region=muba, code=code))
-
-    return {
-        "lais": at("16.06.02"),
-        "balai_agung": at("16.06.01.1002"),
-        "parepare": centre(Area.objects.filter(region=demo["parepare"]).first()),
-    }
-
-
-@pytest.fixture
-def category(demo):
-    def get(code, region="muba"):
-        return ComplaintCategory.objects.get(region=demo[region], code=code)
-
-    return get
-
-
-@pytest.fixture
-def resident(demo):
-    return User.objects.get(phone="+6281200000001")
-
-
-@pytest.fixture
-def other_resident(db):
-    return User.objects.create(phone="+6281299999999", full_name="Sari")
-
-
 def complaint_input(category, lat, lon, /, **extra):
     values = {
         "region": "musi-banyuasin",
@@ -73,15 +38,6 @@ def complaint_input(category, lat, lon, /, **extra):
         values["extra"] = {"severity": "berat"}
     values.update(extra)
     return values
-
-
-@pytest.fixture
-def submit(gql, resident):
-    def run(category, lat, lon, /, *, as_user=None, **extra):
-        gql.sign_in_as(as_user or resident)
-        return gql(SUBMIT, {"input": complaint_input(category, lat, lon, **extra)})["submitComplaint"]
-
-    return run
 
 
 def staff_actor(username):

@@ -1,0 +1,133 @@
+"""Staff work on a case through /graphql: accept, start, resolve, reject, claim, assign, notes and replies — each
+allowed and refused by role, state, agency and region."""
+
+from __future__ import annotations
+
+import pytest
+from graphql_relay import to_global_id
+
+from backend.accounts.models import User
+from backend.cases.models import Case
+from notifications.models import Audience, OutboxMessage
+from tests.helpers import SUBMIT, complaint_input
+
+pytestmark = pytest.mark.django_db
+
+CASE = "case { status version statusLabel timeline { type visibility payload } }"
+
+
+def staff(username):
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def case_id(gql, resident, category, places):
+    gql.sign_in_as(resident)
+    result = gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})["submitComplaint"]
+    assert result["errors"] == [] and result["case"]["agency"] == {"code": "dpupr"}
+    return result["case"]["id"]
+
+
+def act(gql, user, mutation, case_id, **arguments):
+    gql.sign_in_as(user)
+    names = {
+        "caseId": "ID!",
+        "version": "Int",
+        "note": "String!",
+        "text": "String!",
+        "reason": "RejectReason!",
+        "assigneeId": "ID!",
+    }
+    variables = {"caseId": case_id, **arguments}
+    declared = ", ".join(f"${k}: {names[k]}" for k in variables)
+    passed = ", ".join(f"{k}: ${k}" for k in variables)
+    query = f"mutation({declared}) {{ {mutation}({passed}) {{ {CASE} errors {{ code field }} }} }}"
+    return gql(query, variables)[mutation]
+
+
+def test_the_handling_agency_works_the_case_to_resolution(gql, case_id, resident):
+    kabid, staf = staff("pupr.kabid"), staff("pupr.staf")
+    accepted = act(gql, staf, "acceptCase", case_id, version=2)
+    assert accepted["errors"] == [] and accepted["case"]["status"] == "accepted"
+    assert act(gql, staf, "startCase", case_id)["case"]["status"] == "in_progress"
+    missing = act(gql, kabid, "resolveCase", case_id, note="  ")
+    assert missing["errors"] == [{"code": "INVALID", "field": "note"}]
+    done = act(gql, kabid, "resolveCase", case_id, note="Lubang sudah ditambal dengan aspal.")
+    assert done["case"]["status"] == "resolved"
+    assert done["case"]["timeline"][-1]["payload"]["note"] == "Lubang sudah ditambal dengan aspal."
+    gql.sign_in_as(resident)
+    confirm = "mutation($c: ID!) { confirmResolution(caseId: $c) { case { status } errors { code } } }"
+    assert gql(confirm, {"c": case_id})["confirmResolution"]["case"]["status"] == "closed"
+
+
+def test_a_stale_version_is_refused(gql, case_id):
+    assert act(gql, staff("pupr.staf"), "acceptCase", case_id, version=1)["errors"] == [
+        {"code": "CONFLICT", "field": "version"}
+    ]
+
+
+@pytest.mark.parametrize(
+    ("username", "code"),
+    [
+        ("dishub.staf", "FORBIDDEN"),  # the same region, another agency
+        ("admin.muba", "FORBIDDEN"),  # the region admin does not do an agency's work
+        ("pupr.parepare", "NOT_FOUND"),  # another region: not even its existence
+        ("admin.parepare", "NOT_FOUND"),
+    ],
+)
+def test_only_the_handling_agency_accepts(gql, case_id, username, code):
+    result = act(gql, staff(username), "acceptCase", case_id)
+    assert [e["code"] for e in result["errors"]] == [code] and result["case"] is None
+    assert Case.objects.get().status == "routed"
+
+
+def test_residents_cannot_do_staff_work(gql, case_id, resident):
+    assert act(gql, resident, "acceptCase", case_id)["errors"][0]["code"] == "NOT_FOUND"
+
+
+def test_state_is_checked(gql, case_id):
+    result = act(gql, staff("pupr.staf"), "startCase", case_id)
+    assert result["errors"] == [{"code": "INVALID_STATE", "field": None}]
+
+
+def test_reject_with_reason(gql, case_id, resident):
+    result = act(
+        gql, staff("pupr.staf"), "rejectCase", case_id, reason="NOT_OUR_MATTER", note="Jalan nasional: kewenangan BPJN."
+    )
+    assert result["errors"] == [] and result["case"]["status"] == "rejected"
+    assert Case.objects.get().closed_at is not None
+    event = result["case"]["timeline"][-1]
+    assert event["payload"]["reason"] == "not_our_matter" and event["visibility"] == "PUBLIC"
+    gql.sign_in_as(resident)
+    bad = gql.post(
+        'mutation($c: ID!) { rejectCase(caseId: $c, reason: SPAMMY, note: "x") { errors { code } } }', {"c": case_id}
+    )
+    assert bad.status_code == 400
+
+
+def test_claim_and_assign(gql, case_id):
+    staf, kabid = staff("pupr.staf"), staff("pupr.kabid")
+    assert act(gql, staf, "claimCase", case_id)["errors"] == []
+    assert Case.objects.get().assignee == staf
+    to_colleague = act(gql, staf, "assignCase", case_id, assigneeId=to_global_id("User", kabid.pk))
+    assert to_colleague["errors"] == [] and Case.objects.get().assignee == kabid
+    elsewhere = act(gql, kabid, "assignCase", case_id, assigneeId=to_global_id("User", staff("dishub.staf").pk))
+    assert elsewhere["errors"] == [{"code": "INVALID", "field": "assigneeId"}]
+    assert act(gql, kabid, "assignCase", case_id, assigneeId="garbage")["errors"][0]["field"] == "assigneeId"
+    # Nobody outside the agency takes it.
+    assert act(gql, staff("dishub.staf"), "claimCase", case_id)["errors"][0]["code"] == "FORBIDDEN"
+
+
+def test_notes_are_internal_and_replies_public(gql, case_id, resident):
+    OutboxMessage.objects.all().delete()
+    note = act(gql, staff("admin.muba"), "addCaseNote", case_id, text="Koordinasi dengan kecamatan.")
+    assert note["errors"] == [] and note["case"]["timeline"][-1]["visibility"] == "INTERNAL"
+    assert not OutboxMessage.objects.filter(audience=Audience.USER).exists()
+    reply = act(gql, staff("pupr.staf"), "replyToCase", case_id, text="Tim akan survei besok pagi.")
+    assert reply["errors"] == [] and reply["case"]["timeline"][-1]["visibility"] == "PUBLIC"
+    assert OutboxMessage.objects.filter(audience=Audience.USER, audience_id=resident.pk, event_type="replied").exists()
+    gql.sign_in_as(resident)
+    seen = gql("{ myCases { edges { node { timeline { type } } } } }")["myCases"]["edges"][0]["node"]["timeline"]
+    assert [e["type"] for e in seen] == ["submitted", "routed", "replied"]
+    too_long = act(gql, staff("pupr.staf"), "replyToCase", case_id, text="x" * 4001)
+    assert too_long["errors"] == [{"code": "INVALID", "field": "text"}]
