@@ -10,9 +10,10 @@ with translation.override("en"):
     from schema.accounts import AccountMutations, AccountQueries
     from schema.cases import CaseMutations
     from schema.complaints import ComplaintMutations, ComplaintQueries
+    from schema.queue import QueueQueries
     from schema.regions import RegionQueries
 
-    class Query(AccountQueries, RegionQueries, ComplaintQueries, graphene.ObjectType):
+    class Query(AccountQueries, RegionQueries, ComplaintQueries, QueueQueries, graphene.ObjectType):
         node = relay.Node.Field()
 
     class Mutation(AccountMutations, ComplaintMutations, CaseMutations, graphene.ObjectType):

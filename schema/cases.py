@@ -97,6 +97,10 @@ class CaseNode(DjangoObjectType):
         required=True,
         description="Empty for the public until staff approve the complaint for public view.",
     )
+    sla_state = graphene.Field(
+        "schema.queue.SlaStateEnum", description="On time, due soon, overdue, paused or done: in the staff queue."
+    )
+    photo_count = graphene.Int(description="Number of photos: in the staff queue.")
     timeline = graphene.List(
         graphene.NonNull(CaseEventType), required=True, description="Public events; staff of the region see all."
     )
@@ -122,6 +126,14 @@ class CaseNode(DjangoObjectType):
         if case is None or not complaint_selectors.can_view(info.context.actor, case):
             return None
         return case
+
+    @staticmethod
+    def resolve_sla_state(case, info):
+        return getattr(case, "sla_state", None)
+
+    @staticmethod
+    def resolve_photo_count(case, info):
+        return getattr(case, "photo_count", None)
 
     @staticmethod
     def resolve_status_label(case, info):

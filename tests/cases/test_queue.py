@@ -1,0 +1,113 @@
+"""The staff queue: who sees which cases, the filters, SLA states in SQL, totals, and a constant number of queries
+whatever the page size."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from backend.accounts.models import User
+from backend.cases.models import Case
+from tests.helpers import SUBMIT, complaint_input
+
+pytestmark = pytest.mark.django_db
+
+QUEUE = """query($f: QueueFilterInput, $n: Int) {
+  staffQueue(filter: $f, first: $n) { edges { node {
+    trackingCode status slaState photoCount agency { code } area { name } reporterName
+    complaint { category { code } } } } }
+  staffQueueTotals(filter: $f) { total overdue dueSoon onTime paused unassigned } }"""
+
+
+def staff(username):
+    return User.objects.get(username=username)
+
+
+@pytest.fixture
+def filed(gql, resident, category, places):
+    """Four complaints: two roads (DPUPR), a street light (Dishub), rubbish (DLH)."""
+    gql.sign_in_as(resident)
+    codes = {}
+    for name, code in (
+        ("road1", "jalan-rusak"),
+        ("road2", "jalan-rusak"),
+        ("light", "lampu-jalan"),
+        ("rubbish", "sampah"),
+    ):
+        result = gql(SUBMIT, {"input": complaint_input(category(code), *places["lais"])})["submitComplaint"]
+        codes[name] = result["case"]["trackingCode"]
+    return codes
+
+
+def queue(gql, user, **filters):
+    gql.sign_in_as(user)
+    return gql(QUEUE, {"f": filters or None, "n": 100})
+
+
+def codes_of(data):
+    return sorted(e["node"]["trackingCode"] for e in data["staffQueue"]["edges"])
+
+
+def test_each_role_sees_its_own(gql, filed, resident):
+    assert codes_of(queue(gql, staff("pupr.staf"))) == sorted([filed["road1"], filed["road2"]])
+    assert codes_of(queue(gql, staff("dishub.staf"))) == [filed["light"]]
+    assert codes_of(queue(gql, staff("admin.muba"))) == sorted(filed.values())
+    assert codes_of(queue(gql, staff("admin.parepare"))) == []
+    assert codes_of(queue(gql, staff("pupr.parepare"))) == []
+    assert codes_of(queue(gql, resident)) == []
+    totals = queue(gql, staff("admin.muba"))["staffQueueTotals"]
+    assert totals["total"] == 4 and totals["unassigned"] == 4
+
+
+def test_sla_states_and_filter(gql, filed):
+    now = timezone.now()
+    Case.objects.filter(tracking_code=filed["road1"]).update(due_at=now - timedelta(hours=1))
+    Case.objects.filter(tracking_code=filed["road2"]).update(due_at=now + timedelta(hours=3))
+    data = queue(gql, staff("pupr.kabid"))
+    states = {e["node"]["trackingCode"]: e["node"]["slaState"] for e in data["staffQueue"]["edges"]}
+    assert states == {filed["road1"]: "OVERDUE", filed["road2"]: "DUE_SOON"}
+    assert data["staffQueueTotals"] == {
+        "total": 2,
+        "overdue": 1,
+        "dueSoon": 1,
+        "onTime": 0,
+        "paused": 0,
+        "unassigned": 2,
+    }
+    assert codes_of(queue(gql, staff("pupr.kabid"), sla="OVERDUE")) == [filed["road1"]]
+    assert codes_of(queue(gql, staff("pupr.kabid"), sla="DUE_SOON", dueWithinHours=2)) == []
+    # Sorted by the deadline: the overdue one first.
+    first = queue(gql, staff("pupr.kabid"))["staffQueue"]["edges"][0]["node"]["trackingCode"]
+    assert first == filed["road1"]
+
+
+def test_filters(gql, filed, category):
+    admin = staff("admin.muba")
+    Case.objects.filter(tracking_code=filed["road1"]).update(assignee=staff("pupr.staf"), status="accepted")
+    assert codes_of(queue(gql, admin, statuses=["accepted"])) == [filed["road1"]]
+    assert codes_of(queue(gql, admin, category=str(category("infrastruktur").pk))) == sorted(
+        [filed["road1"], filed["road2"], filed["light"]]
+    )
+    assert codes_of(queue(gql, admin, text=filed["light"].lower())) == [filed["light"]]
+    assert len(codes_of(queue(gql, admin, text="berlubang"))) == 4
+    assert codes_of(queue(gql, staff("pupr.staf"), assignee="ME")) == [filed["road1"]]
+    assert codes_of(queue(gql, staff("pupr.staf"), assignee="UNASSIGNED")) == [filed["road2"]]
+    assert codes_of(queue(gql, admin, area="999999")) == []
+    assert codes_of(queue(gql, admin, area="garbage")) == []
+    newest = queue(gql, admin, order="NEWEST")["staffQueue"]["edges"][0]["node"]["trackingCode"]
+    assert newest == filed["rubbish"]
+
+
+@pytest.mark.parametrize("page", [10, 50, 100])
+def test_queries_do_not_grow_with_the_page(gql, resident, category, places, page, django_assert_num_queries, settings):
+    settings.COMPLAINTS_PER_HOUR = 1000
+    gql.sign_in_as(resident)
+    for _ in range(100):
+        gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})
+    gql.sign_in_as(staff("pupr.kabid"))
+    # session, memberships, page count, page (joined, SLA state and photo count in the query), totals
+    with django_assert_num_queries(5):
+        data = gql(QUEUE, {"f": None, "n": page})
+    assert len(data["staffQueue"]["edges"]) == page and data["staffQueueTotals"]["total"] == 100
