@@ -248,6 +248,9 @@ if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.starts
 # A resident may file this many complaints an hour (spam and flooding guard; idempotent retries do not count).
 COMPLAINTS_PER_HOUR = env.int("COMPLAINTS_PER_HOUR", 20, minimum=1)
 
+# A case transferred this many times between agencies goes to the region's triage agency on its next transfer.
+CASE_TRANSFER_HOP_LIMIT = env.int("CASE_TRANSFER_HOP_LIMIT", 3, minimum=1)
+
 # --- GraphQL -----------------------------------------------------------------------------------------------------
 GRAPHENE = {
     "SCHEMA": "schema.schema",

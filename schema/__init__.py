@@ -8,7 +8,7 @@ from graphene import relay
 # language active at that moment: the API's documentation is English whatever that language is.
 with translation.override("en"):
     from schema.accounts import AccountMutations, AccountQueries
-    from schema.cases import CaseMutations
+    from schema.cases import CaseMutations, DisposisiMutations
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
@@ -16,7 +16,7 @@ with translation.override("en"):
     class Query(AccountQueries, RegionQueries, ComplaintQueries, QueueQueries, graphene.ObjectType):
         node = relay.Node.Field()
 
-    class Mutation(AccountMutations, ComplaintMutations, CaseMutations, graphene.ObjectType):
+    class Mutation(AccountMutations, ComplaintMutations, CaseMutations, DisposisiMutations, graphene.ObjectType):
         pass
 
     schema = graphene.Schema(query=Query, mutation=Mutation)

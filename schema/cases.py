@@ -283,7 +283,7 @@ AssignCase = _work_mutation(
     "AssignCase",
     "Staff: hand the case to a colleague of the handling agency.",
     lambda actor, pk, version, assignee_id: services.assign(
-        actor=actor, case_id=pk, assignee_id=_user_pk(assignee_id), expected_version=version
+        actor=actor, case_id=pk, assignee_id=_node_pk(assignee_id, "User"), expected_version=version
     ),
     assignee_id=graphene.ID(required=True, description="A User id."),
 )
@@ -301,16 +301,6 @@ ReplyToCase = _work_mutation(
 )
 
 
-def _user_pk(global_id: str) -> int:
-    try:
-        type_name, pk = from_global_id(global_id)
-        if type_name == "User":
-            return int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        pass
-    return 0
-
-
 class CaseMutations(graphene.ObjectType):
     accept_case = AcceptCase.Field()
     start_case = StartCase.Field()
@@ -320,3 +310,71 @@ class CaseMutations(graphene.ObjectType):
     assign_case = AssignCase.Field()
     add_case_note = AddCaseNote.Field()
     reply_to_case = ReplyToCase.Field()
+
+
+RequestInformation = _work_mutation(
+    "RequestInformation",
+    "Staff: ask the reporter for what is missing. The SLA clock stops until they answer.",
+    lambda actor, pk, version, question: services.request_info(
+        actor=actor, case_id=pk, question=question, expected_version=version
+    ),
+    question=graphene.String(required=True),
+)
+ProvideInformation = _work_mutation(
+    "ProvideInformation",
+    "The reporter answers a request for information; the clock runs again with the time it had left.",
+    lambda actor, pk, version, answer: services.provide_info(
+        actor=actor, case_id=pk, answer=answer, expected_version=version
+    ),
+    answer=graphene.String(required=True),
+)
+TransferCase = _work_mutation(
+    "TransferCase",
+    "Staff: offer the case to another agency of the region (disposisi); it accepts or declines.",
+    lambda actor, pk, version, agency_id, reason: services.transfer(
+        actor=actor, case_id=pk, agency_id=_node_pk(agency_id, "Agency"), reason=reason, expected_version=version
+    ),
+    agency_id=graphene.ID(required=True, description="An Agency id."),
+    reason=graphene.String(required=True),
+)
+AcceptTransfer = _work_mutation(
+    "AcceptTransfer",
+    "Staff of the agency a case is offered to: take it over.",
+    lambda actor, pk, version: services.accept_transfer(actor=actor, case_id=pk, expected_version=version),
+)
+DeclineTransfer = _work_mutation(
+    "DeclineTransfer",
+    "Staff of the agency a case is offered to: refuse it, with a reason; it goes back.",
+    lambda actor, pk, version, reason: services.decline_transfer(
+        actor=actor, case_id=pk, reason=reason, expected_version=version
+    ),
+    reason=graphene.String(required=True),
+)
+ForwardCase = _work_mutation(
+    "ForwardCase",
+    "Region admins: hand the case to a body outside the region's government (PLN, PDAM…); this ends it here.",
+    lambda actor, pk, version, body, reference=None: services.forward(
+        actor=actor, case_id=pk, body=body, reference=reference or "", expected_version=version
+    ),
+    body=graphene.String(required=True),
+    reference=graphene.String(),
+)
+
+
+def _node_pk(global_id: str, type_name: str) -> int:
+    try:
+        found, pk = from_global_id(global_id)
+        if found == type_name:
+            return int(pk)
+    except (ValueError, TypeError, UnicodeDecodeError):
+        pass
+    return 0
+
+
+class DisposisiMutations(graphene.ObjectType):
+    request_information = RequestInformation.Field()
+    provide_information = ProvideInformation.Field()
+    transfer_case = TransferCase.Field()
+    accept_transfer = AcceptTransfer.Field()
+    decline_transfer = DeclineTransfer.Field()
+    forward_case = ForwardCase.Field()

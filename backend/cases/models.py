@@ -59,6 +59,17 @@ class Case(models.Model):
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     sla_paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
     sla_paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
+    # Working time left on the clock when it was paused; the deadline is set again from it on resume.
+    sla_remaining_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    transfer_to = models.ForeignKey(
+        "regions.Agency",
+        verbose_name=_("being transferred to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="incoming_transfers",
+    )
+    transfer_hops = models.PositiveSmallIntegerField(_("transfers so far"), default=0)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # The app's key for one submission: a retry with the same key returns the same case instead of a second one.
     idempotency_key = models.CharField(max_length=64, blank=True)

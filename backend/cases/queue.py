@@ -78,12 +78,16 @@ def sla_state(now: datetime, due_within_hours: int):
 
 
 def visible_to_staff(actor: Actor) -> QuerySet[Case]:
-    """Staff and supervisors: their agencies' cases; region admins: their regions'; superusers: all; others: none."""
+    """Staff and supervisors: their agencies' cases and those offered to them; region admins: their regions';
+    superusers: all; others: none."""
     if actor.user is None:
         return Case.objects.none()
     if actor.is_superuser:
         return Case.objects.all()
-    return Case.objects.filter(Q(agency_id__in=list(actor.agency_roles)) | Q(region_id__in=actor.admin_region_ids))
+    agencies = list(actor.agency_roles)
+    return Case.objects.filter(
+        Q(agency_id__in=agencies) | Q(transfer_to_id__in=agencies) | Q(region_id__in=actor.admin_region_ids)
+    )
 
 
 def staff_queue(*, actor: Actor, filters: QueueFilter, now: datetime | None = None) -> QuerySet[Case]:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +16,8 @@ from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, CaseParticipa
 from backend.cases.timeline import append_event
 from backend.cases.workflow import STATUS_LABELS, TABLES, case_roles
 from backend.errors import DomainError
+from backend.regions import calendar
+from backend.regions.models import Agency
 from notifications.models import Audience, OutboxMessage
 
 
@@ -243,3 +246,124 @@ def reply(*, actor: Actor, case_id: int, text: str) -> Case:
     """A public reply on the timeline: the reporter and co-reporters see it and are notified."""
     case = staff_case(actor=actor, case_id=case_id)
     return transition(case, "reply", actor=actor, payload={"text": _text(text, field="text")})
+
+
+# --- waiting on the resident (the clock pauses) --------------------------------------------------------------------
+
+
+def request_info(*, actor: Actor, case_id: int, question: str, expected_version: int | None = None) -> Case:
+    """Ask the reporter for what is missing. The SLA clock stops until they answer; the working time that was left
+    is kept, and the deadline is set again from it when the answer comes."""
+    case = staff_case(actor=actor, case_id=case_id)
+    now = timezone.now()
+    remaining = calendar.working_time_between(case.region, now, case.due_at) if case.due_at else timedelta(0)
+    return transition(
+        case,
+        "request_info",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"sla_paused_at": now, "sla_remaining_seconds": int(remaining.total_seconds())},
+        payload={"question": _text(question, field="question")},
+    )
+
+
+def provide_info(*, actor: Actor, case_id: int, answer: str, expected_version: int | None = None) -> Case:
+    """The reporter answers; the clock runs again with the working time it had left."""
+    case = Case.objects.filter(pk=case_id).select_related("region").first()
+    if case is None or actor.user is None or case.resident_id != actor.user.pk:
+        raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field="caseId")
+    now = timezone.now()
+    changes = {"sla_paused_at": None, "sla_remaining_seconds": None}
+    if case.sla_paused_at is not None:
+        changes["sla_paused_seconds"] = case.sla_paused_seconds + int((now - case.sla_paused_at).total_seconds())
+        remaining = timedelta(seconds=case.sla_remaining_seconds or 0)
+        changes["due_at"] = calendar.add_working_time(case.region, now, remaining)
+    return transition(
+        case,
+        "provide_info",
+        actor=actor,
+        expected_version=expected_version,
+        changes=changes,
+        payload={"answer": _text(answer, field="answer")},
+    )
+
+
+# --- disposisi: transfer between agencies of the region ------------------------------------------------------------
+
+
+def transfer(*, actor: Actor, case_id: int, agency_id: int, reason: str, expected_version: int | None = None) -> Case:
+    """Offer the case to another agency of the region; it accepts (and handles it) or declines (it comes back).
+    After `CASE_TRANSFER_HOP_LIMIT` transfers the case goes to the region's triage agency instead, which decides.
+    The clock keeps running: the resident's wait does not start again."""
+    case = staff_case(actor=actor, case_id=case_id)
+    target = Agency.objects.filter(pk=agency_id, region_id=case.region_id, active=True).first()
+    if target is None or target.pk == case.agency_id:
+        raise DomainError(CaseErrorCode.INVALID, _("Choose another agency of this region."), field="agencyId")
+    reason = _text(reason, field="reason")
+    hop_limit_reached = case.transfer_hops >= settings.CASE_TRANSFER_HOP_LIMIT
+    if hop_limit_reached:
+        target = case.region.triage_agency
+        if target is None or target.pk == case.agency_id:
+            raise DomainError(
+                CaseErrorCode.INVALID,
+                _("This case has been transferred too often; the triage agency decides where it goes."),
+                field="agencyId",
+            )
+    return transition(
+        case,
+        "transfer",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"transfer_to": target, "transfer_hops": case.transfer_hops + 1},
+        payload={
+            "from": case.agency.code if case.agency else None,
+            "to": target.code,
+            "reason": reason,
+            "hop": case.transfer_hops + 1,
+            "hop_limit_reached": hop_limit_reached,
+        },
+    )
+
+
+def accept_transfer(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
+    """The receiving agency takes the case over: it becomes the handler, with no assignee yet."""
+    case = staff_case(actor=actor, case_id=case_id)
+    receiver = case.transfer_to
+    return transition(
+        case,
+        "accept_transfer",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"agency": receiver, "transfer_to": None, "assignee": None},
+        payload={"agency": receiver.code if receiver else None},
+    )
+
+
+def decline_transfer(*, actor: Actor, case_id: int, reason: str, expected_version: int | None = None) -> Case:
+    """The receiving agency refuses: the case goes back to the agency that offered it."""
+    case = staff_case(actor=actor, case_id=case_id)
+    return transition(
+        case,
+        "decline_transfer",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"transfer_to": None},
+        payload={"reason": _text(reason, field="reason")},
+    )
+
+
+def forward(*, actor: Actor, case_id: int, body: str, reference: str = "", expected_version: int | None = None) -> Case:
+    """Region admins: hand the case to a body outside the region's government (PLN, PDAM, BPJN…); this ends it
+    here, with the body's name and reference on the timeline for the resident."""
+    case = staff_case(actor=actor, case_id=case_id)
+    body = (body or "").strip()
+    if not body or len(body) > 200:
+        raise DomainError(CaseErrorCode.INVALID, _("Name the body the case goes to."), field="body")
+    return transition(
+        case,
+        "forward",
+        actor=actor,
+        expected_version=expected_version,
+        changes={"closed_at": timezone.now(), "transfer_to": None},
+        payload={"body": body, "reference": (reference or "").strip()[:200]},
+    )

@@ -27,6 +27,7 @@ class CaseRole(StrEnum):
     REGION_ADMIN = "region_admin"
     SYSTEM = "system"
     RESIDENT = "resident"
+    RECEIVER = "receiver"  # staff of the agency a case is being transferred to
 
 
 class ComplaintStatus(StrEnum):
@@ -39,6 +40,9 @@ class ComplaintStatus(StrEnum):
     CLOSED = "closed"
     REJECTED = "rejected"
     DUPLICATE = "duplicate"
+    INFO_REQUESTED = "info_requested"  # waiting on the resident: the clock is paused
+    TRANSFER_PENDING = "transfer_pending"  # offered to another agency, which accepts or declines
+    FORWARDED = "forwarded"  # handed to a body outside the region's government (PLN, PDAM…)
 
 
 STATUS_LABELS = {
@@ -51,6 +55,9 @@ STATUS_LABELS = {
     ComplaintStatus.CLOSED: gettext_lazy("closed"),
     ComplaintStatus.REJECTED: gettext_lazy("rejected"),
     ComplaintStatus.DUPLICATE: gettext_lazy("a duplicate"),
+    ComplaintStatus.INFO_REQUESTED: gettext_lazy("waiting for information from the reporter"),
+    ComplaintStatus.TRANSFER_PENDING: gettext_lazy("being transferred to another agency"),
+    ComplaintStatus.FORWARDED: gettext_lazy("forwarded to an outside body"),
 }
 
 Guard = Callable[["object", dict], None]
@@ -132,12 +139,18 @@ COMPLAINT = _table(
     Move("claim", OPEN, None, frozenset({R.HANDLER}), "claimed", Visibility.INTERNAL),
     Move("assign", OPEN, None, STAFF, "assigned", Visibility.INTERNAL),
     Move("note", EVERY, None, MODERATORS, "note_added", Visibility.INTERNAL),
-    Move("reply", OPEN | frozenset({C.RESOLVED}), None, STAFF, "replied"),
+    Move("reply", OPEN | frozenset({C.RESOLVED, C.INFO_REQUESTED}), None, STAFF, "replied"),
+    Move("request_info", frozenset({C.ACCEPTED, C.IN_PROGRESS, C.REOPENED}), C.INFO_REQUESTED, STAFF, "info_requested"),
+    Move("provide_info", frozenset({C.INFO_REQUESTED}), C.IN_PROGRESS, frozenset({R.REPORTER}), "info_provided"),
+    Move("transfer", OPEN, C.TRANSFER_PENDING, STAFF, "transfer_offered"),
+    Move("accept_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_accepted"),
+    Move("decline_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_declined"),
+    Move("forward", OPEN, C.FORWARDED, frozenset({R.REGION_ADMIN}), "forwarded"),
 )
 
 TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT}
 STATUSES: dict[str, type[StrEnum]] = {CaseKind.COMPLAINT: ComplaintStatus}
-TERMINAL: dict[str, frozenset[str]] = {CaseKind.COMPLAINT: frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE})}
+TERMINAL: dict[str, frozenset[str]] = {CaseKind.COMPLAINT: frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE, C.FORWARDED})}
 
 
 def case_roles(case, actor) -> frozenset[CaseRole]:
@@ -155,4 +168,6 @@ def case_roles(case, actor) -> frozenset[CaseRole]:
             roles.add(R.SUPERVISOR)
     if actor.administers(case.region_id):
         roles.add(R.REGION_ADMIN)
+    if case.transfer_to_id is not None and actor.works_at(case.transfer_to_id):
+        roles.add(R.RECEIVER)
     return frozenset(roles)

@@ -247,6 +247,12 @@ WHO_MAY = {
     "assign": {"handler", "supervisor"},
     "note": {"handler", "supervisor", "region_admin"},
     "reply": {"handler", "supervisor"},
+    "request_info": {"handler", "supervisor"},
+    "provide_info": {"reporter"},
+    "transfer": {"handler", "supervisor"},
+    "accept_transfer": set(),  # staff of the agency a case is offered to: nobody here, nothing is on offer
+    "decline_transfer": set(),
+    "forward": {"region_admin"},
 }
 
 
