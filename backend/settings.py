@@ -151,6 +151,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "sweep-overdue-cases": {"task": "cases.sweep_overdue", "schedule": env.int("SLA_SWEEP_SECONDS", 300, minimum=30)},
+}
 if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
 
@@ -248,6 +251,8 @@ if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.starts
 # A resident may file this many complaints an hour (spam and flooding guard; idempotent retries do not count).
 COMPLAINTS_PER_HOUR = env.int("COMPLAINTS_PER_HOUR", 20, minimum=1)
 
+# An overdue case is escalated to the region's admins after this much more working time.
+SLA_ESCALATE_AFTER_WORKING_HOURS = env.int("SLA_ESCALATE_AFTER_WORKING_HOURS", 16, minimum=1)
 # A case transferred this many times between agencies goes to the region's triage agency on its next transfer.
 CASE_TRANSFER_HOP_LIMIT = env.int("CASE_TRANSFER_HOP_LIMIT", 3, minimum=1)
 

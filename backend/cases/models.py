@@ -70,6 +70,9 @@ class Case(models.Model):
         related_name="incoming_transfers",
     )
     transfer_hops = models.PositiveSmallIntegerField(_("transfers so far"), default=0)
+    # When the overdue sweep told the agency's supervisors, and escalated to the region's admins: each happens once.
+    overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # The app's key for one submission: a retry with the same key returns the same case instead of a second one.
     idempotency_key = models.CharField(max_length=64, blank=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -41,8 +42,11 @@ def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     return f"{prefix}-{year}-{number:06d}"
 
 
-def _write_outbox(case: Case, event: CaseEvent, actor: Actor | None, *, new_case: bool = False) -> None:
-    """One row per audience: the reporter and co-reporters (public events), the assignee, the agency's queue."""
+def _write_outbox(
+    case: Case, event: CaseEvent, actor: Actor | None, *, new_case: bool = False, notify: Iterable[int] = ()
+) -> None:
+    """One row per audience: the reporter and co-reporters (public events), the assignee, the agency's queue, and
+    the users a move names besides (`notify`: supervisors told of an overdue case, admins of an escalation)."""
     acting_user = actor.user.pk if actor is not None and actor.user is not None else None
     users = set()
     if event.visibility == Visibility.PUBLIC:
@@ -51,6 +55,7 @@ def _write_outbox(case: Case, event: CaseEvent, actor: Actor | None, *, new_case
             users.update(CaseParticipant.objects.filter(case=case).values_list("user_id", flat=True))
     if case.assignee_id:
         users.add(case.assignee_id)
+    users.update(notify)
     users.discard(acting_user)
     rows = [
         OutboxMessage(case=case, event=event, audience=Audience.USER, audience_id=user_id, event_type=event.type)
@@ -95,6 +100,7 @@ def transition(
     expected_version: int | None = None,
     payload: dict | None = None,
     changes: dict | None = None,
+    notify: Iterable[int] = (),
 ) -> Case:
     """Apply `action` to the case as the kind's table says, or refuse with a typed DomainError.
 
@@ -143,7 +149,7 @@ def transition(
             payload={"action": action, "from": before, "to": locked.status, **payload},
             at=now,
         )
-        _write_outbox(locked, event, actor)
+        _write_outbox(locked, event, actor, notify=notify)
     case.__dict__.update({k: v for k, v in locked.__dict__.items() if k != "_state"})
     return case
 

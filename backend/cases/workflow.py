@@ -94,6 +94,7 @@ STAFF = frozenset({R.HANDLER, R.SUPERVISOR})
 MODERATORS = frozenset({R.HANDLER, R.SUPERVISOR, R.REGION_ADMIN})
 OPEN = frozenset({C.ROUTED, C.ACCEPTED, C.IN_PROGRESS, C.REOPENED})
 EVERY = frozenset(ComplaintStatus)
+PAUSED_OR_MOVING = frozenset({C.INFO_REQUESTED, C.TRANSFER_PENDING})
 
 
 def _table(*moves: Move) -> dict[str, Move]:
@@ -146,6 +147,8 @@ COMPLAINT = _table(
     Move("accept_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_accepted"),
     Move("decline_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_declined"),
     Move("forward", OPEN, C.FORWARDED, frozenset({R.REGION_ADMIN}), "forwarded"),
+    Move("mark_overdue", OPEN | PAUSED_OR_MOVING, None, frozenset({R.SYSTEM}), "overdue", Visibility.INTERNAL),
+    Move("escalate", OPEN | PAUSED_OR_MOVING, None, frozenset({R.SYSTEM}), "escalated", Visibility.INTERNAL),
 )
 
 TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT}
