@@ -181,3 +181,38 @@ class TrackingSequence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.prefix}-{self.year} of region {self.region_id}: {self.last_value}"
+
+
+class SurveyResponse(models.Model):
+    """One reporter's SKM answers for a closed case (PermenPANRB 14/2017): nine elements, each 1 to 4."""
+
+    case = models.OneToOneField(Case, on_delete=models.CASCADE, related_name="survey")
+    region = models.ForeignKey("regions.Region", on_delete=models.CASCADE, related_name="survey_responses")
+    agency = models.ForeignKey(
+        "regions.Agency", null=True, blank=True, on_delete=models.SET_NULL, related_name="survey_responses"
+    )
+    u1 = models.PositiveSmallIntegerField()
+    u2 = models.PositiveSmallIntegerField()
+    u3 = models.PositiveSmallIntegerField()
+    u4 = models.PositiveSmallIntegerField()
+    u5 = models.PositiveSmallIntegerField()
+    u6 = models.PositiveSmallIntegerField()
+    u7 = models.PositiveSmallIntegerField()
+    u8 = models.PositiveSmallIntegerField()
+    u9 = models.PositiveSmallIntegerField()
+    comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("survey response (SKM)")
+        verbose_name_plural = _("survey responses (SKM)")
+        indexes = [models.Index(fields=["region", "agency", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(*[models.Q(**{f"u{i}__gte": 1, f"u{i}__lte": 4}) for i in range(1, 10)]),
+                name="survey_answers_1_to_4",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"SKM {self.case}"

@@ -147,6 +147,7 @@ COMPLAINT = _table(
     Move("accept_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_accepted"),
     Move("decline_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_declined"),
     Move("forward", OPEN, C.FORWARDED, frozenset({R.REGION_ADMIN}), "forwarded"),
+    Move("survey", frozenset({C.CLOSED}), None, frozenset({R.REPORTER}), "survey_answered", Visibility.INTERNAL),
     Move("mark_overdue", OPEN | PAUSED_OR_MOVING, None, frozenset({R.SYSTEM}), "overdue", Visibility.INTERNAL),
     Move("escalate", OPEN | PAUSED_OR_MOVING, None, frozenset({R.SYSTEM}), "escalated", Visibility.INTERNAL),
 )

@@ -253,6 +253,7 @@ WHO_MAY = {
     "accept_transfer": set(),  # staff of the agency a case is offered to: nobody here, nothing is on offer
     "decline_transfer": set(),
     "forward": {"region_admin"},
+    "survey": {"reporter"},
     "mark_overdue": {"system"},
     "escalate": {"system"},
 }
