@@ -8,12 +8,20 @@ from graphene import relay
 # language active at that moment: the API's documentation is English whatever that language is.
 with translation.override("en"):
     from schema.accounts import AccountMutations, AccountQueries
-    from schema.cases import CaseMutations, DisposisiMutations, SurveyMutations, SurveyQueries
+    from schema.cases import CaseMutations, DashboardQueries, DisposisiMutations, SurveyMutations, SurveyQueries
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
 
-    class Query(AccountQueries, RegionQueries, ComplaintQueries, QueueQueries, SurveyQueries, graphene.ObjectType):
+    class Query(
+        AccountQueries,
+        RegionQueries,
+        ComplaintQueries,
+        QueueQueries,
+        SurveyQueries,
+        DashboardQueries,
+        graphene.ObjectType,
+    ):
         node = relay.Node.Field()
 
     class Mutation(

@@ -58,7 +58,7 @@ class Case(models.Model):
     submitted_at = models.DateTimeField(_("submitted"), null=True, blank=True)
     due_at = models.DateTimeField(_("due"), null=True, blank=True)
     sla_paused_at = models.DateTimeField(_("clock paused since"), null=True, blank=True)
-    sla_paused_seconds = models.PositiveIntegerField(_("time paused (seconds)"), default=0)
+    sla_paused_seconds = models.PositiveIntegerField(_("working time paused (seconds)"), default=0)
     # Working time left on the clock when it was paused; the deadline is set again from it on resume.
     sla_remaining_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
     transfer_to = models.ForeignKey(
@@ -73,6 +73,12 @@ class Case(models.Model):
     # When the overdue sweep told the agency's supervisors, and escalated to the region's admins: each happens once.
     overdue_notified_at = models.DateTimeField(null=True, blank=True, editable=False)
     escalated_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Service measures, in the region's working time, kept when they happen (dashboards aggregate them in SQL).
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_response_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    resolved_at = models.DateTimeField(null=True, blank=True, editable=False)
+    resolution_seconds = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    met_sla = models.BooleanField(null=True, blank=True, editable=False)
     closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
     # The app's key for one submission: a retry with the same key returns the same case instead of a second one.
     idempotency_key = models.CharField(max_length=64, blank=True)

@@ -92,6 +92,23 @@ def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
     return case
 
 
+def _measure(case: Case, move, now: datetime) -> None:
+    """Keep the service measures as they happen: the first answer, and the end of the work (working time from
+    submission, the time spent waiting on the resident left out; whether the deadline was met)."""
+    if case.submitted_at is None:
+        return
+    if move.responds and case.first_response_at is None:
+        case.first_response_at = now
+        case.first_response_seconds = int(
+            calendar.working_time_between(case.region, case.submitted_at, now).total_seconds()
+        )
+    if move.resolves:
+        worked = calendar.working_time_between(case.region, case.submitted_at, now).total_seconds()
+        case.resolved_at = now
+        case.resolution_seconds = max(0, int(worked) - case.sla_paused_seconds)
+        case.met_sla = case.due_at is None or now <= case.due_at
+
+
 def transition(
     case: Case,
     action: str,
@@ -115,7 +132,7 @@ def transition(
         raise DomainError(CaseErrorCode.UNKNOWN_ACTION, _("This action does not exist for this kind of case."))
     payload = dict(payload or {})
     with transaction.atomic():
-        locked = Case.objects.select_for_update().get(pk=case.pk)
+        locked = Case.objects.select_related("region").select_for_update(of=("self",)).get(pk=case.pk)
         if expected_version is not None and locked.version != expected_version:
             raise DomainError(
                 CaseErrorCode.CONFLICT,
@@ -138,9 +155,10 @@ def transition(
             locked.status = move.target
         for name, value in (changes or {}).items():
             setattr(locked, name, value)
+        now = timezone.now()
+        _measure(locked, move, now)
         locked.version += 1
         locked.save()
-        now = timezone.now()
         event = append_event(
             locked,
             type=move.event,
@@ -281,7 +299,8 @@ def provide_info(*, actor: Actor, case_id: int, answer: str, expected_version: i
     now = timezone.now()
     changes = {"sla_paused_at": None, "sla_remaining_seconds": None}
     if case.sla_paused_at is not None:
-        changes["sla_paused_seconds"] = case.sla_paused_seconds + int((now - case.sla_paused_at).total_seconds())
+        waited = calendar.working_time_between(case.region, case.sla_paused_at, now)
+        changes["sla_paused_seconds"] = case.sla_paused_seconds + int(waited.total_seconds())
         remaining = timedelta(seconds=case.sla_remaining_seconds or 0)
         changes["due_at"] = calendar.add_working_time(case.region, now, remaining)
     return transition(

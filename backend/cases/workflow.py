@@ -72,6 +72,8 @@ class Move:
     event: str
     visibility: Visibility = Visibility.PUBLIC
     guard: Guard | None = None
+    responds: bool = False  # the agency's first answer to the resident (for time to first response)
+    resolves: bool = False  # the work ends here (for time to resolution and SLA compliance)
 
 
 def _reopened_by_resident_before(case, payload: dict) -> None:
@@ -103,9 +105,17 @@ def _table(*moves: Move) -> dict[str, Move]:
 
 COMPLAINT = _table(
     Move("route", frozenset({C.SUBMITTED}), C.ROUTED, frozenset({R.SYSTEM}), "routed"),
-    Move("accept", frozenset({C.ROUTED}), C.ACCEPTED, STAFF, "accepted"),
+    Move("accept", frozenset({C.ROUTED}), C.ACCEPTED, STAFF, "accepted", responds=True),
     Move("start", frozenset({C.ACCEPTED, C.REOPENED}), C.IN_PROGRESS, STAFF, "work_started"),
-    Move("resolve", frozenset({C.ACCEPTED, C.IN_PROGRESS, C.REOPENED}), C.RESOLVED, STAFF, "resolved"),
+    Move(
+        "resolve",
+        frozenset({C.ACCEPTED, C.IN_PROGRESS, C.REOPENED}),
+        C.RESOLVED,
+        STAFF,
+        "resolved",
+        responds=True,
+        resolves=True,
+    ),
     Move("confirm", frozenset({C.RESOLVED}), C.CLOSED, frozenset({R.REPORTER}), "confirmed"),
     Move("auto_close", frozenset({C.RESOLVED}), C.CLOSED, frozenset({R.SYSTEM}), "auto_closed"),
     Move(
@@ -123,7 +133,7 @@ COMPLAINT = _table(
         frozenset({R.SUPERVISOR, R.REGION_ADMIN}),
         "reopened",
     ),
-    Move("reject", OPEN, C.REJECTED, STAFF, "rejected"),
+    Move("reject", OPEN, C.REJECTED, STAFF, "rejected", responds=True, resolves=True),
     Move("mark_duplicate", frozenset({C.ROUTED, C.ACCEPTED, C.IN_PROGRESS}), C.DUPLICATE, STAFF, "marked_duplicate"),
     Move(
         "join",
@@ -140,8 +150,15 @@ COMPLAINT = _table(
     Move("claim", OPEN, None, frozenset({R.HANDLER}), "claimed", Visibility.INTERNAL),
     Move("assign", OPEN, None, STAFF, "assigned", Visibility.INTERNAL),
     Move("note", EVERY, None, MODERATORS, "note_added", Visibility.INTERNAL),
-    Move("reply", OPEN | frozenset({C.RESOLVED, C.INFO_REQUESTED}), None, STAFF, "replied"),
-    Move("request_info", frozenset({C.ACCEPTED, C.IN_PROGRESS, C.REOPENED}), C.INFO_REQUESTED, STAFF, "info_requested"),
+    Move("reply", OPEN | frozenset({C.RESOLVED, C.INFO_REQUESTED}), None, STAFF, "replied", responds=True),
+    Move(
+        "request_info",
+        frozenset({C.ACCEPTED, C.IN_PROGRESS, C.REOPENED}),
+        C.INFO_REQUESTED,
+        STAFF,
+        "info_requested",
+        responds=True,
+    ),
     Move("provide_info", frozenset({C.INFO_REQUESTED}), C.IN_PROGRESS, frozenset({R.REPORTER}), "info_provided"),
     Move("transfer", OPEN, C.TRANSFER_PENDING, STAFF, "transfer_offered"),
     Move("accept_transfer", frozenset({C.TRANSFER_PENDING}), C.ROUTED, frozenset({R.RECEIVER}), "transfer_accepted"),
