@@ -8,7 +8,14 @@ from graphene import relay
 # language active at that moment: the API's documentation is English whatever that language is.
 with translation.override("en"):
     from schema.accounts import AccountMutations, AccountQueries
-    from schema.cases import CaseMutations, DashboardQueries, DisposisiMutations, SurveyMutations, SurveyQueries
+    from schema.cases import (
+        BulkMutations,
+        CaseMutations,
+        DashboardQueries,
+        DisposisiMutations,
+        SurveyMutations,
+        SurveyQueries,
+    )
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
@@ -25,7 +32,13 @@ with translation.override("en"):
         node = relay.Node.Field()
 
     class Mutation(
-        AccountMutations, ComplaintMutations, CaseMutations, DisposisiMutations, SurveyMutations, graphene.ObjectType
+        AccountMutations,
+        ComplaintMutations,
+        CaseMutations,
+        DisposisiMutations,
+        SurveyMutations,
+        BulkMutations,
+        graphene.ObjectType,
     ):
         pass
 

@@ -19,7 +19,7 @@ from backend.errors import DomainError
 from backend.regions import selectors as region_selectors
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
-from schema.errors import DomainMutation, error_type, query_error
+from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
 from schema.fields import selects
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
@@ -91,6 +91,9 @@ class CaseNode(DjangoObjectType):
     area = graphene.Field(AreaNode)
     status_label = graphene.String(required=True, description="The status in words, in the request's language.")
     reporter_name = graphene.String(description="Null when hidden from you (anonymous reports, other people's cases).")
+    reporter_phone = graphene.String(
+        description="For staff of the region, unless the report is anonymous (then the handling agency only)."
+    )
     viewer_is_reporter = graphene.Boolean(required=True)
     complaint = graphene.Field("schema.complaints.ComplaintDetail", description="The complaint's details (complaints).")
     photos = graphene.List(
@@ -151,6 +154,13 @@ class CaseNode(DjangoObjectType):
         return getattr(case, "complaint", None) if case.kind == CaseKind.COMPLAINT else None
 
     @staticmethod
+    def resolve_reporter_phone(case, info):
+        actor = info.context.actor
+        if not actor.works_in_region(case.region_id) or not complaint_selectors.shows_reporter(actor, case):
+            return None
+        return case.resident.phone
+
+    @staticmethod
     def resolve_viewer_is_reporter(case, info):
         user = info.context.user
         return user is not None and case.resident_id == user.pk
@@ -177,6 +187,7 @@ JOINS = {
     "agency": ("agency",),
     "area": ("area",),
     "reporterName": ("resident",),
+    "reporterPhone": ("resident",),
     "complaint": ("complaint__category__parent",),
 }
 
@@ -516,3 +527,56 @@ class DashboardQueries(graphene.ObjectType):
             by_category=[DashboardRow(**vars(row)) for row in board.by_category],
             by_area=[DashboardRow(**vars(row)) for row in board.by_area],
         )
+
+
+# --- bulk ----------------------------------------------------------------------------------------------------------
+
+BulkActionEnum = graphene.Enum(
+    "BulkAction", [("ACCEPT", "accept"), ("START", "start"), ("CLAIM", "claim"), ("ASSIGN", "assign")]
+)
+
+
+class BulkCaseResult(graphene.ObjectType):
+    case_id = graphene.ID(required=True)
+    case = graphene.Field(CaseNode, description="Null when this case was refused.")
+    errors = graphene.List(graphene.NonNull(CaseError), required=True)
+
+
+class BulkCaseAction(DomainMutation):
+    """Staff: one action on up to 100 cases. Each case succeeds or fails on its own, with its own errors."""
+
+    class Arguments:
+        action = BulkActionEnum(required=True)
+        case_ids = graphene.List(graphene.NonNull(graphene.ID), required=True)
+        assignee_id = graphene.ID(description="For ASSIGN: a User id.")
+
+    results = graphene.List(graphene.NonNull(BulkCaseResult))
+    errors = graphene.List(graphene.NonNull(CaseError), required=True)
+
+    @classmethod
+    def perform(cls, info, action, case_ids, assignee_id=None):
+        ids = {}
+        for global_id in case_ids:
+            try:
+                ids[case_pk(global_id)] = global_id
+            except DomainError:
+                ids[-len(ids) - 1] = global_id  # unreadable: reported as not found below
+        outcomes = services.bulk(
+            actor=info.context.actor,
+            action=getattr(action, "value", action),
+            case_ids=list(ids),
+            assignee_id=_node_pk(assignee_id, "User") if assignee_id else 0,
+        )
+        return cls(
+            results=[
+                BulkCaseResult(
+                    case_id=ids[o.case_id], case=o.case, errors=as_payload_errors(o.error) if o.error else []
+                )
+                for o in outcomes
+            ],
+            errors=[],
+        )
+
+
+class BulkMutations(graphene.ObjectType):
+    bulk_case_action = BulkCaseAction.Field()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -392,3 +393,39 @@ def forward(*, actor: Actor, case_id: int, body: str, reference: str = "", expec
         changes={"closed_at": timezone.now(), "transfer_to": None},
         payload={"body": body, "reference": (reference or "").strip()[:200]},
     )
+
+
+# --- several cases at once -----------------------------------------------------------------------------------------
+
+BULK_MAX = 100
+BULK_ACTIONS = {
+    "accept": lambda actor, case_id, values: accept(actor=actor, case_id=case_id),
+    "start": lambda actor, case_id, values: start_work(actor=actor, case_id=case_id),
+    "claim": lambda actor, case_id, values: claim(actor=actor, case_id=case_id),
+    "assign": lambda actor, case_id, values: assign(actor=actor, case_id=case_id, assignee_id=values["assignee_id"]),
+}
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    case_id: int
+    case: Case | None
+    error: DomainError | None
+
+
+def bulk(*, actor: Actor, action: str, case_ids: list[int], **values) -> list[BulkOutcome]:
+    """Apply one action to up to 100 cases. Each case succeeds or fails on its own (its own transaction), and
+    every failure is reported with its case: one refused case does not undo the others."""
+    if action not in BULK_ACTIONS:
+        raise DomainError(
+            CaseErrorCode.UNKNOWN_ACTION, _("This action cannot be applied to several cases."), field="action"
+        )
+    if not case_ids or len(case_ids) > BULK_MAX:
+        raise DomainError(CaseErrorCode.INVALID, _("Choose 1 to 100 cases."), field="caseIds")
+    outcomes = []
+    for case_id in dict.fromkeys(case_ids):  # each case once, in the order given
+        try:
+            outcomes.append(BulkOutcome(case_id, BULK_ACTIONS[action](actor, case_id, values), None))
+        except DomainError as refused:
+            outcomes.append(BulkOutcome(case_id, None, refused))
+    return outcomes

@@ -131,3 +131,24 @@ def test_notes_are_internal_and_replies_public(gql, case_id, resident):
     assert [e["type"] for e in seen] == ["submitted", "routed", "replied"]
     too_long = act(gql, staff("pupr.staf"), "replyToCase", case_id, text="x" * 4001)
     assert too_long["errors"] == [{"code": "INVALID", "field": "text"}]
+
+
+def test_reporter_contact_for_staff(gql, resident, category, places):
+    gql.sign_in_as(resident)
+    plain = gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})["submitComplaint"][
+        "case"
+    ]["trackingCode"]
+    hidden = gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"], anonymous=True)})[
+        "submitComplaint"
+    ]["case"]["trackingCode"]
+    query = 'query($c: String!) { caseByTrackingCode(region: "16.06", trackingCode: $c) { reporterPhone } }'
+
+    def phone(user, code):
+        gql.sign_in_as(user)
+        return gql(query, {"c": code})["caseByTrackingCode"]["reporterPhone"]
+
+    assert phone(staff("dishub.staf"), plain) == "+6281200000001"
+    assert phone(staff("pupr.staf"), hidden) == "+6281200000001"
+    assert phone(staff("dishub.staf"), hidden) is None
+    assert phone(staff("admin.parepare"), plain) is None
+    assert phone(resident, plain) is None  # a resident's view has no staff contact fields
