@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.db.models import QuerySet
+from graphene.relay.connection import connection_adapter, page_info_adapter
 from graphene_django import DjangoConnectionField
 from graphql import GraphQLError
 from graphql.language import FieldNode
+from graphql_relay import connection_from_array_slice, get_offset_with_default
 
 
 class ConnectionField(DjangoConnectionField):
@@ -41,6 +46,31 @@ class ConnectionField(DjangoConnectionField):
             info,
             **args,
         )
+
+    @classmethod
+    def resolve_connection(cls, connection, args, iterable, max_limit=None):
+        """Forward pages (`first`/`after`) read one row more than asked instead of counting every matching row:
+        over a queue of 100,000 cases the COUNT cost more than the page. Backward pages keep graphene-django's way."""
+        backward = args.get("last") is not None or args.get("before") or args.get("offset")
+        if backward or not isinstance(iterable, QuerySet):
+            return super().resolve_connection(connection, args, iterable, max_limit)
+        first = args.get("first") if args.get("first") is not None else max_limit
+        args["first"] = first
+        start = get_offset_with_default(args.get("after"), -1) + 1
+        rows = list(iterable[start : start + first + 1])
+        result = connection_from_array_slice(
+            rows,
+            args,
+            slice_start=start,
+            array_length=start + len(rows),
+            array_slice_length=len(rows),
+            connection_type=partial(connection_adapter, connection),
+            edge_type=connection.Edge,
+            page_info_type=page_info_adapter,
+        )
+        result.iterable = iterable
+        result.length = start + len(rows)
+        return result
 
 
 def selects(info, *path: str) -> bool:

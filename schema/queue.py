@@ -28,6 +28,7 @@ class QueueFilterInput(graphene.InputObjectType):
     due_to = graphene.DateTime()
     text = graphene.String(description="A tracking code, or words of the description.")
     order = QueueOrderEnum(default_value=queue.QueueOrder.DUE_SOONEST.value)
+    incoming = graphene.Boolean(default_value=False, description="Transfers other agencies offer yours, to answer.")
 
 
 class QueueTotals(graphene.ObjectType):
@@ -72,6 +73,7 @@ def to_filter(data) -> queue.QueueFilter:
         due_to=data.get("due_to"),
         text=data.get("text") or "",
         order=queue.QueueOrder(_value(data.get("order"), queue.QueueOrder.DUE_SOONEST.value)),
+        incoming=bool(data.get("incoming")),
     )
 
 

@@ -100,6 +100,9 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["region", "kind", "status"]),
             models.Index(fields=["agency", "status"]),
+            # The staff queue's default order (soonest deadline first), per agency and per region.
+            models.Index(fields=["agency", "due_at"]),
+            models.Index(fields=["region", "due_at"]),
             models.Index(fields=["resident", "-created_at"]),
         ]
 
