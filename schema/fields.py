@@ -56,7 +56,7 @@ class ConnectionField(DjangoConnectionField):
             return super().resolve_connection(connection, args, iterable, max_limit)
         first = args.get("first") if args.get("first") is not None else max_limit
         args["first"] = first
-        start = get_offset_with_default(args.get("after"), -1) + 1
+        start = max(0, get_offset_with_default(args.get("after"), -1) + 1)  # a forged negative cursor starts at 0
         rows = list(iterable[start : start + first + 1])
         result = connection_from_array_slice(
             rows,

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,7 +200,7 @@ def sign_in_with_password(*, login: str, password: str, client: ClientInfo) -> T
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> None:
-    """Change a staff password; every other session of the user is signed out."""
+    """Change a staff password; every session of the user, this one included, is signed out."""
     if not user.has_usable_password() or not user.check_password(current_password or ""):
         raise DomainError(
             AuthErrorCode.INVALID_CREDENTIALS, _("The current password is wrong."), field="currentPassword"
@@ -340,17 +340,19 @@ def register_device(
         raise DomainError(DeviceErrorCode.INVALID_TOKEN, _("Unknown platform."), field="platform")
     if language not in Language.values:
         language = Language.ID
-    device, _created = Device.objects.update_or_create(
-        token=token,
-        defaults={
-            "user": user,
-            "platform": platform,
-            "language": language,
-            "app_version": (app_version or "")[:32],
-            "last_seen_at": timezone.now(),
-            "active": True,
-        },
-    )
+    defaults = {
+        "user": user,
+        "platform": platform,
+        "language": language,
+        "app_version": (app_version or "")[:32],
+        "last_seen_at": timezone.now(),
+        "active": True,
+    }
+    try:
+        with transaction.atomic():
+            device, _created = Device.objects.update_or_create(token=token, defaults=defaults)
+    except IntegrityError:  # the same token registered by a parallel request: update the row it created
+        device, _created = Device.objects.update_or_create(token=token, defaults=defaults)
     return device
 
 

@@ -62,10 +62,10 @@ def _write_outbox(
         OutboxMessage(case=case, event=event, audience=Audience.USER, audience_id=user_id, event_type=event.type)
         for user_id in sorted(users)
     ]
-    if case.agency_id:
+    for agency_id in {case.agency_id, case.transfer_to_id} - {None}:  # the handler, and an agency offered the case
         rows.append(
             OutboxMessage(
-                case=case, event=event, audience=Audience.AGENCY, audience_id=case.agency_id, event_type=event.type
+                case=case, event=event, audience=Audience.AGENCY, audience_id=agency_id, event_type=event.type
             )
         )
     OutboxMessage.objects.bulk_create(rows)
@@ -281,13 +281,16 @@ def request_info(*, actor: Actor, case_id: int, question: str, expected_version:
     is kept, and the deadline is set again from it when the answer comes."""
     case = staff_case(actor=actor, case_id=case_id)
     now = timezone.now()
-    remaining = calendar.working_time_between(case.region, now, case.due_at) if case.due_at else timedelta(0)
+    remaining = calendar.working_time_between(case.region, now, case.due_at) if case.due_at else None
     return transition(
         case,
         "request_info",
         actor=actor,
         expected_version=expected_version,
-        changes={"sla_paused_at": now, "sla_remaining_seconds": int(remaining.total_seconds())},
+        changes={
+            "sla_paused_at": now,
+            "sla_remaining_seconds": int(remaining.total_seconds()) if remaining is not None else None,
+        },
         payload={"question": _text(question, field="question")},
     )
 
@@ -302,8 +305,9 @@ def provide_info(*, actor: Actor, case_id: int, answer: str, expected_version: i
     if case.sla_paused_at is not None:
         waited = calendar.working_time_between(case.region, case.sla_paused_at, now)
         changes["sla_paused_seconds"] = case.sla_paused_seconds + int(waited.total_seconds())
-        remaining = timedelta(seconds=case.sla_remaining_seconds or 0)
-        changes["due_at"] = calendar.add_working_time(case.region, now, remaining)
+        if case.sla_remaining_seconds is not None:  # a case without a deadline keeps none
+            remaining = timedelta(seconds=case.sla_remaining_seconds)
+            changes["due_at"] = calendar.add_working_time(case.region, now, remaining)
     return transition(
         case,
         "provide_info",
@@ -353,16 +357,20 @@ def transfer(*, actor: Actor, case_id: int, agency_id: int, reason: str, expecte
 
 def accept_transfer(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
     """The receiving agency takes the case over: it becomes the handler, with no assignee yet."""
-    case = staff_case(actor=actor, case_id=case_id)
-    receiver = case.transfer_to
-    return transition(
-        case,
-        "accept_transfer",
-        actor=actor,
-        expected_version=expected_version,
-        changes={"agency": receiver, "transfer_to": None, "assignee": None},
-        payload={"agency": receiver.code if receiver else None},
-    )
+    staff_case(actor=actor, case_id=case_id)
+    with transaction.atomic():
+        # Read the agency on offer under the row lock, so a case declined and offered elsewhere meanwhile is not
+        # handed to the agency of the earlier offer.
+        case = Case.objects.select_for_update(of=("self",)).select_related("transfer_to").get(pk=case_id)
+        receiver = case.transfer_to
+        return transition(
+            case,
+            "accept_transfer",
+            actor=actor,
+            expected_version=expected_version,
+            changes={"agency": receiver, "transfer_to": None, "assignee": None},
+            payload={"agency": receiver.code if receiver else None},
+        )
 
 
 def decline_transfer(*, actor: Actor, case_id: int, reason: str, expected_version: int | None = None) -> Case:

@@ -236,9 +236,14 @@ def join_as_co_reporter(*, actor: Actor, case_id: int) -> Case:
     case = _complaint_case(case_id, actor)
     if case.resident_id == user.pk or case.participants.filter(user=user).exists():
         raise DomainError(ComplaintErrorCode.ALREADY_DONE, _("You already follow this complaint."), field="case")
-    with transaction.atomic():
-        CaseParticipant.objects.create(case=case, user=user)
-        transition(case, "join", actor=actor, payload={"user": user.pk})
+    try:
+        with transaction.atomic():
+            CaseParticipant.objects.create(case=case, user=user)
+            transition(case, "join", actor=actor, payload={"user": user.pk})
+    except IntegrityError:  # a double tap: the other request joined first
+        raise DomainError(
+            ComplaintErrorCode.ALREADY_DONE, _("You already follow this complaint."), field="case"
+        ) from None
     return case
 
 
@@ -264,7 +269,9 @@ def mark_duplicate(*, actor: Actor, case_id: int, original_id: int, expected_ver
         reporters = {case.resident_id, *case.participants.values_list("user_id", flat=True)}
         already = {original.resident_id, *original.participants.values_list("user_id", flat=True)}
         added = sorted(reporters - already)
-        CaseParticipant.objects.bulk_create([CaseParticipant(case=original, user_id=u) for u in added])
+        CaseParticipant.objects.bulk_create(
+            [CaseParticipant(case=original, user_id=u) for u in added], ignore_conflicts=True
+        )
         if added:
             transition(original, "absorb_reporters", actor=None, payload={"from": case.tracking_code, "users": added})
     return case

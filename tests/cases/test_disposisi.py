@@ -162,3 +162,28 @@ def test_forward_to_an_outside_body(gql, case_id):
     done = mutate(gql, staff("admin.muba"), "forwardCase", values, types)
     assert done["errors"] == [] and done["case"]["status"] == "forwarded"
     assert Case.objects.get().closed_at is not None
+
+
+def test_the_agency_offered_a_case_is_told(gql, case_id):
+    from notifications.models import Audience, OutboxMessage
+
+    dishub = Agency.objects.get(region__code="16.06", code="dishub")
+    mutate(
+        gql,
+        staff("pupr.staf"),
+        "transferCase",
+        {"caseId": case_id, "agencyId": agency("dishub"), "reason": "x"},
+        {"caseId": "ID!", "agencyId": "ID!", "reason": "String!"},
+    )
+    assert OutboxMessage.objects.filter(
+        event__type="transfer_offered", audience=Audience.AGENCY, audience_id=dishub.pk
+    ).exists()
+
+
+def test_a_forged_cursor_is_the_first_page(gql, case_id):
+    import base64
+
+    gql.sign_in_as(staff("pupr.staf"))
+    cursor = base64.b64encode(b"arrayconnection:-5").decode()
+    data = gql("query($a: String) { staffQueue(after: $a) { edges { node { status } } } }", {"a": cursor})
+    assert len(data["staffQueue"]["edges"]) == 1
