@@ -8,7 +8,6 @@ from django.utils.translation import gettext as _
 from graphene import relay
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
-from graphql_relay import from_global_id
 
 from backend.cases import dashboard, services, survey
 from backend.cases.errors import CaseErrorCode, RejectReason
@@ -20,7 +19,7 @@ from backend.regions import selectors as region_selectors
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
-from schema.fields import selects
+from schema.fields import node_pk, selects
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
 CaseKindEnum = graphene.Enum.from_enum(CaseKind, name="CaseKind")
@@ -224,13 +223,10 @@ RejectReasonEnum = graphene.Enum.from_enum(RejectReason, name="RejectReason")
 
 
 def case_pk(global_id: str, field: str = "caseId") -> int:
-    try:
-        type_name, pk = from_global_id(global_id)
-        if type_name == "Case":
-            return int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        pass
-    raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field=field)
+    pk = node_pk(global_id, "Case")
+    if pk is None:
+        raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field=field)
+    return pk
 
 
 class CaseWorkPayload:
@@ -295,7 +291,7 @@ AssignCase = _work_mutation(
     "AssignCase",
     "Staff: hand the case to a colleague of the handling agency.",
     lambda actor, pk, version, assignee_id: services.assign(
-        actor=actor, case_id=pk, assignee_id=_node_pk(assignee_id, "User"), expected_version=version
+        actor=actor, case_id=pk, assignee_id=(node_pk(assignee_id, "User") or 0), expected_version=version
     ),
     assignee_id=graphene.ID(required=True, description="A User id."),
 )
@@ -344,7 +340,7 @@ TransferCase = _work_mutation(
     "TransferCase",
     "Staff: offer the case to another agency of the region (disposisi); it accepts or declines.",
     lambda actor, pk, version, agency_id, reason: services.transfer(
-        actor=actor, case_id=pk, agency_id=_node_pk(agency_id, "Agency"), reason=reason, expected_version=version
+        actor=actor, case_id=pk, agency_id=(node_pk(agency_id, "Agency") or 0), reason=reason, expected_version=version
     ),
     agency_id=graphene.ID(required=True, description="An Agency id."),
     reason=graphene.String(required=True),
@@ -371,16 +367,6 @@ ForwardCase = _work_mutation(
     body=graphene.String(required=True),
     reference=graphene.String(),
 )
-
-
-def _node_pk(global_id: str, type_name: str) -> int:
-    try:
-        found, pk = from_global_id(global_id)
-        if found == type_name:
-            return int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        pass
-    return 0
 
 
 class DisposisiMutations(graphene.ObjectType):
@@ -440,7 +426,7 @@ class SurveyQueries(graphene.ObjectType):
         if found is None or not info.context.actor.works_in_region(found.pk):
             raise query_error(DomainError(CaseErrorCode.NOT_FOUND, _("No such region, or not yours.")))
         index = survey.service_index(
-            region_id=found.pk, agency_id=_node_pk(agency, "Agency") if agency else None, since=since, until=until
+            region_id=found.pk, agency_id=(node_pk(agency, "Agency") or 0) if agency else None, since=since, until=until
         )
         return ServiceIndexType(
             responses=index.responses,
@@ -507,7 +493,7 @@ class DashboardQueries(graphene.ObjectType):
         found = region_selectors.region_by_slug_or_code(region)
         if found is None or not info.context.actor.works_in_region(found.pk):
             raise query_error(DomainError(CaseErrorCode.NOT_FOUND, _("No such region, or not yours.")))
-        agency_obj = found.agencies.filter(pk=_node_pk(agency, "Agency")).first() if agency else None
+        agency_obj = found.agencies.filter(pk=(node_pk(agency, "Agency") or 0)).first() if agency else None
         if agency and agency_obj is None:
             raise query_error(DomainError(CaseErrorCode.NOT_FOUND, _("No such agency in this region.")))
         board = dashboard.dashboard(region=found, agency=agency_obj, since=since, until=until)
@@ -565,7 +551,7 @@ class BulkCaseAction(DomainMutation):
             actor=info.context.actor,
             action=getattr(action, "value", action),
             case_ids=list(ids),
-            assignee_id=_node_pk(assignee_id, "User") if assignee_id else 0,
+            assignee_id=(node_pk(assignee_id, "User") or 0) if assignee_id else 0,
         )
         return cls(
             results=[

@@ -7,7 +7,6 @@ import graphene
 from django.utils.translation import gettext as _
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
-from graphql_relay import from_global_id
 
 from backend.cases.models import Case
 from backend.complaints import selectors, services
@@ -19,7 +18,7 @@ from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
 from schema.cases import CaseNode, case_queryset
 from schema.errors import DomainMutation, error_type, query_error
-from schema.fields import ConnectionField
+from schema.fields import ConnectionField, node_pk
 from schema.regions import AgencyNode, AreaNode
 from schema.uploads import Upload
 
@@ -74,13 +73,10 @@ class RoutingPreview(graphene.ObjectType):
 
 
 def _case_pk(global_id: str, field: str = "caseId") -> int:
-    try:
-        type_name, pk = from_global_id(global_id)
-        if type_name == "Case":
-            return int(pk)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        pass
-    raise DomainError(ComplaintErrorCode.NOT_FOUND, _("No such complaint."), field=field)
+    pk = node_pk(global_id, "Case")
+    if pk is None:
+        raise DomainError(ComplaintErrorCode.NOT_FOUND, _("No such complaint."), field=field)
+    return pk
 
 
 def _category_pk(value: str) -> int:
@@ -172,7 +168,7 @@ class ComplaintQueries(graphene.ObjectType):
         found = region_selectors.region_by_slug_or_code(region)
         if found is None:
             return Case.objects.none()
-        area_obj = Area.objects.filter(pk=_node_pk(area, "Area"), region=found).first() if area else None
+        area_obj = Area.objects.filter(pk=node_pk(area, "Area"), region=found).first() if area else None
         category_obj = (
             ComplaintCategory.objects.filter(pk=_safe_int(category), region=found).first() if category else None
         )
@@ -208,14 +204,6 @@ def _safe_int(value) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _node_pk(global_id: str, type_name: str) -> int | None:
-    try:
-        found_type, pk = from_global_id(global_id)
-    except (ValueError, TypeError, UnicodeDecodeError):
-        return None
-    return _safe_int(pk) if found_type == type_name else None
 
 
 class ComplaintPayload:

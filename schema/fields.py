@@ -9,7 +9,7 @@ from graphene.relay.connection import connection_adapter, page_info_adapter
 from graphene_django import DjangoConnectionField
 from graphql import GraphQLError
 from graphql.language import FieldNode
-from graphql_relay import connection_from_array_slice, get_offset_with_default
+from graphql_relay import connection_from_array_slice, from_global_id, get_offset_with_default
 
 
 class ConnectionField(DjangoConnectionField):
@@ -96,3 +96,12 @@ def selects(info, *path: str) -> bool:
             return False
         selections = found
     return True
+
+
+def node_pk(global_id, type_name: str) -> int | None:
+    """The primary key in a Relay global id of the given type; None for anything else (unreadable, another type)."""
+    try:
+        found, pk = from_global_id(global_id)
+        return int(pk) if found == type_name else None
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None

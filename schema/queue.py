@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import graphene
-from graphql_relay import from_global_id
 
 from backend.cases import queue
 from schema.cases import CaseKindEnum, CaseNode, case_queryset
-from schema.fields import ConnectionField
+from schema.fields import ConnectionField, node_pk
 
 SlaStateEnum = graphene.Enum.from_enum(queue.SlaState, name="SlaState")
 AssigneeFilterEnum = graphene.Enum.from_enum(queue.AssigneeFilter, name="AssigneeFilter")
@@ -48,13 +47,11 @@ def _pk(value) -> int | None:
     """A plain id or a global id (an unreadable one matches nothing)."""
     if value is None:
         return None
-    try:
+    if str(value).isdigit():
         return int(value)
-    except (TypeError, ValueError):
-        try:
-            return int(from_global_id(value)[1])
-        except (TypeError, ValueError, UnicodeDecodeError):
-            return -1  # matches nothing
+    found = node_pk(value, "ComplaintCategory")
+    found = found if found is not None else node_pk(value, "Area")
+    return found if found is not None else -1
 
 
 def to_filter(data) -> queue.QueueFilter:
