@@ -41,6 +41,8 @@ def case_status(request, code: str):
 QUEUE_SQL = """
 SELECT c.id, c.tracking_code, c.status, c.due_at, c.priority, cat.code, ar.name, ag.code, u.full_name,
        (SELECT count(*) FROM media_attachment m WHERE m.case_id = c.id) AS photos,
+       (SELECT e.type FROM cases_caseevent e WHERE e.case_id = c.id AND e.visibility = 'public'
+        ORDER BY e.seq DESC LIMIT 1) AS latest_event,
        CASE WHEN c.status IN ('closed', 'rejected', 'duplicate', 'forwarded', 'resolved') THEN 'done'
             WHEN c.sla_paused_at IS NOT NULL THEN 'paused'
             WHEN c.due_at < %s THEN 'overdue'

@@ -6,7 +6,7 @@
 Seeds 100,000 complaints in Kabupaten Musi Banyuasin (60 % at DPUPR) straight into the tables, once. Then, on the
 production topology (bench/complaints.py), the supervisor of DPUPR asks `staffQueue(first: N)` for N = 10, 50, 100
 with the fields a queue screen shows (code, status, deadline, SLA state, priority, category, area, agency,
-assignee, photo count), interleaved with `bench/ceiling.py`'s hand-written view that returns the same rows from one
+assignee, latest public event, photo count), interleaved with `bench/ceiling.py`'s hand-written view that returns the same rows from one
 SQL query. Target: at 50 rows the GraphQL page reaches >= 0.5x the ceiling's throughput.
 Results: bench/staff_queue.json.
 """
@@ -32,7 +32,7 @@ PORT = 8191
 CASES = 100_000
 QUERY = """query($n: Int!) { staffQueue(first: $n) { edges { node {
   trackingCode status dueAt priority slaState photoCount
-  complaint { category { code } } area { name } agency { code } reporterName } } } }"""
+  complaint { category { code } } area { name } agency { code } assigneeName latestPublicEvent { type at } } } } }"""
 
 SEED = r"""
 import random, datetime as dt, json

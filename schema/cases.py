@@ -82,6 +82,11 @@ class PhotoType(DjangoObjectType):
         return photo.gps_lon if info.context.actor.works_in_region(photo.case.region_id) else None
 
 
+class LatestEvent(graphene.ObjectType):
+    type = graphene.String(required=True)
+    at = graphene.DateTime(required=True)
+
+
 class CaseNode(DjangoObjectType):
     kind = graphene.Field(CaseKindEnum, required=True)
     priority = graphene.Field(PriorityEnum, required=True)
@@ -104,6 +109,10 @@ class CaseNode(DjangoObjectType):
         "schema.queue.SlaStateEnum", description="On time, due soon, overdue, paused or done: in the staff queue."
     )
     photo_count = graphene.Int(description="Number of photos: in the staff queue.")
+    latest_public_event = graphene.Field(
+        "schema.cases.LatestEvent", description="What the resident last saw happen: in the staff queue."
+    )
+    assignee_name = graphene.String(description="Who works on the case: staff of the region only.")
     timeline = graphene.List(
         graphene.NonNull(CaseEventType), required=True, description="Public events; staff of the region see all."
     )
@@ -137,6 +146,17 @@ class CaseNode(DjangoObjectType):
     @staticmethod
     def resolve_photo_count(case, info):
         return getattr(case, "photo_count", None)
+
+    @staticmethod
+    def resolve_latest_public_event(case, info):
+        event_type = getattr(case, "latest_public_type", None)
+        return LatestEvent(type=event_type, at=case.latest_public_at) if event_type else None
+
+    @staticmethod
+    def resolve_assignee_name(case, info):
+        if case.assignee_id is None or not info.context.actor.works_in_region(case.region_id):
+            return None
+        return str(case.assignee)
 
     @staticmethod
     def resolve_status_label(case, info):
@@ -187,6 +207,7 @@ JOINS = {
     "area": ("area",),
     "reporterName": ("resident",),
     "reporterPhone": ("resident",),
+    "assigneeName": ("assignee",),
     "complaint": ("complaint__category__parent",),
 }
 

@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from backend.accounts.actor import Actor
-from backend.cases.models import Case, Priority
+from backend.cases.models import Case, CaseEvent, Priority, Visibility
 from backend.cases.workflow import TERMINAL
 from media.models import Attachment
 
@@ -98,10 +98,13 @@ def staff_queue(*, actor: Actor, filters: QueueFilter, now: datetime | None = No
     photos = (
         Attachment.objects.filter(case=OuterRef("pk")).order_by().values("case").annotate(n=Count("pk")).values("n")
     )
+    latest_public = CaseEvent.objects.filter(case=OuterRef("pk"), visibility=Visibility.PUBLIC).order_by("-seq")
     cases = visible_to_staff(actor, incoming=filters.incoming).annotate(
         sla_state=sla_state(now, filters.due_within_hours),
         priority_rank=PRIORITY_RANK,
         photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),
+        latest_public_type=Subquery(latest_public.values("type")[:1]),
+        latest_public_at=Subquery(latest_public.values("created_at")[:1]),
     )
     if filters.statuses:
         cases = cases.filter(status__in=filters.statuses)

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.django_db
 
 QUEUE = """query($f: QueueFilterInput, $n: Int) {
   staffQueue(filter: $f, first: $n) { edges { node {
-    trackingCode status slaState photoCount agency { code } area { name } reporterName
+    trackingCode status slaState photoCount agency { code } area { name } reporterName assigneeName
+    latestPublicEvent { type at }
     complaint { category { code } } } } }
   staffQueueTotals(filter: $f) { total overdue dueSoon onTime paused unassigned } }"""
 
@@ -93,6 +94,8 @@ def test_filters(gql, filed, category):
     assert codes_of(queue(gql, admin, text=filed["light"].lower())) == [filed["light"]]
     assert len(codes_of(queue(gql, admin, text="berlubang"))) == 4
     assert codes_of(queue(gql, staff("pupr.staf"), assignee="ME")) == [filed["road1"]]
+    mine = queue(gql, staff("pupr.staf"), assignee="ME")["staffQueue"]["edges"][0]["node"]
+    assert mine["assigneeName"] == "Dewi Lestari"
     assert codes_of(queue(gql, staff("pupr.staf"), assignee="UNASSIGNED")) == [filed["road2"]]
     assert codes_of(queue(gql, admin, area="999999")) == []
     assert codes_of(queue(gql, admin, area="garbage")) == []
@@ -111,6 +114,7 @@ def test_queries_do_not_grow_with_the_page(gql, resident, category, places, page
     with django_assert_num_queries(4):
         data = gql(QUEUE, {"f": None, "n": page})
     assert len(data["staffQueue"]["edges"]) == page and data["staffQueueTotals"]["total"] == 100
+    assert data["staffQueue"]["edges"][0]["node"]["latestPublicEvent"]["type"] == "routed"
 
 
 def test_pages_follow_one_another(gql, filed):
