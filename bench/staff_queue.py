@@ -6,8 +6,8 @@
 Seeds 100,000 complaints in Kabupaten Musi Banyuasin (60 % at DPUPR) straight into the tables, once. Then, on the
 production topology (bench/complaints.py), the supervisor of DPUPR asks `staffQueue(first: N)` for N = 10, 50, 100
 with the fields a queue screen shows (code, status, deadline, SLA state, priority, category, area, agency,
-assignee, latest public event, photo count), interleaved with `bench/ceiling.py`'s hand-written view that returns the same rows from one
-SQL query. Target: at 50 rows the GraphQL page reaches >= 0.5x the ceiling's throughput.
+assignee, latest public event, photo count), interleaved with `bench/ceiling.py`'s hand-written view that
+returns the same rows from one SQL query. Target: at 50 rows the GraphQL page reaches >= 0.5x the ceiling's throughput.
 Results: bench/staff_queue.json.
 """
 
