@@ -78,6 +78,7 @@ def queue_page(request, agency_id: int):
         "agency",
         "assignee",
         "photos",
+        "latestEvent",
         "sla",
     )
     return JsonResponse({"cases": [dict(zip(keys, row, strict=True)) for row in rows]})
