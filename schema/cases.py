@@ -16,6 +16,7 @@ from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
 from backend.errors import DomainError
 from backend.regions import selectors as region_selectors
+from backend.regions.models import Area
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
@@ -201,27 +202,36 @@ class CaseNode(DjangoObjectType):
 
 
 # Related rows to join when the selection asks for these fields (the complaint always: visibility needs it).
-JOINS = {
+# What the selection's fields need besides the case row. The complaint and its category are joined (the complaint
+# is always needed: visibility depends on it); the other rows are fetched by primary key in a query of their own,
+# because each extra joined table made PostgreSQL plan the queue's page for milliseconds (bench/README.md).
+JOINED = {"complaint": ("complaint__category__parent",)}
+FETCHED = {
     "region": ("region",),
     "agency": ("agency",),
     "area": ("area",),
     "reporterName": ("resident",),
     "reporterPhone": ("resident",),
     "assigneeName": ("assignee",),
-    "complaint": ("complaint__category__parent",),
 }
 
 
 def case_queryset(queryset, info, *prefix: str):
     """Joins and prefetches for a page of cases, just those the selection needs, so the queries do not grow with
     the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
-    related = {"complaint"}
-    for field, paths in JOINS.items():
+    joined, fetched = {"complaint"}, set()
+    for field, paths in JOINED.items():
         if selects(info, *prefix, field):
-            related.update(paths)
-    queryset = queryset.select_related(*related)
-    if "area" in related:
-        queryset = queryset.defer("area__boundary")
+            joined.update(paths)
+    for field, paths in FETCHED.items():
+        if selects(info, *prefix, field):
+            fetched.update(paths)
+    queryset = queryset.select_related(*joined)
+    for path in sorted(fetched):
+        if path == "area":
+            queryset = queryset.prefetch_related(Prefetch("area", queryset=Area.objects.defer("boundary")))
+        else:
+            queryset = queryset.prefetch_related(path)
     if selects(info, *prefix, "photos"):
         queryset = queryset.prefetch_related(
             Prefetch(

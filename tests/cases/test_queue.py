@@ -109,9 +109,11 @@ def test_queries_do_not_grow_with_the_page(gql, resident, category, places, page
     gql.sign_in_as(resident)
     for _ in range(100):
         gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})
+    Case.objects.filter(pk__in=list(Case.objects.values_list("pk", flat=True)[::2])).update(assignee=staff("pupr.staf"))
     gql.sign_in_as(staff("pupr.kabid"))
-    # session, memberships, page (joined, SLA state and photo count in the query; no COUNT), totals
-    with django_assert_num_queries(4):
+    # session, memberships, the page (complaint and category joined; SLA state, photo count and latest public event
+    # in the query; no COUNT), agencies, areas, reporters, assignees (each by primary key), totals
+    with django_assert_num_queries(8):
         data = gql(QUEUE, {"f": None, "n": page})
     assert len(data["staffQueue"]["edges"]) == page and data["staffQueueTotals"]["total"] == 100
     assert data["staffQueue"]["edges"][0]["node"]["latestPublicEvent"]["type"] == "routed"

@@ -224,7 +224,7 @@ def test_public_feed(gql, submit, places, category, other_resident, django_asser
     for _ in range(5):
         submit(category("sampah"), lat, lon, as_user=other_resident)
     gql.token = None
-    with django_assert_num_queries(2):  # region, page (joined)
+    with django_assert_num_queries(5):  # region, page (complaint joined), agencies, areas, reporters
         assert len(gql(FEED)["publicComplaints"]["edges"]) == 7
 
 
@@ -234,12 +234,12 @@ def test_my_cases_queries_do_not_grow(gql, submit, places, category, resident, d
         submit(category("sampah"), lat, lon)
     query = "{ myCases(first: 20) { edges { node { trackingCode status agency { code } area { name } complaint { category { name } } timeline { type } } } } }"
     gql.sign_in_as(resident)
-    # session + user, memberships (who may see internal events), page (joined), timelines (prefetched)
-    with django_assert_num_queries(4):
+    # session + user, memberships (who may see internal events), page (complaint joined), agencies, areas, timelines
+    with django_assert_num_queries(6):
         assert len(gql(query)["myCases"]["edges"]) == 3
     for _ in range(4):
         submit(category("sampah"), lat, lon)
-    with django_assert_num_queries(4):
+    with django_assert_num_queries(6):
         assert len(gql(query)["myCases"]["edges"]) == 7
 
 
