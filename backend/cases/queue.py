@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseEvent, Priority, Visibility
-from backend.cases.workflow import TERMINAL
+from backend.cases.workflow import CLOCK_STOPPED
 from media.models import Attachment
 
 
@@ -56,7 +56,6 @@ class QueueFilter:
     incoming: bool = False  # cases other agencies offer to the actor's agency (transfers awaiting an answer)
 
 
-DONE_STATUSES = frozenset().union(*TERMINAL.values()) | {"resolved"}
 PRIORITY_RANK = When_(
     When(priority=Priority.URGENT, then=Value(0)),
     When(priority=Priority.HIGH, then=Value(1)),
@@ -69,7 +68,7 @@ PRIORITY_RANK = When_(
 def sla_state(now: datetime, due_within_hours: int):
     """SQL for the SLA state of a case at `now` (the same on PostgreSQL and SQLite)."""
     return When_(
-        When(status__in=DONE_STATUSES, then=Value(SlaState.DONE.value)),
+        When(status__in=CLOCK_STOPPED, then=Value(SlaState.DONE.value)),
         When(sla_paused_at__isnull=False, then=Value(SlaState.PAUSED.value)),
         When(due_at__lt=now, then=Value(SlaState.OVERDUE.value)),
         When(due_at__lt=now + timedelta(hours=due_within_hours), then=Value(SlaState.DUE_SOON.value)),

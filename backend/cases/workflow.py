@@ -172,6 +172,8 @@ COMPLAINT = _table(
 TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT}
 STATUSES: dict[str, type[StrEnum]] = {CaseKind.COMPLAINT: ComplaintStatus}
 TERMINAL: dict[str, frozenset[str]] = {CaseKind.COMPLAINT: frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE, C.FORWARDED})}
+# Statuses in which the SLA clock no longer runs: the end states, and resolved (waiting for the reporter's word).
+CLOCK_STOPPED = frozenset().union(*TERMINAL.values()) | {C.RESOLVED}
 
 
 def case_roles(case, actor) -> frozenset[CaseRole]:

@@ -12,18 +12,13 @@ from django.utils import timezone
 
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind
-from backend.cases.workflow import ComplaintStatus
+from backend.cases.workflow import OPEN, ComplaintStatus
 from backend.complaints.models import ComplaintCategory
 
 H3_RESOLUTION = 10  # hexagons of ~76 m edge: a 100 m radius fits in two rings around the point's cell
 DUPLICATE_RADIUS_M = 100
 DUPLICATE_DAYS = 30
-WORKABLE_STATUSES = (
-    ComplaintStatus.ROUTED,
-    ComplaintStatus.ACCEPTED,
-    ComplaintStatus.IN_PROGRESS,
-    ComplaintStatus.REOPENED,
-)
+WORKABLE_STATUSES = OPEN  # with an agency and not finished: the workflow's own set
 OPEN_STATUSES = (
     ComplaintStatus.SUBMITTED,
     ComplaintStatus.ROUTED,
