@@ -151,8 +151,13 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "UTC"
+# A request that changes a case hands its notifications to the broker after commit; with Redis down that must fail
+# fast (the outbox sweep sends them later), not hold the request.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5}
 CELERY_BEAT_SCHEDULE = {
     "sweep-overdue-cases": {"task": "cases.sweep_overdue", "schedule": env.int("SLA_SWEEP_SECONDS", 300, minimum=30)},
+    "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.int("OUTBOX_SWEEP_SECONDS", 15, minimum=1)},
 }
 if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
@@ -236,6 +241,25 @@ LOGIN_PER_IP_PER_HOUR = env.int("LOGIN_PER_IP_PER_HOUR", 300, minimum=1)
 LOGIN_PER_ACCOUNT_PER_HOUR = env.int("LOGIN_PER_ACCOUNT_PER_HOUR", 10, minimum=1)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket's address).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+# --- Notifications: the outbox and push ---------------------------------------------------------------------------
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", 60, minimum=5)
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", 10, minimum=1)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", 900, minimum=1)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", 12, minimum=1)
+FIREBASE_CREDENTIALS = env.str("FIREBASE_CREDENTIALS")
+FCM_ENDPOINT = env.str("FCM_ENDPOINT", "https://fcm.googleapis.com")
+FCM_TIMEOUT_SECONDS = env.int("FCM_TIMEOUT_SECONDS", 10, minimum=1)
+if not FCM_ENDPOINT.startswith(("https://", "http://")):
+    env.problems.append("FCM_ENDPOINT must be an http(s) URL")
+_credentials_json = FIREBASE_CREDENTIALS.lstrip().startswith("{")
+if FIREBASE_CREDENTIALS and not _credentials_json and not Path(FIREBASE_CREDENTIALS).is_file():
+    env.problems.append("FIREBASE_CREDENTIALS must be a service account's JSON or the path of its file")
+
+# --- WebSocket (GraphQL subscriptions over graphql-transport-ws) -------------------------------------------------
+GRAPHQL_WS_INIT_TIMEOUT_SECONDS = env.int("GRAPHQL_WS_INIT_TIMEOUT_SECONDS", 10, minimum=1)
+GRAPHQL_WS_MAX_SUBSCRIPTIONS = env.int("GRAPHQL_WS_MAX_SUBSCRIPTIONS", 20, minimum=1)
+GRAPHQL_WS_SESSION_CHECK_SECONDS = env.int("GRAPHQL_WS_SESSION_CHECK_SECONDS", 60, minimum=5)
 
 SMS_BACKEND = env.str("SMS_BACKEND", "notifications.sms.LogSMSBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL")

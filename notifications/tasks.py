@@ -1,6 +1,7 @@
 """Celery tasks of the notification channels."""
 
 from backend.celery import app
+from notifications import delivery
 from notifications.sms import SMSError, get_sms_backend
 
 
@@ -14,3 +15,16 @@ from notifications.sms import SMSError, get_sms_backend
 )
 def send_sms(to: str, text: str) -> None:
     get_sms_backend().send(to, text)
+
+
+@app.task(name="notifications.deliver_outbox", acks_late=True, ignore_result=True)
+def deliver_outbox(ids: list[str]) -> None:
+    """The rows a change just wrote: live at once, then their pushes. Whatever fails here is left to the sweep."""
+    delivered = delivery.deliver(ids)
+    if delivered.pushes_queued:
+        delivery.send_pushes(delivered.pushes_queued)
+
+
+@app.task(name="notifications.sweep_outbox", acks_late=True, ignore_result=True, expires=60)
+def sweep_outbox() -> None:
+    delivery.sweep()

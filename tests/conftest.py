@@ -144,3 +144,13 @@ def submit(gql, resident):
         return gql(SUBMIT, {"input": complaint_input(category, lat, lon, **extra)})["submitComplaint"]
 
     return run
+
+
+@pytest.fixture(scope="session")
+def fcm_server():
+    """A local server speaking FCM HTTP v1 and Google's OAuth token exchange (tests/fcm_server.py)."""
+    from tests.fcm_server import FcmServer
+
+    server = FcmServer().start()
+    yield server
+    server.stop()

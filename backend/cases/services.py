@@ -20,6 +20,7 @@ from backend.cases.workflow import STATUS_LABELS, TABLES, case_roles
 from backend.errors import DomainError
 from backend.regions import calendar
 from backend.regions.models import Agency
+from notifications import delivery
 from notifications.models import Audience, OutboxMessage
 
 
@@ -44,10 +45,18 @@ def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
 
 
 def _write_outbox(
-    case: Case, event: CaseEvent, actor: Actor | None, *, new_case: bool = False, notify: Iterable[int] = ()
+    case: Case,
+    event: CaseEvent,
+    actor: Actor | None,
+    *,
+    new_case: bool = False,
+    notify: Iterable[int] = (),
+    previous_agency_id: int | None = None,
 ) -> None:
-    """One row per audience: the reporter and co-reporters (public events), the assignee, the agency's queue, and
-    the users a move names besides (`notify`: supervisors told of an overdue case, admins of an escalation)."""
+    """One row per audience: everyone watching the case (live only), the reporter and co-reporters (public events),
+    the assignee, the agency's queue (and the queue the case just left, or was offered to), and the users a move
+    names besides (`notify`: supervisors told of an overdue case, admins of an escalation). Delivered after commit
+    (notifications.delivery)."""
     acting_user = actor.user.pk if actor is not None and actor.user is not None else None
     users = set()
     if event.visibility == Visibility.PUBLIC:
@@ -62,13 +71,18 @@ def _write_outbox(
         OutboxMessage(case=case, event=event, audience=Audience.USER, audience_id=user_id, event_type=event.type)
         for user_id in sorted(users)
     ]
-    for agency_id in {case.agency_id, case.transfer_to_id} - {None}:  # the handler, and an agency offered the case
+    if not new_case:  # nobody can be watching a case created a moment ago
+        rows.append(
+            OutboxMessage(case=case, event=event, audience=Audience.CASE, audience_id=case.pk, event_type=event.type)
+        )
+    for agency_id in sorted({case.agency_id, case.transfer_to_id, previous_agency_id} - {None}):
         rows.append(
             OutboxMessage(
                 case=case, event=event, audience=Audience.AGENCY, audience_id=agency_id, event_type=event.type
             )
         )
     OutboxMessage.objects.bulk_create(rows)
+    delivery.schedule(row.pk for row in rows)
 
 
 def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
@@ -151,7 +165,7 @@ def transition(
             )
         if move.guard is not None:
             move.guard(locked, payload)
-        before = locked.status
+        before, before_agency = locked.status, locked.agency_id
         if move.target is not None:
             locked.status = move.target
         for name, value in (changes or {}).items():
@@ -168,7 +182,7 @@ def transition(
             payload={"action": action, "from": before, "to": locked.status, **payload},
             at=now,
         )
-        _write_outbox(locked, event, actor, notify=notify)
+        _write_outbox(locked, event, actor, notify=notify, previous_agency_id=before_agency)
     case.__dict__.update({k: v for k, v in locked.__dict__.items() if k != "_state"})
     return case
 

@@ -200,11 +200,16 @@ def test_outbox_rows_for_every_audience(world):
         (Audience.USER, co_reporter.pk, "accepted"),
         (Audience.USER, case.assignee.pk, "accepted"),
         (Audience.AGENCY, world["agency"].pk, "accepted"),
+        (Audience.CASE, case.pk, "accepted"),
     }
-    # Internal events reach staff only, and nobody is told of their own action.
+    # Internal events reach staff only (and the case's watchers, each checked when it arrives), and nobody is told
+    # of their own action.
     OutboxMessage.objects.all().delete()
     transition(case, "publish", actor=world["actors"]["handler"])
-    assert set(OutboxMessage.objects.values_list("audience", "audience_id")) == {(Audience.AGENCY, world["agency"].pk)}
+    assert set(OutboxMessage.objects.values_list("audience", "audience_id")) == {
+        (Audience.AGENCY, world["agency"].pk),
+        (Audience.CASE, case.pk),
+    }
 
 
 def test_verify_timelines_command(world, capsys):

@@ -37,6 +37,7 @@ def test_submit_routes_by_group_rule_and_starts_the_clock(submit, places, catego
     assert set(OutboxMessage.objects.filter(case=case).values_list("audience", "audience_id", "event_type")) == {
         (Audience.AGENCY, case.agency_id, "routed"),
         (Audience.USER, case.resident_id, "routed"),
+        (Audience.CASE, case.pk, "routed"),
     }
 
 

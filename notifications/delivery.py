@@ -1,0 +1,294 @@
+"""Draining the outbox: every row `transition()` wrote goes to the open apps (channel-layer groups, read by the GraphQL
+subscriptions) and, for people, to their phones (FCM), at least once.
+
+- After the change commits, `schedule()` asks a worker to deliver its rows at once. If the broker cannot take the
+  task (Redis down), the rows simply stay pending: the periodic sweep (`sweep()`, Celery beat) finds every row that
+  is due, so a lost task, a dead worker or an unreachable Redis delays a notification and never loses it.
+- A worker claims rows with a lease (attempts + 1, next attempt pushed `OUTBOX_LEASE_SECONDS` ahead) in a short
+  transaction with SKIP LOCKED, then delivers outside any transaction. A worker that dies mid-way leaves its rows
+  to come due again when the lease runs out.
+- A failure reschedules the row with bounded exponential backoff; after `OUTBOX_MAX_ATTEMPTS` it is marked failed
+  with its last error, for an operator to look at.
+- Pushes are their own rows (`PushDelivery`, one per notification and device), so that a device already reached is
+  never sent the notification again when another device's push is retried. The one duplicate this allows: a push
+  FCM accepted just before its worker died is sent again. Every payload carries the notification id
+  (`notificationId`) so that apps drop what they have already shown.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+from graphql_relay import to_global_id
+
+from backend.accounts.models import Device
+from notifications import events
+from notifications.models import (
+    Audience,
+    NotificationPreference,
+    OutboxMessage,
+    OutboxStatus,
+    PushDelivery,
+    PushStatus,
+)
+from notifications.push import FCM_BATCH, PushMessage, get_push_backend
+
+logger = logging.getLogger("simpul.notifications")
+
+NOTIFY = "simpul.notify"  # the channel-layer message type; consumers handle it as `simpul_notify`
+
+
+def group_name(audience: str, audience_id) -> str:
+    """The channel-layer group of an audience: `user.12`, `agency.3`, `case.77`, `session.<uuid>`."""
+    return f"{audience}.{audience_id}"
+
+
+def backoff(attempts: int) -> timedelta:
+    """Delay before attempt `attempts + 1`: doubling from OUTBOX_RETRY_BASE_SECONDS, capped, with 20 % jitter."""
+    seconds = min(settings.OUTBOX_RETRY_MAX_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
+    return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not security
+
+
+# --- scheduling ----------------------------------------------------------------------------------------------------
+
+
+def schedule(ids: Iterable[uuid.UUID]) -> None:
+    """Deliver these rows as soon as the current transaction commits."""
+    ids = [str(pk) for pk in ids]
+    if ids:
+        transaction.on_commit(lambda: enqueue(ids), robust=True)
+
+
+def enqueue(ids: list[str]) -> None:
+    """Hand the rows to a worker. Never raises: the change is committed, and rows a worker never got are found by
+    the sweep."""
+    from notifications.tasks import deliver_outbox
+
+    try:
+        deliver_outbox.apply_async(args=[ids], retry=False)
+    except Exception:  # the broker (or, with eager tasks, the delivery itself) failed: the sweep will retry
+        logger.warning("Outbox rows %s left for the sweep", ids, exc_info=True)
+
+
+# --- claiming ------------------------------------------------------------------------------------------------------
+
+
+def _claim(queryset: QuerySet, limit: int, now: datetime) -> list:
+    """Take up to `limit` due rows for this worker: lock them (skipping rows another worker holds), count the
+    attempt and move their next attempt a lease ahead, then commit. Returns their primary keys."""
+    with transaction.atomic():
+        due = queryset.filter(next_attempt_at__lte=now).order_by("next_attempt_at")
+        pks = list(due.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+        if pks:
+            queryset.model.objects.filter(pk__in=pks).update(
+                attempts=F("attempts") + 1, next_attempt_at=now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+            )
+    return pks
+
+
+def _retry_or_fail(row, error: str, now: datetime, *, after: float | None = None) -> None:
+    row.last_error = error[:2000]
+    if row.attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        row.status = OutboxStatus.FAILED if isinstance(row, OutboxMessage) else PushStatus.FAILED
+        logger.error("Gave up on %s after %s attempts: %s", row, row.attempts, error)
+    else:
+        delay = backoff(row.attempts)
+        if after is not None:
+            delay = max(delay, timedelta(seconds=min(after, settings.OUTBOX_RETRY_MAX_SECONDS)))
+        row.next_attempt_at = now + delay
+    row.save(update_fields=["status", "last_error", "next_attempt_at"])
+
+
+# --- the outbox ----------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivered:
+    claimed: int = 0
+    messages: int = 0
+    pushes_queued: list[int] = field(default_factory=list)
+
+
+def deliver(ids: Iterable[str] | None = None, *, limit: int = 200) -> Delivered:
+    """Deliver due pending rows (those named, or any): live to the channel layer, and queue their pushes."""
+    now = timezone.now()
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    pks = _claim(pending, limit, now)
+    result = Delivered(claimed=len(pks))
+    if not pks:
+        return result
+    rows = list(OutboxMessage.objects.filter(pk__in=pks).select_related("case", "event").order_by("created_at"))
+    result.pushes_queued = _queue_pushes(rows, now)
+    layer = get_channel_layer()
+    for row in rows:
+        try:
+            if layer is not None:
+                group = group_name(row.audience, row.audience_id)
+                async_to_sync(layer.group_send)(group, live_message(row, group))
+        except Exception as exc:  # Redis unreachable, a full channel: the row comes back after its backoff
+            _retry_or_fail(row, f"live: {type(exc).__name__}: {exc}", now)
+            continue
+        row.status = OutboxStatus.SENT
+        row.last_error = ""
+        row.save(update_fields=["status", "last_error"])
+        result.messages += 1
+    return result
+
+
+def live_message(row: OutboxMessage, group: str) -> dict:
+    """What a subscriber receives through its group: ids only. Each subscription loads the case itself, with the
+    subscriber's own permissions, so nothing a subscriber may not see travels through Redis."""
+    return {
+        "type": NOTIFY,
+        "group": group,
+        "id": str(row.id),
+        "case": row.case_id,
+        "event": row.event_id,
+        "event_type": row.event_type,
+        "visibility": row.event.visibility,
+        "at": row.event.created_at.isoformat(),
+    }
+
+
+def _queue_pushes(rows: list[OutboxMessage], now: datetime) -> list[int]:
+    """Push rows for the people among `rows`' audiences: one per active device, unless they muted the kind; in their
+    quiet hours a non-urgent push waits for the morning. Idempotent (one row per notification and device)."""
+    people = [row for row in rows if row.audience == Audience.USER and row.event_type in events.EVENTS]
+    if not people:
+        return []
+    user_ids = {row.audience_id for row in people}
+    devices: dict[int, list[Device]] = {}
+    for device in Device.objects.filter(user_id__in=user_ids, active=True):
+        devices.setdefault(device.user_id, []).append(device)
+    preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=user_ids)}
+    new = []
+    for row in people:
+        spec = events.EVENTS[row.event_type]
+        preference = preferences.get(row.audience_id)
+        if preference is not None and spec.kind in preference.muted_events:
+            continue
+        at = now
+        if preference is not None and not spec.urgent:
+            at = quiet_hours_end(preference, row.case.region.tz, now) or now
+        new.extend(PushDelivery(message=row, device=d, next_attempt_at=at) for d in devices.get(row.audience_id, ()))
+    PushDelivery.objects.bulk_create(new, ignore_conflicts=True)
+    return list(
+        PushDelivery.objects.filter(message__in=people, status=PushStatus.PENDING, next_attempt_at__lte=now)
+        .values_list("pk", flat=True)
+        .order_by("pk")
+    )
+
+
+def quiet_hours_end(preference: NotificationPreference, tz, now: datetime) -> datetime | None:
+    """When the user's quiet hours (in the case's region's time zone) end, if `now` falls inside them."""
+    start, end = preference.quiet_start, preference.quiet_end
+    if start is None or end is None or start == end:
+        return None
+    local = now.astimezone(tz)
+    clock = local.time().replace(tzinfo=None)
+    inside = (start <= clock < end) if start < end else (clock >= start or clock < end)
+    if not inside:
+        return None
+    until = local.replace(hour=end.hour, minute=end.minute, second=0, microsecond=0)
+    if until <= local:
+        until += timedelta(days=1)
+    return until
+
+
+# --- pushes --------------------------------------------------------------------------------------------------------
+
+
+def push_for(row: PushDelivery) -> PushMessage:
+    """The push of one delivery, in its device's language."""
+    message, case = row.message, row.message.case
+    status = message.event.payload.get("to") or case.status
+    title, body = events.render(message.event_type, row.device.language, code=case.tracking_code, status=status)
+    return PushMessage(
+        token=row.device.token,
+        platform=row.device.platform,
+        title=title,
+        body=body,
+        data={
+            "notificationId": str(message.id),
+            "caseId": to_global_id("Case", case.pk),
+            "trackingCode": case.tracking_code,
+            "eventType": message.event_type,
+            "status": status,
+        },
+        collapse_key=f"case-{case.pk}",
+        urgent=events.EVENTS[message.event_type].urgent,
+    )
+
+
+def send_pushes(ids: Iterable[int] | None = None, *, limit: int = FCM_BATCH) -> int:
+    """Send due pending pushes (those named, or any) in one FCM batch; returns how many FCM accepted. Dead tokens
+    deactivate their device; passing failures come back after their backoff (at least what Retry-After asked)."""
+    now = timezone.now()
+    pending = PushDelivery.objects.filter(status=PushStatus.PENDING)
+    if ids is not None:
+        pending = pending.filter(pk__in=list(ids))
+    pks = _claim(pending, limit, now)
+    if not pks:
+        return 0
+    rows = list(
+        PushDelivery.objects.filter(pk__in=pks)
+        .select_related("device", "message__case", "message__event")
+        .order_by("pk")
+    )
+    gone = [row for row in rows if not row.device.active]
+    for row in gone:
+        row.status, row.last_error = PushStatus.DROPPED, "device deactivated"
+    live = [row for row in rows if row.device.active]
+    try:
+        results = get_push_backend().send([push_for(row) for row in live]) if live else []
+    except Exception as exc:  # nothing came back at all (credentials, network): the whole batch is retried
+        logger.warning("Push batch failed", exc_info=True)
+        for row in live:
+            _retry_or_fail(row, f"{type(exc).__name__}: {exc}", now)
+        live, results = [], []
+    sent, dead = 0, set()
+    for row, result in zip(live, results, strict=True):
+        if result.ok:
+            row.status, row.sent_at, row.provider_id, row.last_error = PushStatus.SENT, now, result.provider_id, ""
+            sent += 1
+        elif result.token_invalid:
+            row.status, row.last_error = PushStatus.DROPPED, result.error
+            dead.add(row.device_id)
+        elif result.retryable:
+            _retry_or_fail(row, result.error, now, after=result.retry_after)
+        else:
+            row.status, row.last_error = PushStatus.FAILED, result.error
+    finished = gone + [row for row in live if row.status != PushStatus.PENDING]
+    PushDelivery.objects.bulk_update(finished, ["status", "sent_at", "provider_id", "last_error"])
+    if dead:
+        Device.objects.filter(pk__in=dead).update(active=False)
+    return sent
+
+
+def sweep() -> tuple[int, int]:
+    """Everything due: rows no worker got (broker down, worker killed, lease run out) and retries whose time came."""
+    messages = pushed = 0
+    while True:
+        delivered = deliver()
+        messages += delivered.messages
+        if not delivered.claimed:
+            break
+    while True:
+        batch = send_pushes()
+        pushed += batch
+        if not batch:
+            break
+    return messages, pushed

@@ -1,0 +1,68 @@
+"""What each timeline event means to the people it is pushed to: its kind (what users can mute), whether it is
+urgent (pushed even in quiet hours), and the words of the push, in the device's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import models
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
+
+from backend.cases.workflow import STATUS_LABELS
+
+
+class NotificationKind(models.TextChoices):
+    STATUS = "status", _("My case moved on")
+    REPLY = "reply", _("A reply from the agency")
+    INFO_REQUESTED = "info_requested", _("The agency needs something from me")
+    RESOLVED = "resolved", _("My case was resolved or closed")
+    NEW_CASE = "new_case", _("A new case for my agency")
+    ASSIGNED = "assigned", _("A case was assigned to me")
+    RESIDENT_ACTIVITY = "resident_activity", _("A resident answered, reopened or rated")
+    OVERDUE = "overdue", _("A case is overdue")
+
+
+@dataclass(frozen=True)
+class EventKind:
+    kind: NotificationKind
+    title: str  # untranslated message ids, rendered in the device's language by `render`
+    body: str
+    urgent: bool = False
+
+
+K = NotificationKind
+# Events not listed here (internal bookkeeping: publish, notes, surveys) reach open apps live but are never pushed.
+EVENTS: dict[str, EventKind] = {
+    "submitted": EventKind(K.NEW_CASE, _("New case %(code)s"), _("A new case arrived: %(status)s.")),
+    "routed": EventKind(K.STATUS, _("Case %(code)s"), _("Your report reached the agency: %(status)s.")),
+    "accepted": EventKind(K.STATUS, _("Case %(code)s"), _("The agency accepted your report.")),
+    "work_started": EventKind(K.STATUS, _("Case %(code)s"), _("Work on your report has started.")),
+    "transfer_offered": EventKind(K.NEW_CASE, _("Case %(code)s"), _("A case is offered to your agency.")),
+    "transfer_accepted": EventKind(K.STATUS, _("Case %(code)s"), _("Your report moved to another agency.")),
+    "transfer_declined": EventKind(K.NEW_CASE, _("Case %(code)s"), _("A transfer was declined: %(status)s.")),
+    "forwarded": EventKind(K.STATUS, _("Case %(code)s"), _("Your report was handed to an outside body.")),
+    "replied": EventKind(K.REPLY, _("Case %(code)s"), _("The agency replied to your report.")),
+    "info_requested": EventKind(
+        K.INFO_REQUESTED, _("Case %(code)s needs you"), _("The agency asks for more information."), urgent=True
+    ),
+    "resolved": EventKind(K.RESOLVED, _("Case %(code)s resolved"), _("Please confirm or reopen it.")),
+    "rejected": EventKind(K.RESOLVED, _("Case %(code)s"), _("Your report was rejected: %(status)s.")),
+    "marked_duplicate": EventKind(K.RESOLVED, _("Case %(code)s"), _("Your report joins an earlier one.")),
+    "auto_closed": EventKind(K.RESOLVED, _("Case %(code)s closed"), _("Your report was closed.")),
+    "assigned": EventKind(K.ASSIGNED, _("Case %(code)s"), _("A case was assigned to you.")),
+    "info_provided": EventKind(K.RESIDENT_ACTIVITY, _("Case %(code)s"), _("The resident answered.")),
+    "reopened": EventKind(K.RESIDENT_ACTIVITY, _("Case %(code)s reopened"), _("The case was reopened.")),
+    "confirmed": EventKind(K.RESIDENT_ACTIVITY, _("Case %(code)s"), _("The resident confirmed the resolution.")),
+    "co_reporter_joined": EventKind(K.STATUS, _("Case %(code)s"), _("Another resident reported the same problem.")),
+    "overdue": EventKind(K.OVERDUE, _("Case %(code)s is overdue"), _("Its deadline has passed."), urgent=True),
+    "escalated": EventKind(K.OVERDUE, _("Case %(code)s escalated"), _("It is long past its deadline."), urgent=True),
+}
+
+
+def render(event_type: str, language: str, *, code: str, status: str) -> tuple[str, str]:
+    """The push's title and body in `language` ('id' or 'en')."""
+    spec = EVENTS[event_type]
+    with translation.override(language):
+        words = {"code": code, "status": str(STATUS_LABELS.get(status, status))}
+        return str(spec.title) % words, str(spec.body) % words

@@ -1,0 +1,338 @@
+"""The outbox drain, in-process: live fan-out to channel-layer groups, pushes to a local server that speaks FCM v1
+(through firebase-admin's real HTTP code), retries, token clean-up, preferences."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.test import TestCase
+from django.utils import timezone
+
+from backend.accounts.models import Device
+from backend.cases.models import Case
+from backend.cases.services import transition
+from notifications import delivery
+from notifications.models import Audience, NotificationPreference, OutboxMessage, OutboxStatus, PushDelivery, PushStatus
+from notifications.push import get_push_backend, retry_after_seconds
+from tests.fcm_server import PROJECT
+from tests.helpers import staff_actor
+
+
+@pytest.fixture
+def fcm(fcm_server, settings):
+    fcm_server.reset()
+    settings.FIREBASE_CREDENTIALS = fcm_server.credentials()
+    settings.FCM_ENDPOINT = fcm_server.url
+    get_push_backend.cache_clear()
+    yield fcm_server
+    get_push_backend.cache_clear()
+
+
+@pytest.fixture
+def filed(submit, category, places, resident):
+    """A complaint by the demo resident, routed to DPUPR, with everything its filing sent already delivered."""
+    data = submit(category("jalan-rusak"), *places["lais"])
+    case = Case.objects.get(tracking_code=data["case"]["trackingCode"])
+    assert not OutboxMessage.objects.filter(case=case, status=OutboxStatus.PENDING).exists()
+    return case
+
+
+def device(user, token, language="id", platform="android"):
+    return Device.objects.create(user=user, token=token, platform=platform, language=language)
+
+
+def change(case, action="accept", username="pupr.staf"):
+    """A staff move, committed the way a request commits it (so its on-commit delivery runs)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        transition(case, action, actor=staff_actor(username))
+
+
+def test_filing_delivers_every_row_live(filed, resident):
+    rows = OutboxMessage.objects.filter(case=filed)
+    assert {(r.event_type, r.audience, r.status) for r in rows} == {
+        # nobody is told that the resident filed it (they know), but they hear where it went
+        ("routed", Audience.USER, OutboxStatus.SENT),
+        ("routed", Audience.AGENCY, OutboxStatus.SENT),
+        ("routed", Audience.CASE, OutboxStatus.SENT),
+    }
+
+
+def test_group_receives_ids_only(filed):
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(f"case.{filed.pk}", channel)
+    change(filed)
+    message = async_to_sync(layer.receive)(channel)
+    row = OutboxMessage.objects.get(case=filed, audience=Audience.CASE, event__type="accepted")
+    assert message == {
+        "type": "simpul.notify",
+        "group": f"case.{filed.pk}",
+        "id": str(row.pk),
+        "case": filed.pk,
+        "event": row.event_id,
+        "event_type": "accepted",
+        "visibility": "public",
+        "at": row.event.created_at.isoformat(),
+    }
+    async_to_sync(layer.group_discard)(f"case.{filed.pk}", channel)
+
+
+def test_push_reaches_fcm_with_the_exact_v1_json(fcm, filed, resident):
+    phone = device(resident, "tok-resident-id", language="id")
+    iphone = device(resident, "tok-resident-en", language="en", platform="ios")
+    change(filed)
+    # The service account's signed JWT was exchanged for an access token (by each of send_each's threads that
+    # found none yet).
+    assert 1 <= len(fcm.token_requests) <= 2
+    for grant in fcm.token_requests:
+        assert grant["form"]["grant_type"] == "urn:ietf:params:oauth:grant-type:jwt-bearer"
+        assert grant["claims"]["iss"] == f"push@{PROJECT}.iam.gserviceaccount.com"
+        assert "https://www.googleapis.com/auth/cloud-platform" in grant["claims"]["scope"].split()
+    sends = {r.body["message"]["token"]: r for r in fcm.sends}
+    assert set(sends) == {"tok-resident-id", "tok-resident-en"}
+    row = OutboxMessage.objects.get(case=filed, audience=Audience.USER, audience_id=resident.pk, event__type="accepted")
+    collapse = f"case-{filed.pk}"
+    assert sends["tok-resident-id"].body == {
+        "message": {
+            "token": "tok-resident-id",
+            "notification": {"title": f"Kasus {filed.tracking_code}", "body": "Instansi menerima laporan Anda."},
+            "data": {
+                "notificationId": str(row.pk),
+                "caseId": sends["tok-resident-id"].body["message"]["data"]["caseId"],
+                "trackingCode": filed.tracking_code,
+                "eventType": "accepted",
+                "status": "accepted",
+            },
+            "android": {
+                "collapse_key": collapse,
+                "priority": "normal",
+                "ttl": "259200s",
+                "notification": {"tag": collapse, "channel_id": "cases"},
+            },
+            "apns": {
+                "headers": {"apns-collapse-id": collapse, "apns-priority": "5", "apns-push-type": "alert"},
+                "payload": {"aps": {"thread-id": collapse}},
+            },
+        }
+    }
+    assert sends["tok-resident-en"].body["message"]["notification"] == {
+        "title": f"Case {filed.tracking_code}",
+        "body": "The agency accepted your report.",
+    }
+    assert sends["tok-resident-id"].headers["authorization"] == "Bearer fcm-test-access-token"
+    pushes = PushDelivery.objects.filter(message=row)
+    assert {(p.device_id, p.status) for p in pushes} == {(phone.pk, PushStatus.SENT), (iphone.pk, PushStatus.SENT)}
+    assert all(p.provider_id.startswith(f"projects/{PROJECT}/messages/") for p in pushes)
+
+
+def test_urgent_push_is_high_priority(fcm, filed, resident):
+    device(resident, "tok-1")
+    change(filed)
+    change(filed, "start")
+    fcm.reset()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        transition(filed, "request_info", actor=staff_actor("pupr.staf"), payload={"question": "Foto lebih dekat?"})
+    (send,) = fcm.sends
+    assert send.body["message"]["android"]["priority"] == "high"
+    assert send.body["message"]["apns"]["headers"]["apns-priority"] == "10"
+    assert send.body["message"]["apns"]["payload"]["aps"]["sound"] == "default"
+
+
+@pytest.mark.parametrize("token", ["unregistered-1", "mismatch-1", "invalid-1"])
+def test_dead_tokens_deactivate_their_device(fcm, filed, resident, token):
+    dead = device(resident, token)
+    alive = device(resident, "tok-alive")
+    change(filed)
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert (dead.active, alive.active) == (False, True)
+    assert PushDelivery.objects.get(device=dead).status == PushStatus.DROPPED
+    assert PushDelivery.objects.get(device=alive).status == PushStatus.SENT
+    # The dead token is not tried again.
+    fcm.reset()
+    change(filed, "start")
+    assert fcm.tokens_sent() == ["tok-alive"]
+
+
+def test_quota_exceeded_waits_for_retry_after(fcm, filed, resident):
+    device(resident, "quota-1")
+    before = timezone.now()
+    change(filed)
+    push = PushDelivery.objects.get()
+    assert push.status == PushStatus.PENDING and push.attempts == 1
+    assert "QUOTA_EXCEEDED" in push.last_error or "RESOURCE_EXHAUSTED" in push.last_error
+    assert push.next_attempt_at >= before + dt.timedelta(seconds=120)
+    assert delivery.send_pushes() == 0  # not due yet: nothing is sent early
+    assert len(fcm.sends) == 1
+
+
+def test_unavailable_is_retried_with_backoff_then_sent(fcm, filed, resident, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 10
+    device(resident, "tok-flaky")
+    fcm.fail_first["tok-flaky"] = 2
+    change(filed)
+    push = PushDelivery.objects.get()
+    assert push.status == PushStatus.PENDING and "UNAVAILABLE" in push.last_error
+    first_wait = push.next_attempt_at - timezone.now()
+    assert dt.timedelta(seconds=7) < first_wait < dt.timedelta(seconds=13)  # base 10 s, 20 % jitter
+    PushDelivery.objects.update(next_attempt_at=timezone.now())
+    delivery.sweep()
+    push.refresh_from_db()
+    second_wait = push.next_attempt_at - timezone.now()
+    assert push.attempts == 2 and dt.timedelta(seconds=15) < second_wait < dt.timedelta(seconds=25)
+    PushDelivery.objects.update(next_attempt_at=timezone.now())
+    delivery.sweep()
+    push.refresh_from_db()
+    assert (push.status, push.attempts, push.last_error) == (PushStatus.SENT, 3, "")
+    assert fcm.tokens_sent() == ["tok-flaky"] * 3
+
+
+def test_gives_up_after_max_attempts(fcm, filed, resident, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    device(resident, "unavailable-1")
+    change(filed)
+    PushDelivery.objects.update(next_attempt_at=timezone.now())
+    delivery.sweep()
+    push = PushDelivery.objects.get()
+    assert (push.status, push.attempts) == (PushStatus.FAILED, 2)
+    assert "UNAVAILABLE" in push.last_error
+
+
+def test_a_device_reached_is_not_sent_again_when_another_is_retried(fcm, filed, resident):
+    device(resident, "tok-ok")
+    device(resident, "tok-flaky")
+    fcm.fail_first["tok-flaky"] = 1
+    change(filed)
+    PushDelivery.objects.update(next_attempt_at=timezone.now())
+    delivery.sweep()
+    delivery.sweep()
+    assert sorted(fcm.tokens_sent()) == ["tok-flaky", "tok-flaky", "tok-ok"]
+
+
+def test_draining_twice_delivers_once(fcm, filed, resident):
+    device(resident, "tok-1")
+    transition(filed, "accept", actor=staff_actor("pupr.staf"))  # committed without its on-commit hand-off
+    assert OutboxMessage.objects.filter(case=filed, status=OutboxStatus.PENDING).count() == 3
+    assert delivery.sweep() == (3, 1)
+    assert delivery.sweep() == (0, 0)
+    assert fcm.tokens_sent() == ["tok-1"]
+
+
+def test_a_claimed_row_is_left_alone_until_its_lease_ends(filed, settings):
+    transition(filed, "accept", actor=staff_actor("pupr.staf"))
+    pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
+    claimed = delivery._claim(pending, 100, timezone.now())  # a worker took them, then died
+    assert len(claimed) == 3
+    assert delivery.deliver().claimed == 0
+    OutboxMessage.objects.update(next_attempt_at=timezone.now())  # the lease ran out
+    assert delivery.deliver().messages == 3
+
+
+def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident, settings):
+    device(resident, "tok-1")
+    layers = copy.deepcopy(settings.CHANNEL_LAYERS)
+    settings.CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": ["redis://127.0.0.1:1/0"]}}
+    }
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    try:
+        change(filed)
+    finally:
+        settings.CHANNEL_LAYERS = layers
+        channel_layers.backends.pop("default", None)
+    rows = OutboxMessage.objects.filter(case=filed, event__type="accepted")
+    assert {r.status for r in rows} == {OutboxStatus.PENDING}
+    assert all("live: " in r.last_error for r in rows)
+    assert fcm.tokens_sent() == ["tok-1"]  # the phone heard of it anyway
+    rows.update(next_attempt_at=timezone.now())
+    assert delivery.sweep() == (3, 0)  # live again; the push is not repeated
+    assert {r.status for r in rows} == {OutboxStatus.SENT}
+
+
+def test_muted_kind_is_not_pushed(fcm, filed, resident):
+    device(resident, "tok-1")
+    NotificationPreference.objects.create(user=resident, muted_events=["status"])
+    change(filed)
+    assert fcm.sends == []
+    assert not PushDelivery.objects.exists()
+
+
+def test_quiet_hours_hold_non_urgent_pushes_until_they_end(fcm, filed, resident):
+    device(resident, "tok-1")
+    tz = filed.region.tz
+    now = timezone.now().astimezone(tz)
+    start = (now - dt.timedelta(hours=1)).time().replace(second=0, microsecond=0)
+    end = (now + dt.timedelta(hours=2)).time().replace(second=0, microsecond=0)
+    NotificationPreference.objects.create(user=resident, quiet_start=start, quiet_end=end)
+    change(filed)
+    push = PushDelivery.objects.get()
+    assert push.status == PushStatus.PENDING and fcm.sends == []
+    assert push.next_attempt_at.astimezone(tz).time().replace(tzinfo=None) == end
+    # An urgent event (the agency needs an answer) is pushed at once.
+    change(filed, "start")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        transition(filed, "request_info", actor=staff_actor("pupr.staf"), payload={"question": "Di mana tepatnya?"})
+    assert [r.body["message"]["data"]["eventType"] for r in fcm.sends] == ["info_requested"]
+
+
+def test_quiet_hours_across_midnight(resident):
+    tz = dt.timezone(dt.timedelta(hours=7))
+    preference = NotificationPreference(user=resident, quiet_start=dt.time(22), quiet_end=dt.time(6))
+    at = dt.datetime(2026, 11, 23, 23, 30, tzinfo=tz)
+    assert delivery.quiet_hours_end(preference, tz, at) == dt.datetime(2026, 11, 24, 6, 0, tzinfo=tz)
+    assert delivery.quiet_hours_end(preference, tz, at.replace(hour=3)) == dt.datetime(2026, 11, 23, 6, tzinfo=tz)
+    assert delivery.quiet_hours_end(preference, tz, at.replace(hour=12)) is None
+
+
+def test_retry_after_header_forms():
+    assert retry_after_seconds("120") == 120
+    assert retry_after_seconds(None) is None
+    assert retry_after_seconds("soon") is None
+    later = timezone.now() + dt.timedelta(seconds=90)
+    assert 80 < retry_after_seconds(later.strftime("%a, %d %b %Y %H:%M:%S GMT")) <= 91
+
+
+def test_a_transfer_tells_the_queue_the_case_left_and_the_one_it_joined(filed, demo):
+    from backend.cases import services
+    from backend.regions.models import Agency
+
+    pupr, dishub = filed.agency, Agency.objects.get(region=demo["muba"], code="dishub")
+    services.transfer(
+        actor=staff_actor("pupr.staf"), case_id=filed.pk, agency_id=dishub.pk, reason="Rambu, bukan jalan"
+    )
+    services.accept_transfer(actor=staff_actor("dishub.staf"), case_id=filed.pk)
+    for event_type in ("transfer_offered", "transfer_accepted"):
+        queues = OutboxMessage.objects.filter(case=filed, event__type=event_type, audience=Audience.AGENCY)
+        assert {r.audience_id for r in queues} == {pupr.pk, dishub.pk}, event_type
+
+
+def test_internal_note_is_not_pushed_to_the_resident(fcm, filed, resident):
+    device(resident, "tok-1")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        transition(filed, "note", actor=staff_actor("pupr.staf"), payload={"text": "cek lokasi"})
+    assert fcm.sends == []
+    assert not OutboxMessage.objects.filter(case=filed, event__type="note_added", audience=Audience.USER).exists()
+
+
+def test_fcm_payload_data_values_are_strings(fcm, filed, resident):
+    device(resident, "tok-1")
+    change(filed)
+    data = fcm.sends[0].body["message"]["data"]
+    assert all(isinstance(value, str) for value in data.values())
+    assert json.loads(json.dumps(data)) == data
+
+
+def test_co_reporters_phones_hear_of_public_events(fcm, filed, other_resident):
+    from backend.cases.models import CaseParticipant
+
+    CaseParticipant.objects.create(case=filed, user=other_resident)
+    device(other_resident, "tok-co")
+    change(filed)
+    assert fcm.tokens_sent() == ["tok-co"]
