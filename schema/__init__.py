@@ -19,6 +19,7 @@ with translation.override("en"):
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
+    from schema.subscriptions import Subscription
 
     class Query(
         AccountQueries,
@@ -42,4 +43,4 @@ with translation.override("en"):
     ):
         pass
 
-    schema = graphene.Schema(query=Query, mutation=Mutation)
+    schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

@@ -32,6 +32,7 @@ from backend.accounts.models import (
 from backend.accounts.phones import PhoneError, normalise_phone
 from backend.accounts.tokens import TokenPair, hash_refresh_token, issue_access_token, new_refresh_token
 from backend.errors import DomainError
+from notifications import live
 
 
 @dataclass(frozen=True)
@@ -275,6 +276,7 @@ def refresh_session(*, refresh_token: str, client: ClientInfo) -> TokenPair:
                 revoked_at=now, revoke_reason="refresh_token_reused"
             )
     if not won:
+        live.close_sessions([session.pk])
         raise DomainError(
             AuthErrorCode.TOKEN_REUSED,
             _("This sign-in was used from somewhere else, so it has been closed for your safety. Sign in again."),
@@ -294,12 +296,17 @@ def revoke_session(*, user: User, session_id, reason: str = "signed_out") -> Non
     )
     if not ended:
         raise DomainError(AuthErrorCode.NOT_FOUND, _("No such active session on your account."), field="sessionId")
+    live.close_sessions([session_id])
 
 
 def revoke_all_sessions(*, user: User, reason: str = "signed_out_everywhere") -> int:
-    return AuthSession.objects.filter(user=user, revoked_at__isnull=True).update(
-        revoked_at=timezone.now(), revoke_reason=reason
-    )
+    """End every session of the user; their open WebSockets close too."""
+    with transaction.atomic():
+        live_sessions = AuthSession.objects.filter(user=user, revoked_at__isnull=True)
+        ids = list(live_sessions.select_for_update().values_list("pk", flat=True))
+        ended = AuthSession.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoke_reason=reason)
+        live.close_sessions(ids)
+    return ended
 
 
 # --- profile -------------------------------------------------------------------------------------------------------

@@ -1,0 +1,167 @@
+"""GraphQL subscriptions: live changes of cases, over the WebSocket at `/graphql` (schema.ws).
+
+Each subscription listens to a channel-layer group that the outbox fills (notifications.delivery): `case.<id>`,
+`user.<id>`, `agency.<id>`. A group message carries ids only; for every message the subscription loads the case
+again with the subscriber's own permissions and yields nothing they may not see (an internal event to a resident, a
+confidential case to a stranger, a case of another region). The payload is then resolved like any query on the same
+`Case` type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import graphene
+from channels.db import database_sync_to_async
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from backend.cases.errors import CaseErrorCode
+from backend.cases.models import Case, Visibility
+from backend.complaints import selectors as complaint_selectors
+from backend.errors import DomainError
+from backend.regions.models import Agency
+from notifications.delivery import group_name
+from notifications.models import Audience
+from schema.cases import CaseNode
+from schema.errors import query_error
+from schema.fields import node_pk
+
+
+@dataclass(frozen=True)
+class Update:
+    notification_id: str
+    event_type: str
+    at: datetime
+    case: Case
+
+
+class CaseUpdate(graphene.ObjectType):
+    notification_id = graphene.ID(
+        required=True,
+        description="Stable id of this notification: the same change may arrive twice (at least once), and on "
+        "push too; drop an id you have already handled.",
+    )
+    event_type = graphene.String(required=True, description="The timeline event that happened, e.g. `resolved`.")
+    at = graphene.DateTime(required=True)
+    case = graphene.Field(CaseNode, required=True, description="The case as it is now, as you may see it.")
+
+
+def _not_found(field: str):
+    return query_error(DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field=field))
+
+
+def _case(case_id: int) -> Case | None:
+    return Case.objects.filter(pk=case_id).select_related("complaint", "region", "agency", "area").first()
+
+
+def _update_for(actor, message: dict, *, internals) -> Update | None:
+    """The update this message means for the subscriber, or None when they may not see it (any more).
+    `internals(actor, case)`: whether the subscriber sees internal events; None when the subscription no longer
+    applies to them (staff who left the agency)."""
+    case = _case(message["case"])
+    if case is None or not complaint_selectors.can_view(actor, case):
+        return None
+    sees_internals = internals(actor, case)
+    if sees_internals is None or (message["visibility"] != Visibility.PUBLIC and not sees_internals):
+        return None
+    return Update(message["id"], message["event_type"], parse_datetime(message["at"]), case)
+
+
+def _find_case(actor, id, region, tracking_code) -> Case:
+    if id is not None:
+        case = _case(node_pk(id, "Case") or 0)
+        field = "id"
+    elif region and tracking_code:
+        case = complaint_selectors.by_tracking_code(region, tracking_code).select_related("complaint").first()
+        field = "trackingCode"
+    else:
+        raise query_error(
+            DomainError(CaseErrorCode.INVALID, _("Give the case's id, or its region and tracking code."), field="id")
+        )
+    if case is None or not complaint_selectors.can_view(actor, case):
+        raise _not_found(field)
+    return case
+
+
+def _queue_agency(actor, agency_id) -> Agency:
+    if agency_id is None:
+        agencies = sorted(actor.agency_roles)
+        if len(agencies) != 1:
+            raise query_error(
+                DomainError(CaseErrorCode.INVALID, _("Say which agency's queue to follow."), field="agencyId")
+            )
+        pk = agencies[0]
+    else:
+        pk = node_pk(agency_id, "Agency") or 0
+    agency = Agency.objects.filter(pk=pk).first()
+    if agency is None or not (actor.works_at(agency.pk) or actor.administers(agency.region_id)):
+        raise query_error(DomainError(CaseErrorCode.FORBIDDEN, _("You do not work on this queue."), field="agencyId"))
+    return agency
+
+
+async def _stream(info, group: str, *, internals):
+    """Listening starts before this returns, so no change made after the subscribe message is missed."""
+    context = info.context
+    messages = await context.listen(group)
+
+    async def updates():
+        try:
+            async for message in messages:
+                # context.actor, not the one at subscribe time: the connection reloads the roles now and then.
+                update = await database_sync_to_async(_update_for)(context.actor, message, internals=internals)
+                if update is not None:
+                    yield update
+        finally:
+            await messages.aclose()
+
+    return updates()
+
+
+class Subscription(graphene.ObjectType):
+    case_updated = graphene.Field(
+        CaseUpdate,
+        required=True,
+        id=graphene.ID(description="The case's id."),
+        region=graphene.String(description="With `trackingCode`: the region's slug or Kemendagri code."),
+        tracking_code=graphene.String(),
+        description="Every change of one case you may see: by its id, or by region and tracking code.",
+    )
+    my_cases = graphene.Field(
+        CaseUpdate,
+        required=True,
+        description="Changes of every case you reported or joined (and, for staff, of cases assigned to you).",
+    )
+    agency_queue = graphene.Field(
+        CaseUpdate,
+        required=True,
+        agency_id=graphene.ID(description="Needed only when you work at several agencies, or as a region admin."),
+        description="Staff: cases arriving in, moving within and leaving an agency's queue.",
+    )
+
+    @staticmethod
+    async def subscribe_case_updated(root, info, id=None, region=None, tracking_code=None):
+        actor = info.context.actor
+        case = await database_sync_to_async(_find_case)(actor, id, region, tracking_code)
+        return await _stream(info, group_name(Audience.CASE, case.pk), internals=complaint_selectors.sees_internals)
+
+    @staticmethod
+    async def subscribe_my_cases(root, info):
+        actor = info.context.actor
+        if actor.user is None:
+            raise query_error(DomainError(CaseErrorCode.FORBIDDEN, _("Sign in to follow your cases."), field=None))
+        return await _stream(
+            info, group_name(Audience.USER, actor.user.pk), internals=complaint_selectors.sees_internals
+        )
+
+    @staticmethod
+    async def subscribe_agency_queue(root, info, agency_id=None):
+        actor = info.context.actor
+        agency = await database_sync_to_async(_queue_agency)(actor, agency_id)
+
+        def internals(actor, case):
+            on_queue = actor.works_at(agency.pk) or actor.administers(agency.region_id)
+            return actor.works_in_region(case.region_id) if on_queue else None
+
+        return await _stream(info, group_name(Audience.AGENCY, agency.pk), internals=internals)

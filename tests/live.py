@@ -1,0 +1,107 @@
+"""Real processes for the end-to-end tests: an ASGI server (daphne) and Celery workers, started as `make run` and the
+deployment start them, on the test database and Redis. They need PostgreSQL and Redis (several processes share
+them); on the embedded SQLite default these tests are skipped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+needs_services = pytest.mark.skipif(
+    not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")),
+    reason="runs real server and worker processes: needs DATABASE_URL (PostgreSQL) and REDIS_URL",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def process_env(**overrides) -> dict:
+    """The environment of a server or worker on the test database (pytest-django's `test_…`)."""
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    env.update(
+        {
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            "SIMPUL_ENV": "development",
+            "DJANGO_DEBUG": "false",
+            "LOG_LEVEL": "WARNING",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    assert connection.vendor == "postgresql"
+    env.update({k: str(v) for k, v in overrides.items()})
+    return env
+
+
+class Process:
+    def __init__(self, args: list[str], env: dict, log: Path):
+        self.args, self.env, self.log = args, env, log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> Process:
+        self.output = open(self.log, "ab")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            self.args, cwd=ROOT, env=self.env, stdout=self.output, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group: no clean-up, as when a machine loses power."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self.output.close()
+
+    def logged(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+def daphne(port: int, log: Path, **env) -> Process:
+    server = Process(
+        [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "backend.asgi:application"],
+        process_env(CELERY_TASK_ALWAYS_EAGER="true", **env),
+        log,
+    ).start()
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return server
+        except OSError:
+            if server.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(f"daphne did not start:\n{server.logged()}")
+
+
+def celery_worker(log: Path, *, beat: bool = False, **env) -> Process:
+    args = [str(BIN / "celery"), "-A", "backend", "worker", "--pool", "threads", "--concurrency", "2", "-l", "INFO"]
+    if beat:
+        args += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
+    return Process(args, process_env(CELERY_TASK_ALWAYS_EAGER="false", **env), log).start()

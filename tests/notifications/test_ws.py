@@ -1,0 +1,334 @@
+"""GraphQL subscriptions end to end: a live daphne on PostgreSQL and Redis, the `gql` package's websockets transport in
+graphql-transport-ws mode (a client no one here wrote), and staff changing cases through HTTP mutations.
+Protocol refusals are driven with the plain `websockets` client, to send what a well-behaved client never would."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import urllib.request
+
+import pytest
+import redis
+import websockets
+from django.conf import settings
+from gql import Client
+from gql import gql as parse
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.websockets import WebsocketsTransport
+
+from backend.accounts.models import User
+from backend.accounts.services import ClientInfo, _start_session
+from backend.cases.models import Case
+from tests.helpers import SUBMIT, complaint_input
+from tests.live import daphne, free_port, needs_services
+
+pytestmark = [needs_services, pytest.mark.django_db(transaction=True)]
+
+CASE_UPDATED = """
+subscription($region: String, $code: String, $id: ID) {
+  caseUpdated(region: $region, trackingCode: $code, id: $id) {
+    notificationId eventType case { trackingCode status version timeline { type } }
+  }
+}
+"""
+MY_CASES = "subscription { myCases { notificationId eventType case { trackingCode status } } }"
+AGENCY_QUEUE = "subscription { agencyQueue { eventType case { trackingCode status agency { code } } } }"
+
+
+@pytest.fixture(scope="module")
+def server(django_db_setup, django_db_blocker, tmp_path_factory):
+    port = free_port()
+    process = daphne(port, tmp_path_factory.mktemp("ws") / "daphne.log", GRAPHQL_WS_INIT_TIMEOUT_SECONDS=1)
+    yield f"127.0.0.1:{port}"
+    process.stop()
+
+
+def token_for(user) -> str:
+    return _start_session(user, ClientInfo()).access_token
+
+
+def http(server, query, variables=None, token=None) -> dict:
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    request = urllib.request.Request(
+        f"http://{server}/graphql", json.dumps({"query": query, "variables": variables or {}}).encode(), headers
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - the local test server
+        body = json.load(response)
+    assert "errors" not in body, body
+    return body["data"]
+
+
+@pytest.fixture
+def filed(server, demo, category, places, resident):
+    token = token_for(resident)
+    data = http(server, SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])}, token)
+    case = Case.objects.get(tracking_code=data["submitComplaint"]["case"]["trackingCode"])
+    return case, token
+
+
+def staff(server, mutation: str, case: Case, username="pupr.staf", **args):
+    token = token_for(User.objects.get(username=username))
+    extra = "".join(f", {k}: {json.dumps(v)}" for k, v in args.items())
+    from graphql_relay import to_global_id
+
+    return http(
+        server,
+        f'mutation {{ {mutation}(caseId: "{to_global_id("Case", case.pk)}"{extra}) {{ errors {{ code }} }} }}',
+        token=token,
+    )
+
+
+def transport(server, token=None, **kwargs) -> WebsocketsTransport:
+    return WebsocketsTransport(
+        url=f"ws://{server}/graphql",
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        init_payload={"authorization": f"Bearer {token}"} if token else {},
+        **kwargs,
+    )
+
+
+async def listening(group: str) -> None:
+    """Wait until a subscription has joined its channel-layer group (the protocol has no 'subscribed' message)."""
+    client = redis.asyncio.from_url(settings.REDIS_URL)
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+    try:
+        for _ in range(200):
+            if await client.zcard(f"{prefix}:group:{group}"):
+                return
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"nobody joined {group}")
+    finally:
+        await client.aclose()
+
+
+async def first_results(session, query, variables, count, *, group, then):
+    """Subscribe, wait until listening, run `then` (in a thread: it is synchronous Django), collect `count` results."""
+    results = []
+
+    async def collect():
+        async for result in session.subscribe(parse(query), variable_values=variables):
+            results.append(result)
+            if len(results) == count:
+                return
+
+    task = asyncio.create_task(collect())
+    await listening(group)
+    await asyncio.to_thread(then)
+    await asyncio.wait_for(task, 10)
+    return results
+
+
+def test_resident_follows_their_case_by_tracking_code(server, filed):
+    case, token = filed
+
+    async def run():
+        async with Client(transport=transport(server, token)) as session:
+            return await first_results(
+                session,
+                CASE_UPDATED,
+                {"region": "musi-banyuasin", "code": case.tracking_code},
+                2,
+                group=f"case.{case.pk}",
+                then=lambda: (
+                    staff(server, "acceptCase", case),
+                    staff(server, "addCaseNote", case, text="internal"),
+                    staff(server, "startCase", case),
+                ),
+            )
+
+    results = asyncio.run(run())
+    # The internal note between the two moves is not sent to the resident.
+    assert [(r["caseUpdated"]["eventType"], r["caseUpdated"]["case"]["status"]) for r in results] == [
+        ("accepted", "accepted"),
+        ("work_started", "in_progress"),
+    ]
+    assert "note_added" not in {e["type"] for e in results[1]["caseUpdated"]["case"]["timeline"]}
+    assert len({r["caseUpdated"]["notificationId"] for r in results}) == 2
+
+
+def test_staff_see_internal_events_and_their_agency_queue(server, filed):
+    case, _token = filed
+    supervisor = token_for(User.objects.get(username="pupr.kabid"))
+
+    async def run():
+        async with Client(transport=transport(server, supervisor)) as session:
+            return await first_results(
+                session,
+                AGENCY_QUEUE,
+                {},
+                2,
+                group=f"agency.{case.agency_id}",
+                then=lambda: (staff(server, "acceptCase", case), staff(server, "addCaseNote", case, text="cek")),
+            )
+
+    results = asyncio.run(run())
+    assert [r["agencyQueue"]["eventType"] for r in results] == ["accepted", "note_added"]
+    assert results[0]["agencyQueue"]["case"]["agency"] == {"code": "dpupr"}
+
+
+def test_my_cases(server, filed):
+    case, token = filed
+    resident = case.resident
+
+    async def run():
+        async with Client(transport=transport(server, token)) as session:
+            return await first_results(
+                session, MY_CASES, {}, 1, group=f"user.{resident.pk}", then=lambda: staff(server, "acceptCase", case)
+            )
+
+    (result,) = asyncio.run(run())
+    assert result["myCases"]["eventType"] == "accepted"
+    assert result["myCases"]["case"]["trackingCode"] == case.tracking_code
+
+
+def test_another_residents_confidential_case_is_refused(server, demo, category, places, other_resident):
+    token = token_for(other_resident)
+    data = http(
+        server,
+        SUBMIT,
+        {"input": complaint_input(category("jalan-rusak"), *places["lais"], confidential=True)},
+        token,
+    )
+    code = data["submitComplaint"]["case"]["trackingCode"]
+    stranger = token_for(User.objects.get(phone="+6281200000001"))
+
+    async def run():
+        async with Client(transport=transport(server, stranger)) as session:
+            with pytest.raises(TransportQueryError) as refused:
+                async for _result in session.subscribe(
+                    parse(CASE_UPDATED), variable_values={"region": "musi-banyuasin", "code": code}
+                ):
+                    pass
+            return refused.value.errors
+
+    errors = asyncio.run(run())
+    assert errors[0]["extensions"]["code"] == "NOT_FOUND"
+
+
+def test_a_resident_cannot_follow_an_agency_queue(server, filed):
+    _case, token = filed
+
+    async def run():
+        async with Client(transport=transport(server, token)) as session:
+            with pytest.raises(TransportQueryError) as refused:
+                async for _result in session.subscribe(parse(AGENCY_QUEUE)):
+                    pass
+            return refused.value.errors
+
+    assert asyncio.run(run())[0]["extensions"]["code"] == "INVALID"
+
+
+def test_staff_of_another_region_cannot_follow_a_queue(server, filed):
+    case, _token = filed
+    from graphql_relay import to_global_id
+
+    other = token_for(User.objects.get(username="pupr.parepare"))
+
+    async def run():
+        async with Client(transport=transport(server, other)) as session:
+            with pytest.raises(TransportQueryError) as refused:
+                async for _result in session.subscribe(
+                    parse("subscription($a: ID) { agencyQueue(agencyId: $a) { eventType } }"),
+                    variable_values={"a": to_global_id("Agency", case.agency_id)},
+                ):
+                    pass
+            return refused.value.errors
+
+    assert asyncio.run(run())[0]["extensions"]["code"] == "FORBIDDEN"
+
+
+# --- the protocol, frame by frame ----------------------------------------------------------------------------------
+
+
+async def raw(server, *frames, subprotocol="graphql-transport-ws", until=None):
+    """Send frames; read until the server closes (or, with `until`, has sent that many messages). Returns the
+    messages, the close code and reason (None while open)."""
+    protocols = [subprotocol] if subprotocol else None
+    async with websockets.connect(f"ws://{server}/graphql", subprotocols=protocols) as socket:
+        received = []
+        for frame in frames:
+            await socket.send(frame if isinstance(frame, str) else json.dumps(frame))
+        try:
+            while until is None or len(received) < until:
+                received.append(json.loads(await asyncio.wait_for(socket.recv(), 5)))
+        except websockets.ConnectionClosed:
+            pass
+        return received, socket.close_code, socket.close_reason
+
+
+def test_wrong_token_is_forbidden(server, db):
+    received, code, _reason = asyncio.run(raw(server, {"type": "connection_init", "payload": {"token": "nonsense"}}))
+    assert (received, code) == ([], 4403)
+
+
+def test_expired_token_is_unauthorized(server, resident, settings):
+    import jwt
+
+    from backend.accounts.tokens import ALGORITHM, key_id
+
+    session_id = _start_session(resident, ClientInfo()).session_id
+    claims = {"iss": settings.JWT_ISSUER, "sub": str(resident.pk), "sid": str(session_id), "typ": "access"}
+    claims.update(iat=1, exp=2)
+    key = settings.JWT_SIGNING_KEY
+    token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": key_id(key)})
+    _received, code, _reason = asyncio.run(raw(server, {"type": "connection_init", "payload": {"token": token}}))
+    assert code == 4401
+
+
+def test_signing_out_closes_the_socket(server, resident):
+    token = token_for(resident)
+
+    async def run():
+        async with websockets.connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+            assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+            await asyncio.to_thread(http, server, "mutation { signOut { errors { code } } }", None, token)
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(socket.recv(), 5)
+            return socket.close_code
+
+    assert asyncio.run(run()) == 4403
+
+
+def test_protocol_refusals(server, filed):
+    case, _token = filed
+    init = {"type": "connection_init"}
+    sub = {"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }"}}
+    assert asyncio.run(raw(server, init, subprotocol=None))[1] == 4406
+    # (daphne sends close codes without their reason text)
+    assert asyncio.run(raw(server))[1] == 4408
+    assert asyncio.run(raw(server, init, init))[1] == 4429
+    assert asyncio.run(raw(server, sub))[1] == 4401
+    assert asyncio.run(raw(server, init, "not json"))[1] == 4400
+    assert asyncio.run(raw(server, init, {"type": "bogus"}))[1] == 4400
+    assert asyncio.run(raw(server, init, {"type": "subscribe", "id": "1"}))[1] == 4400
+    # An anonymous connection may follow a public case; the same id twice is refused.
+    follow = {
+        "type": "subscribe",
+        "id": "same",
+        "payload": {
+            "query": 'subscription($c: String) { caseUpdated(region: "16.06", trackingCode: $c) { eventType } }',
+            "variables": {"c": case.tracking_code},
+        },
+    }
+    received, code, _reason = asyncio.run(raw(server, init, follow, follow))
+    assert (received, code) == ([{"type": "connection_ack"}], 4409)
+
+
+def test_ping_and_queries_over_the_socket(server, db):
+    init = {"type": "connection_init"}
+    ping = {"type": "ping", "payload": {"n": 1}}
+    query = {"type": "subscribe", "id": "q", "payload": {"query": "{ regions { edges { node { code } } } }"}}
+    received, code, _reason = asyncio.run(raw(server, init, ping, query, until=4))
+    assert code is None
+    assert received[0] == {"type": "connection_ack"}
+    assert received[1] == {"type": "pong", "payload": {"n": 1}}
+    assert received[2]["type"] == "next" and received[2]["id"] == "q"
+    assert received[3] == {"type": "complete", "id": "q"}
+    invalid = {"type": "subscribe", "id": "v", "payload": {"query": "subscription { nope }"}}
+    received, _code, _reason = asyncio.run(raw(server, init, invalid, until=2))
+    assert received[1]["type"] == "error" and received[1]["id"] == "v"
+    assert received[1]["payload"][0]["message"].startswith("Cannot query field 'nope'")
