@@ -17,6 +17,7 @@ with translation.override("en"):
         SurveyQueries,
     )
     from schema.complaints import ComplaintMutations, ComplaintQueries
+    from schema.notifications import NotificationMutations
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
     from schema.subscriptions import Subscription
@@ -39,6 +40,7 @@ with translation.override("en"):
         DisposisiMutations,
         SurveyMutations,
         BulkMutations,
+        NotificationMutations,
         graphene.ObjectType,
     ):
         pass

@@ -12,7 +12,9 @@ from backend.accounts import services
 from backend.accounts.errors import AuthErrorCode, DeviceErrorCode
 from backend.accounts.models import AuthSession, Device, Language, Membership, Platform, User
 from backend.errors import DomainError
+from notifications.services import preferences_of
 from schema.errors import AuthError, DeviceError, DomainMutation
+from schema.notifications import NotificationPreferences
 from schema.regions import AgencyNode, RegionNode, RoleEnum
 
 LanguageEnum = graphene.Enum.from_enum(Language, name="Language")
@@ -60,6 +62,7 @@ class UserNode(DjangoObjectType):
     memberships = graphene.List(graphene.NonNull(MembershipType), required=True)
     devices = graphene.List(graphene.NonNull(DeviceType), required=True)
     sessions = graphene.List(graphene.NonNull(SessionType), required=True, description="Where you are signed in.")
+    notification_preferences = graphene.Field(NotificationPreferences, required=True)
 
     class Meta:
         model = User
@@ -84,6 +87,10 @@ class UserNode(DjangoObjectType):
     @staticmethod
     def resolve_devices(user, info):
         return Device.objects.filter(user=user, active=True).order_by("-last_seen_at")
+
+    @staticmethod
+    def resolve_notification_preferences(user, info):
+        return preferences_of(user)
 
     @staticmethod
     def resolve_sessions(user, info):

@@ -113,6 +113,16 @@ class SimpulGraphQLView(GraphQLView):
             if show_graphiql:
                 return None
             raise HttpError(HttpResponseNotAllowed(["POST"], "Only queries may be sent with GET; use POST."))
+        if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(
+                        "Subscriptions run over the WebSocket at /graphql (protocol graphql-transport-ws).",
+                        extensions={"code": "BAD_REQUEST"},
+                    )
+                ],
+            )
         try:
             return execute(
                 self.schema.graphql_schema,

@@ -1,0 +1,6 @@
+from enum import StrEnum
+
+
+class NotificationErrorCode(StrEnum):
+    NOT_AUTHENTICATED = "not_authenticated"
+    INVALID = "invalid"
