@@ -198,11 +198,11 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
                     await self.close(code=4403, reason="Forbidden")
                 return
             self.timers.append(asyncio.create_task(self._expire_at(expires)))
-            self.timers.append(asyncio.create_task(self._check_session(session.pk)))
             await self.join(group_name("session", session.pk))
         self.language = _language(self.scope, session, payload)
         self.context = SocketContext(self, session)
         self.context.__dict__["actor"] = actor  # the cached_property, filled with the roles loaded above
+        self.timers.append(asyncio.create_task(self._maintain(session.pk if session else None)))
         await self.send_json({"type": "connection_ack"})
 
     async def _ping(self, message):
@@ -361,15 +361,24 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         await asyncio.sleep(max(0.0, expires - time.time()))
         await self.close(code=4401, reason="Token expired")
 
-    async def _check_session(self, session_id):
-        """Backstop for a lost revocation message; also reloads the subscriber's roles and renews the group
-        memberships (the channel layer expires them after a day)."""
+    async def _maintain(self, session_id):
+        """Every GRAPHQL_WS_SESSION_CHECK_SECONDS: renew the group memberships (the channel layer expires them after
+        a day, and a restarted Redis has lost them) and, for a signed-in connection, check that its session still
+        stands (the backstop for a lost revocation message) and reload the subscriber's roles."""
         while True:
             await asyncio.sleep(settings.GRAPHQL_WS_SESSION_CHECK_SECONDS)
-            actor = await database_sync_to_async(_session_still_valid)(session_id)
-            if actor is None:
-                await self.close(code=4403, reason="Session revoked")
-                return
-            self.context.__dict__["actor"] = actor
+            if session_id is not None:
+                try:
+                    actor = await database_sync_to_async(_session_still_valid)(session_id)
+                except Exception:  # the database away: keep the socket, check again next time
+                    logger.warning("Could not check session %s", session_id, exc_info=True)
+                    continue
+                if actor is None:
+                    await self.close(code=4403)
+                    return
+                self.context.__dict__["actor"] = actor
             for group in list(self.listeners):
-                await self.channel_layer.group_add(group, self.channel_name)
+                try:
+                    await self.channel_layer.group_add(group, self.channel_name)
+                except Exception:  # Redis away: try again next time
+                    logger.warning("Could not renew group %s", group, exc_info=True)

@@ -136,8 +136,6 @@ class FcmServer:
             return
         body = json.loads(raw)
         token = body["message"]["token"]
-        if self.delay:
-            time.sleep(self.delay)
         with self.lock:
             headers = {name.lower(): value for name, value in handler.headers.items()}
             self.sends.append(Recorded(handler.path, headers, body, time.time()))
@@ -145,6 +143,8 @@ class FcmServer:
             if failing:
                 self.fail_first[token] = failing - 1
             number = len(self.sends)
+        if self.delay:  # recorded on arrival, answered later: a send can be seen "in flight"
+            time.sleep(self.delay)
         if failing or token.startswith("unavailable-"):
             self._reply(handler, *_fcm_error(503, "UNAVAILABLE", "The service is currently unavailable."))
         elif token.startswith("unregistered-"):

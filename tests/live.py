@@ -82,11 +82,13 @@ class Process:
 
 
 def daphne(port: int, log: Path, **env) -> Process:
+    """A server as `make run` starts it (tasks in-process unless `env` says otherwise)."""
     server = Process(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "backend.asgi:application"],
-        process_env(CELERY_TASK_ALWAYS_EAGER="true", **env),
+        process_env(**{"CELERY_TASK_ALWAYS_EAGER": "true", **env}),
         log,
     ).start()
+    server.host = f"127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -104,4 +106,4 @@ def celery_worker(log: Path, *, beat: bool = False, **env) -> Process:
     args = [str(BIN / "celery"), "-A", "backend", "worker", "--pool", "threads", "--concurrency", "2", "-l", "INFO"]
     if beat:
         args += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
-    return Process(args, process_env(CELERY_TASK_ALWAYS_EAGER="false", **env), log).start()
+    return Process(args, process_env(**{"CELERY_TASK_ALWAYS_EAGER": "false", **env}), log).start()

@@ -40,7 +40,7 @@ AGENCY_QUEUE = "subscription { agencyQueue { eventType case { trackingCode statu
 def server(django_db_setup, django_db_blocker, tmp_path_factory):
     port = free_port()
     process = daphne(port, tmp_path_factory.mktemp("ws") / "daphne.log", GRAPHQL_WS_INIT_TIMEOUT_SECONDS=1)
-    yield f"127.0.0.1:{port}"
+    yield process.host
     process.stop()
 
 
@@ -90,9 +90,9 @@ def transport(server, token=None, **kwargs) -> WebsocketsTransport:
     )
 
 
-async def listening(group: str) -> None:
+async def listening(group: str, redis_url: str | None = None) -> None:
     """Wait until a subscription has joined its channel-layer group (the protocol has no 'subscribed' message)."""
-    client = redis.asyncio.from_url(settings.REDIS_URL)
+    client = redis.asyncio.from_url(redis_url or settings.REDIS_URL)
     prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
     try:
         for _ in range(200):
