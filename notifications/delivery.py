@@ -1,9 +1,11 @@
 """Draining the outbox: every row `transition()` wrote goes to the open apps (channel-layer groups, read by the GraphQL
 subscriptions) and, for people, to their phones (FCM), at least once.
 
-- After the change commits, `schedule()` asks a worker to deliver its rows at once. If the broker cannot take the
-  task (Redis down), the rows simply stay pending: the periodic sweep (`sweep()`, Celery beat) finds every row that
-  is due, so a lost task, a dead worker or an unreachable Redis delays a notification and never loses it.
+- After the change commits, `schedule()` sends the live messages to their channel-layer groups from the committing
+  process (the fast path: the open apps hear of it within milliseconds), then asks a worker to deliver the rows
+  (their pushes, and their state). If the broker cannot take the task (Redis down), the rows simply stay pending:
+  the periodic sweep (`sweep()`, Celery beat) finds every row that is due and sends it again, live included, so a
+  lost task, a dead worker or an unreachable Redis delays a notification and never loses it.
 - A worker claims rows with a lease (attempts + 1, next attempt pushed `OUTBOX_LEASE_SECONDS` ahead) in a short
   transaction with SKIP LOCKED, then delivers outside any transaction. A worker that dies mid-way leaves its rows
   to come due again when the lease runs out.
@@ -17,15 +19,17 @@ subscriptions) and, for people, to their phones (FCM), at least once.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import random
-import uuid
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, QuerySet
@@ -63,20 +67,70 @@ def backoff(attempts: int) -> timedelta:
 # --- scheduling ----------------------------------------------------------------------------------------------------
 
 
-def schedule(ids: Iterable[uuid.UUID]) -> None:
-    """Deliver these rows as soon as the current transaction commits."""
-    ids = [str(pk) for pk in ids]
-    if ids:
-        transaction.on_commit(lambda: enqueue(ids), robust=True)
+def schedule(rows: Iterable[OutboxMessage]) -> None:
+    """As soon as the current transaction commits: tell the open apps (one round trip to the channel layer, from
+    this process: the fast path), then hand the rows to a worker for the durable part (their pushes, their state)."""
+    rows = list(rows)
+    if not rows:
+        return
+    ids = [str(row.pk) for row in rows]
+    messages = [live_message(row) for row in rows]
+
+    def after_commit():
+        enqueue(ids, live_sent=publish(messages))
+
+    transaction.on_commit(after_commit, robust=True)
 
 
-def enqueue(ids: list[str]) -> None:
+class _LayerLoop:
+    """An event loop thread of this process for channel-layer sends from synchronous code. `async_to_sync` would
+    start a loop, and channels-redis a Redis connection, for every call (about 4 ms); this loop keeps one pool.
+    Created on first use in each process (after a fork, too)."""
+
+    def __init__(self):
+        self.pid, self.loop = None, None
+        self.lock = threading.Lock()
+
+    def run(self, coroutine, timeout: float):
+        with self.lock:
+            if self.pid != os.getpid():
+                self.loop = asyncio.new_event_loop()
+                threading.Thread(target=self.loop.run_forever, name="channel-layer", daemon=True).start()
+                self.pid = os.getpid()
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+
+_layer_loop = _LayerLoop()
+
+
+def publish(messages: list[dict]) -> bool:
+    """Send live messages to their groups; False when the channel layer failed (the sweep sends them again)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return True
+
+    async def send_all():
+        for message in messages:
+            await layer.group_send(message["group"], message)
+
+    try:
+        if isinstance(layer, InMemoryChannelLayer):  # one process (the embedded default): its own event loop
+            async_to_sync(send_all)()
+        else:
+            _layer_loop.run(send_all(), timeout=5)
+    except Exception:  # Redis unreachable or too slow: the worker (or the sweep) tries again
+        logger.warning("Live notifications left to the worker", exc_info=True)
+        return False
+    return True
+
+
+def enqueue(ids: list[str], *, live_sent: bool = False) -> None:
     """Hand the rows to a worker. Never raises: the change is committed, and rows a worker never got are found by
     the sweep."""
     from notifications.tasks import deliver_outbox
 
     try:
-        deliver_outbox.apply_async(args=[ids], retry=False)
+        deliver_outbox.apply_async(args=[ids], kwargs={"live_sent": live_sent}, retry=False)
     except Exception:  # the broker (or, with eager tasks, the delivery itself) failed: the sweep will retry
         logger.warning("Outbox rows %s left for the sweep", ids, exc_info=True)
 
@@ -120,8 +174,9 @@ class Delivered:
     pushes_queued: list[int] = field(default_factory=list)
 
 
-def deliver(ids: Iterable[str] | None = None, *, limit: int = 200) -> Delivered:
-    """Deliver due pending rows (those named, or any): live to the channel layer, and queue their pushes."""
+def deliver(ids: Iterable[str] | None = None, *, live_sent: bool = False, limit: int = 200) -> Delivered:
+    """Deliver due pending rows (those named, or any): live to the channel layer (unless the committing process
+    already did, `live_sent`), and queue their pushes."""
     now = timezone.now()
     pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
     if ids is not None:
@@ -131,26 +186,21 @@ def deliver(ids: Iterable[str] | None = None, *, limit: int = 200) -> Delivered:
     if not pks:
         return result
     rows = list(OutboxMessage.objects.filter(pk__in=pks).select_related("case", "event").order_by("created_at"))
+    if not live_sent and not publish([live_message(row) for row in rows]):
+        for row in rows:
+            _retry_or_fail(row, "live: the channel layer is unreachable", now)
+        result.pushes_queued = _queue_pushes(rows, now)
+        return result
+    OutboxMessage.objects.filter(pk__in=pks).update(status=OutboxStatus.SENT, last_error="")
+    result.messages = len(rows)
     result.pushes_queued = _queue_pushes(rows, now)
-    layer = get_channel_layer()
-    for row in rows:
-        try:
-            if layer is not None:
-                group = group_name(row.audience, row.audience_id)
-                async_to_sync(layer.group_send)(group, live_message(row, group))
-        except Exception as exc:  # Redis unreachable, a full channel: the row comes back after its backoff
-            _retry_or_fail(row, f"live: {type(exc).__name__}: {exc}", now)
-            continue
-        row.status = OutboxStatus.SENT
-        row.last_error = ""
-        row.save(update_fields=["status", "last_error"])
-        result.messages += 1
     return result
 
 
-def live_message(row: OutboxMessage, group: str) -> dict:
+def live_message(row: OutboxMessage) -> dict:
     """What a subscriber receives through its group: ids only. Each subscription loads the case itself, with the
     subscriber's own permissions, so nothing a subscriber may not see travels through Redis."""
+    group = group_name(row.audience, row.audience_id)
     return {
         "type": NOTIFY,
         "group": group,

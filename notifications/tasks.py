@@ -18,9 +18,10 @@ def send_sms(to: str, text: str) -> None:
 
 
 @app.task(name="notifications.deliver_outbox", acks_late=True, ignore_result=True)
-def deliver_outbox(ids: list[str]) -> None:
-    """The rows a change just wrote: live at once, then their pushes. Whatever fails here is left to the sweep."""
-    delivered = delivery.deliver(ids)
+def deliver_outbox(ids: list[str], live_sent: bool = False) -> None:
+    """The rows a change just wrote: live (unless the committing process did), then their pushes. Whatever fails
+    here is left to the sweep."""
+    delivered = delivery.deliver(ids, live_sent=live_sent)
     if delivered.pushes_queued:
         delivery.send_pushes(delivered.pushes_queued)
 

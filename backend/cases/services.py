@@ -82,7 +82,7 @@ def _write_outbox(
             )
         )
     OutboxMessage.objects.bulk_create(rows)
-    delivery.schedule(row.pk for row in rows)
+    delivery.schedule(rows)
 
 
 def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
