@@ -278,6 +278,32 @@ def test_expired_token_is_unauthorized(server, resident, settings):
     assert code == 4401
 
 
+def test_the_socket_closes_when_its_token_expires(server, resident, settings):
+    import time
+
+    import jwt
+
+    from backend.accounts.tokens import ALGORITHM, key_id
+
+    session_id = _start_session(resident, ClientInfo()).session_id
+    now = int(time.time())
+    claims = {"iss": settings.JWT_ISSUER, "sub": str(resident.pk), "sid": str(session_id), "typ": "access"}
+    claims.update(iat=now, exp=now + 2)
+    key = settings.JWT_SIGNING_KEY
+    token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": key_id(key)})
+
+    async def run():
+        async with websockets.connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init", "payload": {"token": token}}))
+            assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+            with pytest.raises(websockets.ConnectionClosed):
+                await asyncio.wait_for(socket.recv(), 6)
+            return socket.close_code, time.time() - now
+
+    code, after = asyncio.run(run())
+    assert code == 4401 and 1 <= after <= 4
+
+
 def test_signing_out_closes_the_socket(server, resident):
     token = token_for(resident)
 
