@@ -184,6 +184,24 @@ def test_my_cases(server, filed):
     assert result["myCases"]["case"]["trackingCode"] == case.tracking_code
 
 
+def test_my_cases_never_carries_another_residents_case(server, filed, category, places, other_resident):
+    theirs, _token = filed
+    token = token_for(other_resident)
+    data = http(server, SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])}, token)
+    mine = Case.objects.get(tracking_code=data["submitComplaint"]["case"]["trackingCode"])
+
+    def changes():
+        staff(server, "acceptCase", theirs)  # sent first: it would arrive first if it leaked
+        staff(server, "acceptCase", mine)
+
+    async def run():
+        async with Client(transport=transport(server, token)) as session:
+            return await first_results(session, MY_CASES, {}, 1, group=f"user.{other_resident.pk}", then=changes)
+
+    (result,) = asyncio.run(run())
+    assert result["myCases"]["case"]["trackingCode"] == mine.tracking_code
+
+
 def test_another_residents_confidential_case_is_refused(server, demo, category, places, other_resident):
     token = token_for(other_resident)
     data = http(
