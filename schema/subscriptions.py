@@ -1,10 +1,11 @@
 """GraphQL subscriptions: live changes of cases, over the WebSocket at `/graphql` (schema.ws).
 
 Each subscription listens to a channel-layer group that the outbox fills (notifications.delivery): `case.<id>`,
-`user.<id>`, `agency.<id>`. A group message carries ids only; for every message the subscription loads the case
-again with the subscriber's own permissions and yields nothing they may not see (an internal event to a resident, a
-confidential case to a stranger, a case of another region). The payload is then resolved like any query on the same
-`Case` type.
+`user.<id>`, `agency.<id>`. A group message carries ids only. The subscribe function checks, once, that the
+subscriber may follow what they asked for; then, for every message, the field's resolver loads the case again with
+the subscriber's own permissions, in the same worker thread that resolves the rest of the payload, and skips what
+they may not see (an internal event to a resident, a confidential case to a stranger, a case of another region).
+The payload is resolved like any query on the same `Case` type.
 """
 
 from __future__ import annotations
@@ -53,7 +54,7 @@ def _not_found(field: str):
 
 
 def _case(case_id: int) -> Case | None:
-    return Case.objects.filter(pk=case_id).select_related("complaint", "region", "agency", "area").first()
+    return Case.objects.filter(pk=case_id).select_related("complaint").first()
 
 
 def _update_for(actor, message: dict, *, internals) -> Update | None:
@@ -101,22 +102,40 @@ def _queue_agency(actor, agency_id) -> Agency:
     return agency
 
 
-async def _stream(info, group: str, *, internals):
-    """Listening starts before this returns, so no change made after the subscribe message is missed."""
-    context = info.context
-    messages = await context.listen(group)
+class SkipEvent(Exception):
+    """Raised by a subscription field's resolver for an event this subscriber may not see: nothing is sent."""
 
-    async def updates():
+
+@dataclass(frozen=True)
+class Incoming:
+    """An event of the source stream: the group message and who may see its internal events."""
+
+    message: dict
+    internals: object
+
+
+async def _stream(info, group: str, *, internals):
+    """The group's messages, untouched: the permission check and loading happen in the resolver below, in the same
+    worker thread as the rest of the payload. Listening starts before this returns, so no change made after the
+    subscribe message is missed."""
+    messages = await info.context.listen(group)
+
+    async def incoming():
         try:
             async for message in messages:
-                # context.actor, not the one at subscribe time: the connection reloads the roles now and then.
-                update = await database_sync_to_async(_update_for)(context.actor, message, internals=internals)
-                if update is not None:
-                    yield update
+                yield Incoming(message, internals)
         finally:
             await messages.aclose()
 
-    return updates()
+    return incoming()
+
+
+def _resolve_update(incoming: Incoming, info, **_arguments) -> Update:
+    # context.actor, not the one at subscribe time: the connection reloads the roles now and then.
+    update = _update_for(info.context.actor, incoming.message, internals=incoming.internals)
+    if update is None:
+        raise SkipEvent
+    return update
 
 
 class Subscription(graphene.ObjectType):
@@ -139,6 +158,10 @@ class Subscription(graphene.ObjectType):
         agency_id=graphene.ID(description="Needed only when you work at several agencies, or as a region admin."),
         description="Staff: cases arriving in, moving within and leaving an agency's queue.",
     )
+
+    resolve_case_updated = staticmethod(_resolve_update)
+    resolve_my_cases = staticmethod(_resolve_update)
+    resolve_agency_queue = staticmethod(_resolve_update)
 
     @staticmethod
     async def subscribe_case_updated(root, info, id=None, region=None, tracking_code=None):

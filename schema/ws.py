@@ -41,6 +41,7 @@ from notifications.delivery import group_name
 from schema import schema as api_schema
 from schema.context import GraphQLContext
 from schema.limits import checked_document
+from schema.subscriptions import SkipEvent
 from schema.views import SimpulGraphQLView
 
 logger = logging.getLogger("simpul.graphql.ws")
@@ -250,7 +251,8 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
 
     # --- operations ------------------------------------------------------------------------------------------------
 
-    def _execute(self, document, root_value, variables, operation_name) -> dict:
+    def _execute(self, document, root_value, variables, operation_name) -> dict | None:
+        """The operation's result, formatted; None for a subscription event this subscriber may not see."""
         with translation.override(self.language):
             result = execute(
                 api_schema.graphql_schema,
@@ -260,6 +262,8 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
                 variable_values=variables,
                 operation_name=operation_name,
             )
+            if result.errors and all(isinstance(e.original_error, SkipEvent) for e in result.errors):
+                return None
             return self._formatted(result)
 
     @staticmethod
@@ -299,7 +303,8 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
                 return
             async for event in stream:
                 body = await database_sync_to_async(self._execute)(document, event, variables, operation_name)
-                await self.send_json({"type": "next", "id": op_id, "payload": body})
+                if body is not None:
+                    await self.send_json({"type": "next", "id": op_id, "payload": body})
             await self.send_json({"type": "complete", "id": op_id})
         except asyncio.CancelledError:
             raise
