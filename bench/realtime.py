@@ -144,8 +144,11 @@ class Socket(threading.Thread):
             payload = {"query": self.query, "variables": self.variables}
             await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": payload}))
             self.ready.set()
-            async for frame in ws:
-                self.received.put((time.time(), json.loads(frame)))
+            try:
+                async for frame in ws:
+                    self.received.put((time.time(), json.loads(frame)))
+            except websockets.ConnectionClosed:  # the server stopped at the end of the run
+                return
 
 
 def subscribed(redis_url: str, group: str) -> bool:
@@ -348,7 +351,12 @@ def main() -> int:
     print(f"memory: {targets}", flush=True)
     memory = memory_run(targets, log_dir)
     fcm.stop()
-    results = {"latency": latency, "memory": memory, "at": time.strftime("%Y-%m-%d %H:%M")}
+    results = {
+        "latency": latency,
+        "memory": memory,
+        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_after": os.getloadavg(),
+    }
     Path(options.out).write_text(json.dumps(results, indent=2))
     print("\n| path | changes | p50 ms | p95 ms | p99 ms | max ms | target |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
