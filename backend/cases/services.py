@@ -290,21 +290,38 @@ def reply(*, actor: Actor, case_id: int, text: str) -> Case:
 # --- waiting on the resident (the clock pauses) --------------------------------------------------------------------
 
 
+def clock_pause(case: Case, now: datetime) -> dict:
+    """The changes that stop a case's SLA clock while it waits on the resident, keeping the working time left."""
+    remaining = calendar.working_time_between(case.region, now, case.due_at) if case.due_at else None
+    return {
+        "sla_paused_at": now,
+        "sla_remaining_seconds": int(remaining.total_seconds()) if remaining is not None else None,
+    }
+
+
+def clock_resume(case: Case, now: datetime) -> dict:
+    """The changes that start the clock again: the wait is counted as paused time, and the deadline is set again
+    from the working time that was left."""
+    changes = {"sla_paused_at": None, "sla_remaining_seconds": None}
+    if case.sla_paused_at is not None:
+        waited = calendar.working_time_between(case.region, case.sla_paused_at, now)
+        changes["sla_paused_seconds"] = case.sla_paused_seconds + int(waited.total_seconds())
+        if case.sla_remaining_seconds is not None:  # a case without a deadline keeps none
+            remaining = timedelta(seconds=case.sla_remaining_seconds)
+            changes["due_at"] = calendar.add_working_time(case.region, now, remaining)
+    return changes
+
+
 def request_info(*, actor: Actor, case_id: int, question: str, expected_version: int | None = None) -> Case:
     """Ask the reporter for what is missing. The SLA clock stops until they answer; the working time that was left
     is kept, and the deadline is set again from it when the answer comes."""
     case = staff_case(actor=actor, case_id=case_id)
-    now = timezone.now()
-    remaining = calendar.working_time_between(case.region, now, case.due_at) if case.due_at else None
     return transition(
         case,
         "request_info",
         actor=actor,
         expected_version=expected_version,
-        changes={
-            "sla_paused_at": now,
-            "sla_remaining_seconds": int(remaining.total_seconds()) if remaining is not None else None,
-        },
+        changes=clock_pause(case, timezone.now()),
         payload={"question": _text(question, field="question")},
     )
 
@@ -314,20 +331,12 @@ def provide_info(*, actor: Actor, case_id: int, answer: str, expected_version: i
     case = Case.objects.filter(pk=case_id).select_related("region").first()
     if case is None or actor.user is None or case.resident_id != actor.user.pk:
         raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field="caseId")
-    now = timezone.now()
-    changes = {"sla_paused_at": None, "sla_remaining_seconds": None}
-    if case.sla_paused_at is not None:
-        waited = calendar.working_time_between(case.region, case.sla_paused_at, now)
-        changes["sla_paused_seconds"] = case.sla_paused_seconds + int(waited.total_seconds())
-        if case.sla_remaining_seconds is not None:  # a case without a deadline keeps none
-            remaining = timedelta(seconds=case.sla_remaining_seconds)
-            changes["due_at"] = calendar.add_working_time(case.region, now, remaining)
     return transition(
         case,
         "provide_info",
         actor=actor,
         expected_version=expected_version,
-        changes=changes,
+        changes=clock_resume(case, timezone.now()),
         payload={"answer": _text(answer, field="answer")},
     )
 
