@@ -54,6 +54,9 @@ RUN SIMPUL_ENV=production \
     REDIS_URL=redis://localhost:6379/0 \
     ALLOWED_HOSTS=localhost \
     SMS_LOG_IN_PRODUCTION=true \
+    FIELD_ENCRYPTION_KEYS=YnVpbGQtb25seS1wbGFjZWhvbGRlci1maWVsZC1rZXk= \
+    NIK_HASH_KEY=build-only-nik-hash-placeholder \
+    PUBLIC_BASE_URL=https://build.invalid \
     python manage.py collectstatic --noinput \
     && test -f /app/staticfiles/staticfiles.json
 

@@ -6,6 +6,8 @@ code tree, an in-memory channel layer and cache, Celery tasks run eagerly, SMS a
 introspection. Every problem found is reported together, as one message (backend.config.ConfigError).
 """
 
+import base64
+import hashlib
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +53,7 @@ INSTALLED_APPS = [
     "backend.accounts",
     "backend.cases",
     "backend.complaints",
+    "backend.permits",
     "notifications",
     "media",
 ]
@@ -158,6 +161,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout"
 CELERY_BEAT_SCHEDULE = {
     "sweep-overdue-cases": {"task": "cases.sweep_overdue", "schedule": env.int("SLA_SWEEP_SECONDS", 300, minimum=30)},
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.int("OUTBOX_SWEEP_SECONDS", 15, minimum=1)},
+    "flag-deemed-approvals": {"task": "permits.flag_deemed_approvals", "schedule": 3600},
 }
 if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
@@ -241,6 +245,39 @@ LOGIN_PER_IP_PER_HOUR = env.int("LOGIN_PER_IP_PER_HOUR", 300, minimum=1)
 LOGIN_PER_ACCOUNT_PER_HOUR = env.int("LOGIN_PER_ACCOUNT_PER_HOUR", 10, minimum=1)
 # How many reverse proxies in front of the app append to X-Forwarded-For (0: use the socket's address).
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0, minimum=0)
+
+
+# --- Permits: personal data (NIK) encrypted at rest ---------------------------------------------------------------
+# Fernet keys (urlsafe base64 of 32 bytes), comma-separated: the first encrypts, all decrypt. Rotate by putting a new
+# key first, running `manage.py rotate_field_keys`, then dropping the old one. The same command re-computes the NIK
+# look-up hashes, so NIK_HASH_KEY can be changed the same way.
+def _dev_key(purpose: str) -> str:
+    return base64.urlsafe_b64encode(hashlib.sha256(f"{purpose}:{SECRET_KEY}".encode()).digest()).decode()
+
+
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", [] if PRODUCTION else [_dev_key("field-encryption")])
+if PRODUCTION and not FIELD_ENCRYPTION_KEYS:
+    env.problems.append("FIELD_ENCRYPTION_KEYS is required in production (encrypts NIKs; Fernet keys, comma-separated)")
+for _key in FIELD_ENCRYPTION_KEYS:
+    try:
+        if len(base64.urlsafe_b64decode(_key.encode())) != 32:
+            raise ValueError
+    except ValueError:
+        env.problems.append(
+            "FIELD_ENCRYPTION_KEYS: each key must be urlsafe base64 of 32 bytes (Fernet.generate_key())"
+        )
+        break
+NIK_HASH_KEY = (
+    env.require("NIK_HASH_KEY", "keys the NIK look-up hash")
+    if PRODUCTION
+    else env.str("NIK_HASH_KEY", _dev_key("nik-hash"))
+)
+# The public address of the permit verification page, printed (and QR-coded) on certificates.
+PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+if PRODUCTION and not PUBLIC_BASE_URL.startswith("https://"):
+    env.problems.append("PUBLIC_BASE_URL must be the https:// address residents reach (printed on certificates)")
+# The payment gateway's callback signs its body with this secret (HMAC-SHA256); empty: no callback accepted.
+PAYMENT_CALLBACK_SECRET = env.str("PAYMENT_CALLBACK_SECRET")
 
 # --- Notifications: the outbox and push ---------------------------------------------------------------------------
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", 60, minimum=5)

@@ -4,6 +4,7 @@ from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
 
 from backend.health import healthz, readyz
+from backend.permits.views import payment_callback, verify_page
 from media.views import serve as serve_media
 from schema.views import SimpulGraphQLView
 
@@ -13,5 +14,7 @@ urlpatterns = [
     # Bearer-token API: no cookies are read, so there is nothing for CSRF to protect.
     path("graphql", csrf_exempt(SimpulGraphQLView.as_view(graphiql=settings.DEBUG)), name="graphql"),
     path("media/<str:token>", serve_media, name="media-file"),
+    path("verify/<str:token>", verify_page, name="permit-verify"),
+    path("integrations/payments", payment_callback, name="payment-callback"),
     path("admin/", admin.site.urls),
 ]

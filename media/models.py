@@ -19,7 +19,14 @@ class Attachment(models.Model):
     Keys are random, so a file's address cannot be guessed; clients get expiring URLs (media.storage)."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="attachments")
+    # A photo or document of a case; a permit application's documents belong to the application from its draft on,
+    # and to its case too once it is submitted.
+    case = models.ForeignKey("cases.Case", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments")
+    application = models.ForeignKey(
+        "permits.PermitApplication", null=True, blank=True, on_delete=models.CASCADE, related_name="documents"
+    )
+    requirement = models.CharField(max_length=40, blank=True, help_text=_("The permit type's document code."))
+    filename = models.CharField(max_length=200, blank=True, help_text=_("As the uploader named it."))
     kind = models.CharField(max_length=10, choices=AttachmentKind.choices)
     uploader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attachments")
     position = models.PositiveSmallIntegerField(default=0)
@@ -40,6 +47,12 @@ class Attachment(models.Model):
         verbose_name = _("attachment")
         verbose_name_plural = _("attachments")
         ordering = ["case", "position", "created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(case__isnull=False) | models.Q(application__isnull=False),
+                name="attachment_belongs_somewhere",
+            )
+        ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.position + 1} of {self.case}"
+        return f"{self.get_kind_display()} {self.position + 1} of {self.case or self.application}"

@@ -18,6 +18,7 @@ with translation.override("en"):
     )
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.notifications import NotificationMutations
+    from schema.permits import PermitMutations, PermitQueries
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
     from schema.subscriptions import Subscription
@@ -29,6 +30,7 @@ with translation.override("en"):
         QueueQueries,
         SurveyQueries,
         DashboardQueries,
+        PermitQueries,
         graphene.ObjectType,
     ):
         node = relay.Node.Field()
@@ -41,6 +43,7 @@ with translation.override("en"):
         SurveyMutations,
         BulkMutations,
         NotificationMutations,
+        PermitMutations,
         graphene.ObjectType,
     ):
         pass

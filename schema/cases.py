@@ -101,6 +101,7 @@ class CaseNode(DjangoObjectType):
     )
     viewer_is_reporter = graphene.Boolean(required=True)
     complaint = graphene.Field("schema.complaints.ComplaintDetail", description="The complaint's details (complaints).")
+    permit = graphene.Field("schema.permits.PermitApplicationNode", description="The application (permits).")
     photos = graphene.List(
         graphene.NonNull(PhotoType),
         required=True,
@@ -172,6 +173,10 @@ class CaseNode(DjangoObjectType):
     @staticmethod
     def resolve_complaint(case, info):
         return getattr(case, "complaint", None) if case.kind == CaseKind.COMPLAINT else None
+
+    @staticmethod
+    def resolve_permit(case, info):
+        return getattr(case, "permit", None) if case.kind == CaseKind.PERMIT else None
 
     @staticmethod
     def resolve_reporter_phone(case, info):

@@ -146,6 +146,17 @@ def submit(gql, resident):
     return run
 
 
+@pytest.fixture
+def local_media(settings, tmp_path):
+    """Uploads in a temporary folder on the local disk."""
+    settings.S3_BUCKET = ""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
+    }
+    return tmp_path
+
+
 @pytest.fixture(scope="session")
 def fcm_server():
     """A local server speaking FCM HTTP v1 and Google's OAuth token exchange (tests/fcm_server.py)."""

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import json
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import TestCase
+
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.models import Case
@@ -50,3 +55,17 @@ def resolve_case(case_pk, username="pupr.staf"):
     for action in ("accept", "start", "resolve"):
         transition(case, action, actor=staff)
     return case
+
+
+def post_multipart(gql, query: str, variables: dict, files: dict[str, tuple[str, bytes, str]]):
+    """A GraphQL multipart request (what Apollo upload clients send). Files are keyed by their variable path, e.g.
+    {"variables.input.photos.0": ("a.jpg", data, "image/jpeg")}."""
+    data = {
+        "operations": json.dumps({"query": query, "variables": variables}),
+        "map": json.dumps({str(i): [path] for i, path in enumerate(files)}),
+    }
+    for i, (name, content, content_type) in enumerate(files.values()):
+        data[str(i)] = SimpleUploadedFile(name, content, content_type=content_type)
+    headers = {"HTTP_AUTHORIZATION": f"Bearer {gql.token}"} if gql.token else {}
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return gql.http.post("/graphql", data, **headers)

@@ -22,6 +22,9 @@ GOOD_PRODUCTION = {
     "ALLOWED_HOSTS": "simpul.example.go.id",
     "SMS_BACKEND": "notifications.sms.HttpSMSBackend",
     "SMS_HTTP_URL": "https://sms-gateway.example.go.id/send",
+    "FIELD_ENCRYPTION_KEYS": "hxeSWcLuDiGfNHkSgqd0d4u3P_JWxkNIzJZN4n8tVlE=",
+    "NIK_HASH_KEY": "n" * 40,
+    "PUBLIC_BASE_URL": "https://simpul.example.go.id",
 }
 
 
@@ -48,7 +51,16 @@ def test_production_without_configuration_lists_every_problem_at_once():
     result = run(["manage.py", "check"], {"SIMPUL_ENV": "production"})
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
-    for name in ("SECRET_KEY", "JWT_SIGNING_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"):
+    for name in (
+        "SECRET_KEY",
+        "JWT_SIGNING_KEY",
+        "DATABASE_URL",
+        "REDIS_URL",
+        "ALLOWED_HOSTS",
+        "FIELD_ENCRYPTION_KEYS",
+        "NIK_HASH_KEY",
+        "PUBLIC_BASE_URL",
+    ):
         assert name in result.stderr
     assert result.stderr.startswith("Simpul cannot start; fix the configuration:")
 

@@ -28,6 +28,7 @@ class CaseRole(StrEnum):
     SYSTEM = "system"
     RESIDENT = "resident"
     RECEIVER = "receiver"  # staff of the agency a case is being transferred to
+    REVIEWER = "reviewer"  # staff of an agency asked for a permit's technical review
 
 
 class ComplaintStatus(StrEnum):
@@ -59,6 +60,37 @@ STATUS_LABELS = {
     ComplaintStatus.TRANSFER_PENDING: gettext_lazy("being transferred to another agency"),
     ComplaintStatus.FORWARDED: gettext_lazy("forwarded to an outside body"),
 }
+
+
+class PermitStatus(StrEnum):
+    SUBMITTED = "submitted"
+    VERIFICATION = "verification"  # the one-stop office (DPMPTSP) checks the file
+    REVISION_REQUESTED = "revision_requested"  # waiting on the applicant: the clock is paused
+    RESUBMITTED = "resubmitted"
+    TECHNICAL_REVIEW = "technical_review"  # reviewing agencies record their recommendations
+    FEE_ASSESSED = "fee_assessed"  # waiting for the payment
+    PAID = "paid"
+    APPROVED = "approved"  # the head signed; the permit is issued next
+    ISSUED = "issued"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+    REVOKED = "revoked"
+
+
+STATUS_LABELS.update(
+    {
+        PermitStatus.VERIFICATION: gettext_lazy("being verified"),
+        PermitStatus.REVISION_REQUESTED: gettext_lazy("waiting for a revision from the applicant"),
+        PermitStatus.RESUBMITTED: gettext_lazy("resubmitted"),
+        PermitStatus.TECHNICAL_REVIEW: gettext_lazy("in technical review"),
+        PermitStatus.FEE_ASSESSED: gettext_lazy("waiting for payment"),
+        PermitStatus.PAID: gettext_lazy("paid"),
+        PermitStatus.APPROVED: gettext_lazy("approved"),
+        PermitStatus.ISSUED: gettext_lazy("issued"),
+        PermitStatus.WITHDRAWN: gettext_lazy("withdrawn"),
+        PermitStatus.REVOKED: gettext_lazy("revoked"),
+    }
+)
 
 Guard = Callable[["object", dict], None]
 
@@ -169,9 +201,87 @@ COMPLAINT = _table(
     Move("escalate", OPEN | PAUSED_OR_MOVING, None, frozenset({R.SYSTEM}), "escalated", Visibility.INTERNAL),
 )
 
-TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT}
-STATUSES: dict[str, type[StrEnum]] = {CaseKind.COMPLAINT: ComplaintStatus}
-TERMINAL: dict[str, frozenset[str]] = {CaseKind.COMPLAINT: frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE, C.FORWARDED})}
+
+def _reviews_done(case, payload: dict) -> None:
+    from backend.permits.guards import reviews_done
+
+    reviews_done(case)
+
+
+def _decision_ready(case, payload: dict) -> None:
+    from backend.permits.guards import decision_ready
+
+    decision_ready(case)
+
+
+P = PermitStatus
+P_OPEN = frozenset({P.SUBMITTED, P.VERIFICATION, P.RESUBMITTED, P.TECHNICAL_REVIEW, P.FEE_ASSESSED, P.PAID, P.APPROVED})
+P_EVERY = frozenset(PermitStatus)
+P_STAFF = frozenset({R.HANDLER, R.SUPERVISOR})
+PERMIT = _table(
+    Move(
+        "verify",
+        frozenset({P.SUBMITTED, P.RESUBMITTED}),
+        P.VERIFICATION,
+        P_STAFF,
+        "verification_started",
+        responds=True,
+    ),
+    Move(
+        "request_revision",
+        frozenset({P.VERIFICATION, P.TECHNICAL_REVIEW}),
+        P.REVISION_REQUESTED,
+        P_STAFF,
+        "revision_requested",
+        responds=True,
+    ),
+    Move("resubmit", frozenset({P.REVISION_REQUESTED}), P.RESUBMITTED, frozenset({R.REPORTER}), "resubmitted"),
+    Move("send_to_review", frozenset({P.VERIFICATION}), P.TECHNICAL_REVIEW, P_STAFF, "review_started"),
+    Move(
+        "recommend",
+        frozenset({P.TECHNICAL_REVIEW}),
+        None,
+        frozenset({R.REVIEWER}),
+        "recommendation_recorded",
+        Visibility.INTERNAL,
+    ),
+    Move(
+        "assess_fee",
+        frozenset({P.VERIFICATION, P.TECHNICAL_REVIEW}),
+        P.FEE_ASSESSED,
+        P_STAFF,
+        "fee_assessed",
+        guard=_reviews_done,
+    ),
+    Move("record_payment", frozenset({P.FEE_ASSESSED}), P.PAID, P_STAFF | {R.SYSTEM}, "payment_recorded"),
+    Move(
+        "approve",
+        frozenset({P.VERIFICATION, P.TECHNICAL_REVIEW, P.PAID}),
+        P.APPROVED,
+        frozenset({R.SUPERVISOR}),
+        "approved",
+        guard=_decision_ready,
+    ),
+    Move("issue", frozenset({P.APPROVED}), P.ISSUED, P_STAFF, "issued", resolves=True),
+    Move(
+        "reject", P_OPEN - {P.APPROVED}, P.REJECTED, frozenset({R.SUPERVISOR}), "rejected", responds=True, resolves=True
+    ),
+    Move("withdraw", P_OPEN | {P.REVISION_REQUESTED}, P.WITHDRAWN, frozenset({R.REPORTER}), "withdrawn"),
+    Move("message", P_EVERY, None, frozenset({R.REPORTER, R.HANDLER, R.SUPERVISOR, R.REVIEWER}), "message"),
+    Move("note", P_EVERY, None, P_STAFF | {R.REVIEWER, R.REGION_ADMIN}, "note_added", Visibility.INTERNAL),
+    Move("reveal_nik", P_EVERY, None, P_STAFF, "nik_viewed", Visibility.INTERNAL),
+    Move("revoke", frozenset({P.ISSUED}), P.REVOKED, frozenset({R.REGION_ADMIN}), "revoked"),
+    Move("flag_deemed_approval", P_OPEN - {P.APPROVED}, None, frozenset({R.SYSTEM}), "deemed_approval_due"),
+    Move("mark_overdue", P_OPEN | {P.REVISION_REQUESTED}, None, frozenset({R.SYSTEM}), "overdue", Visibility.INTERNAL),
+    Move("escalate", P_OPEN | {P.REVISION_REQUESTED}, None, frozenset({R.SYSTEM}), "escalated", Visibility.INTERNAL),
+)
+
+TABLES: dict[str, dict[str, Move]] = {CaseKind.COMPLAINT: COMPLAINT, CaseKind.PERMIT: PERMIT}
+STATUSES: dict[str, type[StrEnum]] = {CaseKind.COMPLAINT: ComplaintStatus, CaseKind.PERMIT: PermitStatus}
+TERMINAL: dict[str, frozenset[str]] = {
+    CaseKind.COMPLAINT: frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE, C.FORWARDED}),
+    CaseKind.PERMIT: frozenset({P.ISSUED, P.REJECTED, P.WITHDRAWN, P.REVOKED}),
+}
 # Statuses in which the SLA clock no longer runs: the end states, and resolved (waiting for the reporter's word).
 CLOCK_STOPPED = frozenset().union(*TERMINAL.values()) | {C.RESOLVED}
 
@@ -193,4 +303,9 @@ def case_roles(case, actor) -> frozenset[CaseRole]:
         roles.add(R.REGION_ADMIN)
     if case.transfer_to_id is not None and actor.works_at(case.transfer_to_id):
         roles.add(R.RECEIVER)
+    if case.kind == CaseKind.PERMIT and actor.agency_roles:
+        from backend.permits.guards import reviewing_agency_ids
+
+        if any(actor.works_at(agency_id) for agency_id in reviewing_agency_ids(case)):
+            roles.add(R.REVIEWER)
     return frozenset(roles)

@@ -89,22 +89,24 @@ def sees_internals(actor: Actor, case: Case) -> bool:
 
 
 def can_view(actor: Actor, case: Case) -> bool:
-    """Confidential complaints: their reporters and the region's staff only. Others: everyone (public fields)."""
+    """Confidential complaints: their reporters and the region's staff only. Others: everyone (public fields).
+    Permit applications are never public: the applicant's and the region's staff's."""
     if sees_internals(actor, case) or is_reporter(actor, case):
         return True
-    return not case.complaint.confidential
+    return case.kind == CaseKind.COMPLAINT and not case.complaint.confidential
 
 
 def shows_photos(actor: Actor, case: Case) -> bool:
     """Photos are public only once staff approved the complaint for public view; reporters and staff always."""
-    return case.complaint.published or sees_internals(actor, case) or is_reporter(actor, case)
+    published = case.kind == CaseKind.COMPLAINT and case.complaint.published
+    return published or sees_internals(actor, case) or is_reporter(actor, case)
 
 
 def shows_reporter(actor: Actor, case: Case) -> bool:
     """An anonymous reporter's name is for the handling agency only (and the reporter)."""
     if actor.user is not None and case.resident_id == actor.user.pk:
         return True
-    if case.complaint.anonymous:
+    if case.kind == CaseKind.COMPLAINT and case.complaint.anonymous:
         return case.agency_id is not None and actor.works_at(case.agency_id)
     return sees_internals(actor, case)
 

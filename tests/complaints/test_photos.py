@@ -4,7 +4,6 @@ spec), on the local storage and on an S3 emulator over HTTP (moto's server)."""
 from __future__ import annotations
 
 import io
-import json
 from datetime import datetime
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from PIL import Image
 from backend.accounts.models import User
 from backend.cases.models import Case
 from media.models import Attachment
-from tests.helpers import complaint_input
+from tests.helpers import complaint_input, post_multipart
 from tests.media.test_images import encode, phone_exif, png_claiming
 
 pytestmark = pytest.mark.django_db
@@ -44,37 +43,12 @@ def phone_jpeg() -> bytes:
     return encode(image, "JPEG", exif=exif, quality=90)
 
 
-def post_multipart(gql, query: str, variables: dict, files: dict[str, tuple[str, bytes, str]]):
-    """Files keyed by their variable path, e.g. {"variables.input.photos.0": ("a.jpg", data, "image/jpeg")}."""
-    data = {
-        "operations": json.dumps({"query": query, "variables": variables}),
-        "map": json.dumps({str(i): [path] for i, path in enumerate(files)}),
-    }
-    for i, (name, content, content_type) in enumerate(files.values()):
-        data[str(i)] = SimpleUploadedFile(name, content, content_type=content_type)
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {gql.token}"} if gql.token else {}
-    from django.test import TestCase
-
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        return gql.http.post("/graphql", data, **headers)
-
-
 def submit_with_photos(gql, category, place, photos: list[tuple[str, bytes, str]], **fields):
     variables = {"input": {**complaint_input(category, *place, **fields), "photos": [None] * len(photos)}}
     files = {f"variables.input.photos.{i}": photo for i, photo in enumerate(photos)}
     response = post_multipart(gql, SUBMIT, variables, files)
     assert response.status_code == 200, response.content
     return response.json()["data"]["submitComplaint"]
-
-
-@pytest.fixture
-def local_media(settings, tmp_path):
-    settings.S3_BUCKET = ""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": str(tmp_path)}},
-    }
-    return tmp_path
 
 
 def stored_files(root: Path) -> list[Path]:

@@ -16,8 +16,11 @@ from django.db import transaction
 from django.db.models import F
 from shapely.geometry import Polygon, box, mapping, shape
 
+from backend.accounts.actor import Actor
 from backend.accounts.models import Membership, Role, User
 from backend.complaints.models import ComplaintCategory, RoutingRule
+from backend.permits.models import PermitType
+from backend.permits.services import TypeEdition, save_permit_type
 from backend.regions.models import Agency, Area, AreaLevel, DayOff, DayOffKind, Region, RegionKind, RegionTimezone
 
 DEMO_PASSWORD = "simpul-demo-2026"
@@ -151,7 +154,34 @@ MUBA_STAFF = [
     ("pupr.staf", "Dewi Lestari", "dpupr", Role.AGENCY_STAFF),
     ("dishub.staf", "Agus Salim", "dishub", Role.AGENCY_STAFF),
     ("ptsp.staf", "Nurul Fitri", "dpmptsp", Role.AGENCY_STAFF),
+    ("ptsp.kadis", "Drs. Yudi Pratama", "dpmptsp", Role.AGENCY_SUPERVISOR),
+    ("dlh.staf", "Maya Sari", "dlh", Role.AGENCY_STAFF),
 ]
+
+# The demo permit: building approval (Persetujuan Bangunan Gedung), filed at DPMPTSP, reviewed by DPUPR and DLH.
+PBG_FORM = {
+    "type": "object",
+    "required": ["alamat_bangunan", "fungsi", "luas_bangunan", "jumlah_lantai"],
+    "properties": {
+        "alamat_bangunan": {"type": "string", "title": "Alamat bangunan", "minLength": 10, "maxLength": 300},
+        "fungsi": {"type": "string", "title": "Fungsi bangunan", "enum": ["hunian", "usaha", "sosial_budaya"]},
+        "luas_bangunan": {"type": "number", "title": "Luas bangunan (m²)", "exclusiveMinimum": 0, "maximum": 100000},
+        "jumlah_lantai": {"type": "integer", "title": "Jumlah lantai", "minimum": 1, "maximum": 50},
+    },
+    "additionalProperties": False,
+}
+MB = 1024 * 1024
+PBG_DOCUMENTS = [
+    {"code": "ktp", "name_id": "KTP pemohon", "name_en": "Applicant's ID card", "types": ["jpeg", "png", "pdf"],
+     "max_bytes": 2 * MB, "required": True, "many": False},
+    {"code": "gambar_teknis", "name_id": "Gambar teknis bangunan", "name_en": "Technical drawings",
+     "types": ["pdf"], "max_bytes": 10 * MB, "required": True, "many": True},
+    {"code": "bukti_tanah", "name_id": "Bukti kepemilikan tanah", "name_en": "Proof of land ownership",
+     "types": ["pdf", "jpeg"], "max_bytes": 5 * MB, "required": True, "many": False},
+    {"code": "foto_lokasi", "name_id": "Foto lokasi", "name_en": "Photos of the site", "types": ["jpeg", "png"],
+     "max_bytes": 5 * MB, "required": False, "many": True},
+]  # fmt: skip
+PBG_FEE = {"kind": "formula", "expression": "max(150000, luas_bangunan * 12500 * (1 + (jumlah_lantai - 1) * 0.25))"}
 PAREPARE_STAFF = [
     ("admin.parepare", "Andi Makkasau", None, Role.REGION_ADMIN),
     ("pupr.parepare", "Sitti Rahmawati", "dpupr", Role.AGENCY_STAFF),
@@ -186,6 +216,7 @@ class Command(BaseCommand):
         if settings.PRODUCTION:
             raise CommandError("seed_demo creates accounts with a published password; it refuses to run in production.")
         with transaction.atomic():
+            self.superuser()
             muba = self.region(
                 "16.06", "Kabupaten Musi Banyuasin", "musi-banyuasin", RegionKind.KABUPATEN, RegionTimezone.WIB
             )
@@ -195,6 +226,7 @@ class Command(BaseCommand):
             self.staff(muba, MUBA_STAFF)
             self.categories(muba, MUBA_CATEGORIES)
             self.rules(muba, MUBA_RULES)
+            self.permit_types(muba)
             DayOff.objects.update_or_create(
                 region=muba,
                 date=dt.date(2026, 11, 30),
@@ -211,7 +243,6 @@ class Command(BaseCommand):
             Region.objects.filter(pk__in=[muba.pk, parepare.pk]).update(
                 geo_version=F("geo_version") + 1, calendar_version=F("calendar_version") + 1
             )
-            self.superuser()
             self.resident()
         self.stdout.write(
             self.style.SUCCESS(
@@ -323,6 +354,31 @@ class Command(BaseCommand):
                 is_superuser=is_superuser,
             )
         return user
+
+    def permit_types(self, region) -> None:
+        """The demo permit type, written once (editing it is the admin's: every edit is a new version)."""
+        if PermitType.objects.filter(region=region, code="pbg").exists():
+            return
+        agencies = {a.code: a.pk for a in Agency.objects.filter(region=region)}
+        save_permit_type(
+            actor=Actor.for_user(User.objects.get(username="admin")),
+            region_id=region.pk,
+            code="pbg",
+            edition=TypeEdition(
+                name_id="Persetujuan Bangunan Gedung (PBG)",
+                name_en="Building Approval (PBG)",
+                description="Izin membangun, mengubah, memperluas atau merawat bangunan gedung.",
+                handling_agency_id=agencies["dpmptsp"],
+                reviewing_agency_ids=[agencies["dpupr"], agencies["dlh"]],
+                applicant_kinds=["individual", "business"],
+                form_schema=PBG_FORM,
+                documents=PBG_DOCUMENTS,
+                sla_working_days=14,
+                fee=PBG_FEE,
+                validity_days=5 * 365,
+                deemed_approval=True,
+            ),
+        )
 
     def superuser(self) -> None:
         self.user("admin", "Administrator Simpul", is_staff=True, is_superuser=True)

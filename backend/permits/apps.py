@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class PermitsConfig(AppConfig):
+    name = "backend.permits"
+    label = "permits"
+    verbose_name = _("Permits")

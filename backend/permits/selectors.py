@@ -1,0 +1,64 @@
+"""Reads of permits: the types a region offers, an applicant's applications, and public verification."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from backend.accounts.actor import Actor
+from backend.cases.workflow import PermitStatus
+from backend.permits.models import PermitApplication, PermitType
+
+
+def region_permit_types(region) -> QuerySet[PermitType]:
+    return PermitType.objects.filter(region=region, active=True).order_by("code")
+
+
+def my_applications(actor: Actor) -> QuerySet[PermitApplication]:
+    """The signed-in person's applications, drafts included, newest first."""
+    return (
+        PermitApplication.objects.filter(applicant=actor.user)
+        .select_related("case", "type_version__permit_type", "region")
+        .order_by("-created_at", "-pk")
+    )
+
+
+def can_see(actor: Actor, application: PermitApplication) -> bool:
+    """The applicant; staff of the region once it is submitted (a draft is the applicant's alone)."""
+    if actor.user is not None and application.applicant_id == actor.user.pk:
+        return True
+    return application.case_id is not None and actor.works_in_region(application.region_id)
+
+
+class Validity(StrEnum):
+    VALID = "valid"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+    NOT_FOUND = "not_found"
+
+
+@dataclass(frozen=True)
+class Verification:
+    validity: Validity
+    application: PermitApplication | None = None
+
+
+def verify(token: str) -> Verification:
+    """What the QR code on a certificate leads to: is this permit valid, expired or revoked? Unknown tokens and
+    permits not (yet) issued are NOT_FOUND alike."""
+    application = (
+        PermitApplication.objects.filter(verify_token=(token or "")[:40], issued_at__isnull=False)
+        .select_related("case", "region", "type_version__handling_agency")
+        .first()
+    )
+    if application is None:
+        return Verification(Validity.NOT_FOUND)
+    if application.revoked_at is not None or application.case.status == PermitStatus.REVOKED:
+        return Verification(Validity.REVOKED, application)
+    today = timezone.now().astimezone(application.region.tz).date()
+    if application.valid_until is not None and today > application.valid_until:
+        return Verification(Validity.EXPIRED, application)
+    return Verification(Validity.VALID, application)
