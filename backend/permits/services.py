@@ -454,7 +454,8 @@ def resubmit(*, actor: Actor, case_id: int, expected_version: int | None = None)
             changes=clock_resume(case, timezone.now()),
             payload={"answered": application.revision_items},
         )
-        PermitApplication.objects.filter(pk=application.pk).update(revision_items=[])
+        application.revision_items = []
+        application.save(update_fields=["revision_items", "updated_at"])
     return case
 
 
@@ -521,7 +522,8 @@ def request_revision(*, actor: Actor, case_id: int, items: list[dict], expected_
             changes=clock_pause(case, timezone.now()),
             payload={"items": cleaned},
         )
-        PermitApplication.objects.filter(case=case).update(revision_items=cleaned)
+        case.permit.revision_items = cleaned
+        case.permit.save(update_fields=["revision_items", "updated_at"])
     return case
 
 
@@ -629,7 +631,8 @@ def assess_fee(*, actor: Actor, case_id: int, expected_version: int | None = Non
             expected_version=expected_version,
             payload={"amount": amount, "payment_reference": reference},
         )
-        PermitApplication.objects.filter(pk=application.pk).update(fee_amount=amount, payment_reference=reference)
+        application.fee_amount, application.payment_reference = amount, reference
+        application.save(update_fields=["fee_amount", "payment_reference", "updated_at"])
     return case
 
 
@@ -658,7 +661,8 @@ def record_payment(
             actor=actor,
             payload={"payment_reference": application.payment_reference, "via": "staff" if actor else "gateway"},
         )
-        PermitApplication.objects.filter(pk=application.pk).update(paid_at=now)
+        application.paid_at = now
+        application.save(update_fields=["paid_at", "updated_at"])
     return case
 
 
@@ -667,9 +671,8 @@ def approve(*, actor: Actor, case_id: int, expected_version: int | None = None) 
     case = _permit_case(actor, case_id)
     with transaction.atomic():
         transition(case, "approve", actor=actor, expected_version=expected_version)
-        PermitApplication.objects.filter(case=case).update(
-            official_name=actor.user.full_name or actor.user.get_username()
-        )
+        case.permit.official_name = actor.user.full_name or actor.user.get_username()
+        case.permit.save(update_fields=["official_name", "updated_at"])
     return case
 
 
@@ -776,7 +779,8 @@ def revoke(*, actor: Actor, case_id: int, reason: str) -> Case:
     reason = _text(reason, field="reason")
     with transaction.atomic():
         transition(case, "revoke", actor=actor, payload={"reason": reason})
-        PermitApplication.objects.filter(case=case).update(revoked_at=timezone.now(), revoke_reason=reason)
+        case.permit.revoked_at, case.permit.revoke_reason = timezone.now(), reason
+        case.permit.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
     return case
 
 
