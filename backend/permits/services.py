@@ -91,7 +91,8 @@ class TypeEdition:
     number_format: str = "{seq:04d}/{type}/{agency}/{year}"
 
 
-def _edition_errors(region: Region, edition: TypeEdition) -> list[DomainError]:
+def edition_errors(region: Region, edition: TypeEdition) -> list[DomainError]:
+    """Everything wrong with a permit type edition for this region (the admin form shows them per field)."""
     errors = []
 
     def bad(field, message):
@@ -166,7 +167,7 @@ def save_permit_type(*, actor: Actor, region_id: int, code: str, edition: TypeEd
         raise DomainError(PermitErrorCode.FORBIDDEN, _("Only the region's admins manage permit types."))
     region = Region.objects.get(pk=region_id)
     code = (code or "").strip().lower()
-    errors = _edition_errors(region, edition)
+    errors = edition_errors(region, edition)
     if not code or len(code) > 40 or not code.replace("-", "").isalnum():
         errors.insert(
             0, DomainError(PermitErrorCode.INVALID, _("Codes are letters, digits and hyphens."), field="code")
@@ -199,6 +200,14 @@ def save_permit_type(*, actor: Actor, region_id: int, code: str, edition: TypeEd
 
 def current_version(permit_type: PermitType) -> PermitTypeVersion:
     return permit_type.versions.order_by("-number").first()
+
+
+def save_permit_type_row(*, actor: Actor, permittype: PermitType) -> PermitType:
+    """The admin switches a type on or off (its content changes only by new versions)."""
+    if not actor.administers(permittype.region_id):
+        raise DomainError(PermitErrorCode.FORBIDDEN, _("Only the region's admins manage permit types."))
+    PermitType.objects.filter(pk=permittype.pk).update(active=permittype.active)
+    return permittype
 
 
 # --- the applicant ---------------------------------------------------------------------------------------------------
