@@ -55,6 +55,28 @@ EVENTS: dict[str, EventKind] = {
     "reopened": EventKind(K.RESIDENT_ACTIVITY, _("Case %(code)s reopened"), _("The case was reopened.")),
     "confirmed": EventKind(K.RESIDENT_ACTIVITY, _("Case %(code)s"), _("The resident confirmed the resolution.")),
     "co_reporter_joined": EventKind(K.STATUS, _("Case %(code)s"), _("Another resident reported the same problem.")),
+    # permits
+    "verification_started": EventKind(K.STATUS, _("Application %(code)s"), _("The office is checking your file.")),
+    "revision_requested": EventKind(
+        K.INFO_REQUESTED, _("Application %(code)s needs you"), _("Please revise your application."), urgent=True
+    ),
+    "resubmitted": EventKind(K.RESIDENT_ACTIVITY, _("Application %(code)s"), _("The applicant sent a revision.")),
+    "review_started": EventKind(K.STATUS, _("Application %(code)s"), _("Your application is in technical review.")),
+    "fee_assessed": EventKind(
+        K.INFO_REQUESTED, _("Application %(code)s: fee"), _("The fee is set: please pay it."), urgent=True
+    ),
+    "payment_recorded": EventKind(K.STATUS, _("Application %(code)s"), _("Your payment was received.")),
+    "approved": EventKind(K.STATUS, _("Application %(code)s approved"), _("The permit will be issued shortly.")),
+    "issued": EventKind(K.RESOLVED, _("Permit %(code)s issued"), _("Your permit is ready to download.")),
+    "withdrawn": EventKind(K.RESIDENT_ACTIVITY, _("Application %(code)s"), _("The applicant withdrew it.")),
+    "revoked": EventKind(K.RESOLVED, _("Permit %(code)s revoked"), _("Your permit was revoked.")),
+    "message": EventKind(K.REPLY, _("Application %(code)s"), _("A new message on your application.")),
+    "deemed_approval_due": EventKind(
+        K.OVERDUE,
+        _("Application %(code)s is past its deadline"),
+        _("No decision within the service standard."),
+        urgent=True,
+    ),
     "overdue": EventKind(K.OVERDUE, _("Case %(code)s is overdue"), _("Its deadline has passed."), urgent=True),
     "escalated": EventKind(K.OVERDUE, _("Case %(code)s escalated"), _("It is long past its deadline."), urgent=True),
 }

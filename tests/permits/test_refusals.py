@@ -4,6 +4,7 @@ response ever carrying an unmasked NIK to anyone not entitled."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 
 import pytest
@@ -222,3 +223,42 @@ def test_drafts_are_the_applicants_alone(permits, resident):
     draft = permits.draft()
     permits.as_user("ptsp.staf")
     assert permits.gql("query($id: ID!) { node(id: $id) { id } }", {"id": draft["id"]})["node"] is None
+
+
+def test_the_applicant_is_pushed_when_a_revision_is_asked(permits, resident, fcm_server, settings):
+    from backend.accounts.models import Device
+    from notifications.push import get_push_backend
+
+    fcm_server.reset()
+    settings.FIREBASE_CREDENTIALS, settings.FCM_ENDPOINT = fcm_server.credentials(), fcm_server.url
+    get_push_backend.cache_clear()
+    try:
+        Device.objects.create(user=resident, token="tok-applicant", platform="android", language="id")
+        case_id = permits.filed(resident)["case"]["id"]
+        permits.as_user("ptsp.staf")
+        permits.act("startPermitVerification", case_id)
+        fcm_server.reset()
+        permits.act("requestPermitRevision", case_id, items=[{"field": "nik", "note": "NIK tidak terbaca"}])
+    finally:
+        get_push_backend.cache_clear()
+    (push,) = fcm_server.sends
+    message = push.body["message"]
+    assert message["data"]["eventType"] == "revision_requested" and message["android"]["priority"] == "high"
+    assert message["notification"]["body"] == "Silakan perbaiki permohonan Anda."
+
+
+def test_rotating_the_encryption_key(permits, resident, settings):
+    from cryptography.fernet import Fernet
+    from django.core.management import call_command
+
+    from backend.permits import nik
+
+    permits.filed(resident)
+    before = PermitApplication.objects.get()
+    settings.FIELD_ENCRYPTION_KEYS = [Fernet.generate_key().decode(), *settings.FIELD_ENCRYPTION_KEYS]
+    settings.NIK_HASH_KEY = "a-new-hash-key"
+    call_command("rotate_field_keys", stdout=io.StringIO())
+    settings.FIELD_ENCRYPTION_KEYS = settings.FIELD_ENCRYPTION_KEYS[:1]  # the old key is gone
+    after = PermitApplication.objects.get()
+    assert after.nik_encrypted != before.nik_encrypted and nik.decrypt(after.nik_encrypted) == NIK
+    assert after.nik_hash == nik.lookup_hash(NIK) != before.nik_hash
