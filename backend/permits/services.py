@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import jsonschema
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -322,6 +323,15 @@ def attach_document(*, actor: Actor, application_id: int, requirement: str, uplo
         if refused.accepted:
             message = _("Accepted here: %(types)s.") % {"types": ", ".join(t.upper() for t in refused.accepted)}
         raise DomainError(PermitErrorCode(str(refused.code)), message, field="file") from None
+    try:
+        document = _save_document(actor, application, requirement, spec, stored, upload)
+    except Exception:
+        delete_files([stored.storage_key])  # the row was not written: do not keep its file
+        raise
+    return document
+
+
+def _save_document(actor, application, requirement, spec, stored, upload) -> Attachment:
     with transaction.atomic():
         replaced = []
         if not spec["many"]:
@@ -575,7 +585,7 @@ def recommend(
     review = (
         PermitReview.objects.filter(application__case=case, agency_id__in=list(actor.agency_roles))
         .select_related("agency")
-        .order_by("recorded_at")
+        .order_by(F("recorded_at").asc(nulls_first=True))  # a pending review before one already recorded
         .first()
     )
     if review is None:
