@@ -270,46 +270,41 @@ class CaseWorkPayload:
     errors = graphene.List(graphene.NonNull(CaseError), required=True)
 
 
-def _work_mutation(name: str, doc: str, run, **arguments):
-    """A staff mutation on one case: `run(info, case_id, **arguments)` calls one service."""
+def work_mutation(name: str, doc: str, run, *, payload=None, versioned: bool = True, **arguments):
+    """A mutation on one case: `run(actor, case_pk, version, **arguments)` calls one service. `payload` gives the
+    `case` and `errors` fields (a domain's error type); `versioned` adds the optimistic `version` argument."""
 
     def perform(cls, info, case_id, version=None, **values):
         case = run(info.context.actor, case_pk(case_id), version, **values)
         return cls(case=case, errors=[])
 
-    arguments_class = type(
-        "Arguments",
-        (),
-        {
-            "case_id": graphene.ID(required=True),
-            "version": graphene.Int(description="The version you saw: a newer one is a CONFLICT."),
-            **arguments,
-        },
-    )
+    fields = {"case_id": graphene.ID(required=True), **arguments}
+    if versioned:
+        fields["version"] = graphene.Int(description="The version you saw: a newer one is a CONFLICT.")
     return type(
         name,
-        (CaseWorkPayload, DomainMutation),
-        {"__doc__": doc, "Arguments": arguments_class, "perform": classmethod(perform)},
+        (payload or CaseWorkPayload, DomainMutation),
+        {"__doc__": doc, "Arguments": type("Arguments", (), fields), "perform": classmethod(perform)},
     )
 
 
-AcceptCase = _work_mutation(
+AcceptCase = work_mutation(
     "AcceptCase",
     "Staff of the handling agency: accept a routed case.",
     lambda actor, pk, version: services.accept(actor=actor, case_id=pk, expected_version=version),
 )
-StartCase = _work_mutation(
+StartCase = work_mutation(
     "StartCase",
     "Staff: start work on an accepted (or reopened) case.",
     lambda actor, pk, version: services.start_work(actor=actor, case_id=pk, expected_version=version),
 )
-ResolveCase = _work_mutation(
+ResolveCase = work_mutation(
     "ResolveCase",
     "Staff: the work is done; the note tells the resident what was done.",
     lambda actor, pk, version, note: services.resolve(actor=actor, case_id=pk, note=note, expected_version=version),
     note=graphene.String(required=True),
 )
-RejectCase = _work_mutation(
+RejectCase = work_mutation(
     "RejectCase",
     "Staff: refuse the case with a reason and a note for the resident.",
     lambda actor, pk, version, reason, note: services.reject(
@@ -318,12 +313,12 @@ RejectCase = _work_mutation(
     reason=RejectReasonEnum(required=True),
     note=graphene.String(required=True),
 )
-ClaimCase = _work_mutation(
+ClaimCase = work_mutation(
     "ClaimCase",
     "Staff of the handling agency: take the case (you become its assignee).",
     lambda actor, pk, version: services.claim(actor=actor, case_id=pk, expected_version=version),
 )
-AssignCase = _work_mutation(
+AssignCase = work_mutation(
     "AssignCase",
     "Staff: hand the case to a colleague of the handling agency.",
     lambda actor, pk, version, assignee_id: services.assign(
@@ -331,13 +326,13 @@ AssignCase = _work_mutation(
     ),
     assignee_id=graphene.ID(required=True, description="A User id."),
 )
-AddCaseNote = _work_mutation(
+AddCaseNote = work_mutation(
     "AddCaseNote",
     "Staff of the region: an internal note on the timeline (never shown to residents).",
     lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text),
     text=graphene.String(required=True),
 )
-ReplyToCase = _work_mutation(
+ReplyToCase = work_mutation(
     "ReplyToCase",
     "Staff of the handling agency: a public reply on the timeline; the reporters are notified.",
     lambda actor, pk, version, text: services.reply(actor=actor, case_id=pk, text=text),
@@ -356,7 +351,7 @@ class CaseMutations(graphene.ObjectType):
     reply_to_case = ReplyToCase.Field()
 
 
-RequestInformation = _work_mutation(
+RequestInformation = work_mutation(
     "RequestInformation",
     "Staff: ask the reporter for what is missing. The SLA clock stops until they answer.",
     lambda actor, pk, version, question: services.request_info(
@@ -364,7 +359,7 @@ RequestInformation = _work_mutation(
     ),
     question=graphene.String(required=True),
 )
-ProvideInformation = _work_mutation(
+ProvideInformation = work_mutation(
     "ProvideInformation",
     "The reporter answers a request for information; the clock runs again with the time it had left.",
     lambda actor, pk, version, answer: services.provide_info(
@@ -372,7 +367,7 @@ ProvideInformation = _work_mutation(
     ),
     answer=graphene.String(required=True),
 )
-TransferCase = _work_mutation(
+TransferCase = work_mutation(
     "TransferCase",
     "Staff: offer the case to another agency of the region (disposisi); it accepts or declines.",
     lambda actor, pk, version, agency_id, reason: services.transfer(
@@ -381,12 +376,12 @@ TransferCase = _work_mutation(
     agency_id=graphene.ID(required=True, description="An Agency id."),
     reason=graphene.String(required=True),
 )
-AcceptTransfer = _work_mutation(
+AcceptTransfer = work_mutation(
     "AcceptTransfer",
     "Staff of the agency a case is offered to: take it over.",
     lambda actor, pk, version: services.accept_transfer(actor=actor, case_id=pk, expected_version=version),
 )
-DeclineTransfer = _work_mutation(
+DeclineTransfer = work_mutation(
     "DeclineTransfer",
     "Staff of the agency a case is offered to: refuse it, with a reason; it goes back.",
     lambda actor, pk, version, reason: services.decline_transfer(
@@ -394,7 +389,7 @@ DeclineTransfer = _work_mutation(
     ),
     reason=graphene.String(required=True),
 )
-ForwardCase = _work_mutation(
+ForwardCase = work_mutation(
     "ForwardCase",
     "Region admins: hand the case to a body outside the region's government (PLN, PDAM…); this ends it here.",
     lambda actor, pk, version, body, reference=None: services.forward(

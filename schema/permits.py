@@ -17,7 +17,7 @@ from backend.permits import selectors, services
 from backend.permits.errors import PermitErrorCode
 from backend.permits.models import ApplicantKind, PermitApplication, PermitReview, Recommendation
 from media.storage import url_for
-from schema.cases import CaseNode
+from schema.cases import CaseNode, case_pk, work_mutation
 from schema.errors import DomainMutation, error_type
 from schema.fields import ConnectionField, node_pk
 from schema.regions import AgencyNode
@@ -292,13 +292,6 @@ def _application_pk(global_id: str) -> int:
     return pk
 
 
-def _case_pk(global_id: str) -> int:
-    pk = node_pk(global_id, "Case")
-    if pk is None:
-        raise DomainError(PermitErrorCode.NOT_FOUND, _("No such case."), field="caseId")
-    return pk
-
-
 class ApplicationPayload:
     application = graphene.Field(PermitApplicationNode)
     errors = graphene.List(graphene.NonNull(PermitError), required=True)
@@ -409,21 +402,8 @@ class PermitCasePayload:
     errors = graphene.List(graphene.NonNull(PermitError), required=True)
 
 
-def _case_mutation(name: str, doc: str, run, *, versioned: bool = True, **arguments):
-    """A mutation on a permit case: `run(actor, case_pk, version, **arguments)` calls one service."""
-
-    def perform(cls, info, case_id, version=None, **values):
-        case = run(info.context.actor, _case_pk(case_id), version, **values)
-        return cls(case=case, errors=[])
-
-    fields = {"case_id": graphene.ID(required=True), **arguments}
-    if versioned:
-        fields["version"] = graphene.Int(description="The version you saw: a newer one is a CONFLICT.")
-    return type(
-        name,
-        (PermitCasePayload, DomainMutation),
-        {"__doc__": doc, "Arguments": type("Arguments", (), fields), "perform": classmethod(perform)},
-    )
+def _case_mutation(name: str, doc: str, run, **options):
+    return work_mutation(name, doc, run, payload=PermitCasePayload, **options)
 
 
 class RevisionItemInput(graphene.InputObjectType):
@@ -552,7 +532,7 @@ class RevealPermitNik(DomainMutation):
 
     @classmethod
     def perform(cls, info, case_id):
-        return cls(nik=services.reveal_nik(actor=info.context.actor, case_id=_case_pk(case_id)), errors=[])
+        return cls(nik=services.reveal_nik(actor=info.context.actor, case_id=case_pk(case_id)), errors=[])
 
 
 class PermitMutations(graphene.ObjectType):
