@@ -10,7 +10,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from jsonschema import Draft202012Validator
@@ -18,8 +17,9 @@ from jsonschema import Draft202012Validator
 from backend import ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import allocate_tracking_code, open_case, transition
+from backend.cases.services import FirstMove, allocate_tracking_code, open_case, transition
 from backend.cases.workflow import ComplaintStatus
+from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit
 from backend.complaints.routing import route_complaint
@@ -47,10 +47,9 @@ def _require_resident(actor: Actor):
     return actor.user
 
 
-def _extra_errors(category: ComplaintCategory, extra) -> list[DomainError]:
-    if not category.extra_schema:
+def _extra_errors(validator: Draft202012Validator | None, extra) -> list[DomainError]:
+    if validator is None:
         return []
-    validator = Draft202012Validator(category.extra_schema)
     return [
         DomainError(
             ComplaintErrorCode.INVALID,
@@ -108,11 +107,8 @@ def submit_complaint(
     if region is None:
         raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
     errors: list[DomainError] = []
-    category = (
-        ComplaintCategory.objects.filter(pk=category_id, region=region, active=True)
-        .annotate(is_group=Exists(ComplaintCategory.objects.filter(parent=OuterRef("pk"), active=True)))
-        .first()
-    )
+    config = region_config(region)
+    category = config.categories.get(category_id)
     if category is None:
         errors.append(
             DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region."), field="category")
@@ -160,7 +156,7 @@ def submit_complaint(
     if category is not None and not isinstance(extra, dict):
         errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
     elif category is not None:
-        errors.extend(_extra_errors(category, extra))
+        errors.extend(_extra_errors(config.validators.get(category.pk), extra))
     processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode)
     errors.extend(photo_errors)
     if errors:
@@ -190,6 +186,12 @@ def submit_complaint(
                     "tracking_code": tracking_code,
                 },
                 event_payload={"category": category.code, "area": area.code},
+                # Routed at once, in the same statements as the opening.
+                then=FirstMove(
+                    "route",
+                    changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
+                    payload=decision.as_payload(),
+                ),
             )
             Complaint.objects.create(
                 case=case,
@@ -201,13 +203,6 @@ def submit_complaint(
                 extra=extra,
             )
             stored.attach(case, uploader=user)
-            transition(
-                case,
-                "route",
-                actor=None,
-                changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
-                payload=decision.as_payload(),
-            )
     except IntegrityError:
         stored.discard()
         # Two attempts with the same key raced; the other one won: hand back its case.
@@ -333,6 +328,10 @@ def set_published(*, actor: Actor, case_id: int, published: bool) -> Case:
 
 def save_category(*, actor: Actor, complaintcategory: ComplaintCategory) -> ComplaintCategory:
     return region_services.save_region_row(actor=actor, row=complaintcategory)
+
+
+def delete_category(*, actor: Actor, complaintcategory: ComplaintCategory) -> None:
+    region_services.delete_region_row(actor=actor, row=complaintcategory)
 
 
 def save_routing_rule(*, actor: Actor, routingrule: RoutingRule) -> RoutingRule:
