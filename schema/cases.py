@@ -14,13 +14,14 @@ from backend.cases.errors import CaseErrorCode, RejectReason
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
+from backend.complaints.models import Complaint, ComplaintCategory
 from backend.errors import DomainError
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
-from schema.fields import node_pk, selects
+from schema.fields import node_pk, selected_fields, selects
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
 CaseKindEnum = graphene.Enum.from_enum(CaseKind, name="CaseKind")
@@ -201,7 +202,6 @@ class CaseNode(DjangoObjectType):
         return [e for e in events if staff or e.visibility == Visibility.PUBLIC]
 
 
-# Related rows to join when the selection asks for these fields (the complaint always: visibility needs it).
 # What the selection's fields need besides the case row. The complaint and its category are joined (the complaint
 # is always needed: visibility depends on it); the other rows are fetched by primary key in a query of their own,
 # because each extra joined table made PostgreSQL plan the queue's page for milliseconds (bench/README.md).
@@ -214,11 +214,61 @@ FETCHED = {
     "reporterPhone": ("resident",),
     "assigneeName": ("assignee",),
 }
+# The case columns each field reads; a field not listed here loads the whole row. Always loaded: what the visibility
+# rules and the Relay id read. Of the complaint, only its visibility flags unless the selection asks for it.
+ALWAYS = ("id", "kind", "region_id", "resident_id", "agency_id")
+COLUMNS = {
+    "__typename": (),
+    "id": (),
+    "kind": (),
+    "region": (),
+    "agency": (),
+    "complaint": (),
+    "reporterName": (),
+    "reporterPhone": (),
+    "viewerIsReporter": (),
+    "photos": (),
+    "timeline": (),
+    "slaState": (),
+    "photoCount": (),
+    "latestPublicEvent": (),
+    "trackingCode": ("tracking_code",),
+    "status": ("status",),
+    "statusLabel": ("status",),
+    "priority": ("priority",),
+    "lat": ("lat",),
+    "lon": ("lon",),
+    "submittedAt": ("submitted_at",),
+    "dueAt": ("due_at",),
+    "closedAt": ("closed_at",),
+    "version": ("version",),
+    "area": ("area_id",),
+    "assigneeName": ("assignee_id",),
+}
+COMPLAINT_FLAGS = ("complaint__confidential", "complaint__anonymous", "complaint__published")
+
+
+def _columns(info, prefix: tuple[str, ...], joined: set[str]) -> list[str] | None:
+    """The columns to load for the selection (None: every column)."""
+    fields = selected_fields(info, *prefix)
+    if not fields <= COLUMNS.keys():
+        return None
+    columns = {*ALWAYS, *(column for field in fields for column in COLUMNS[field])}
+    if "complaint__category__parent" in joined:
+        for path, model in (
+            ("complaint", Complaint),
+            ("complaint__category", ComplaintCategory),
+            ("complaint__category__parent", ComplaintCategory),
+        ):
+            columns.update(f"{path}__{f.attname}" for f in model._meta.concrete_fields)
+    else:
+        columns.update(COMPLAINT_FLAGS)
+    return sorted(columns)
 
 
 def case_queryset(queryset, info, *prefix: str):
-    """Joins and prefetches for a page of cases, just those the selection needs, so the queries do not grow with
-    the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
+    """Joins, columns and prefetches for a page of cases, just those the selection needs, so the queries do not grow
+    with the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
     joined, fetched = {"complaint"}, set()
     for field, paths in JOINED.items():
         if selects(info, *prefix, field):
@@ -227,6 +277,9 @@ def case_queryset(queryset, info, *prefix: str):
         if selects(info, *prefix, field):
             fetched.update(paths)
     queryset = queryset.select_related(*joined)
+    columns = _columns(info, prefix, joined)
+    if columns is not None:
+        queryset = queryset.only(*columns)
     for path in sorted(fetched):
         if path == "area":
             queryset = queryset.prefetch_related(Prefetch("area", queryset=Area.objects.defer("boundary")))

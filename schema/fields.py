@@ -73,29 +73,46 @@ class ConnectionField(DjangoConnectionField):
         return result
 
 
+def _selection_sets(info, *path: str) -> list:
+    """The selection sets the current field's selection reaches at `path` (field names; fragments are looked
+    through); the field's own when `path` is empty."""
+    found = [node.selection_set for node in info.field_nodes]
+    for name in path:
+        found = [
+            selection.selection_set
+            for selection in _fields(info, found)
+            if selection.name.value == name and selection.selection_set is not None
+        ]
+        if not found:
+            break
+    return found
+
+
+def _fields(info, selection_sets) -> list[FieldNode]:
+    """The fields of these selection sets, those of their fragments included."""
+    fields, pending = [], [s for s in selection_sets if s is not None]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                fields.append(selection)
+            elif hasattr(selection, "type_condition") and hasattr(selection, "selection_set"):
+                pending.append(selection.selection_set)
+            else:  # a fragment spread
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return fields
+
+
 def selects(info, *path: str) -> bool:
     """Whether the current field's selection reaches `path` (field names; fragments are looked through)."""
-    selections = [node.selection_set for node in info.field_nodes]
-    for name in path:
-        found = []
-        while selections:
-            selection_set = selections.pop()
-            if selection_set is None:
-                continue
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    if selection.name.value == name:
-                        found.append(selection.selection_set)
-                elif hasattr(selection, "type_condition") and hasattr(selection, "selection_set"):
-                    selections.append(selection.selection_set)
-                else:  # a fragment spread
-                    fragment = info.fragments.get(selection.name.value)
-                    if fragment is not None:
-                        selections.append(fragment.selection_set)
-        if not found:
-            return False
-        selections = found
-    return True
+    *parent, name = path
+    return any(field.name.value == name for field in _fields(info, _selection_sets(info, *parent)))
+
+
+def selected_fields(info, *path: str) -> set[str]:
+    """The names of the fields selected at `path` of the current field's selection (fragments looked through)."""
+    return {field.name.value for field in _fields(info, _selection_sets(info, *path))}
 
 
 def node_pk(global_id, type_name: str) -> int | None:
