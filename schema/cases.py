@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import graphene
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -21,7 +23,7 @@ from backend.regions.models import Area
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
-from schema.fields import node_pk, selected_fields, selects
+from schema.fields import node_pk, selected_fields
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
 CaseKindEnum = graphene.Enum.from_enum(CaseKind, name="CaseKind")
@@ -248,9 +250,23 @@ COLUMNS = {
 COMPLAINT_FLAGS = ("complaint__confidential", "complaint__anonymous", "complaint__published")
 
 
-def _columns(info, prefix: tuple[str, ...], joined: set[str]) -> list[str] | None:
-    """The columns to load for the selection (None: every column)."""
-    fields = selected_fields(info, *prefix)
+@dataclass(frozen=True)
+class CaseShape:
+    """What a selection needs of a page of cases: joined rows, columns (None: all), rows fetched by key, photos,
+    timeline. Equal selections have equal shapes."""
+
+    joined: tuple[str, ...]
+    columns: tuple[str, ...] | None
+    fetched: tuple[str, ...]
+    photos: bool
+    timeline: bool
+
+    @property
+    def prefetches(self) -> bool:
+        return bool(self.fetched or self.photos or self.timeline)
+
+
+def _columns(fields: set[str], joined: set[str]) -> tuple[str, ...] | None:
     if not fields <= COLUMNS.keys():
         return None
     columns = {*ALWAYS, *(column for field in fields for column in COLUMNS[field])}
@@ -263,29 +279,34 @@ def _columns(info, prefix: tuple[str, ...], joined: set[str]) -> list[str] | Non
             columns.update(f"{path}__{f.attname}" for f in model._meta.concrete_fields)
     else:
         columns.update(COMPLAINT_FLAGS)
-    return sorted(columns)
+    return tuple(sorted(columns))
 
 
-def case_queryset(queryset, info, *prefix: str):
-    """Joins, columns and prefetches for a page of cases, just those the selection needs, so the queries do not grow
+def case_shape(info, *prefix: str) -> CaseShape:
+    """The shape of the cases the current field's selection asks for at `prefix` (e.g. "edges", "node")."""
+    fields = selected_fields(info, *prefix)
+    joined = {"complaint"}.union(*(paths for field, paths in JOINED.items() if field in fields))
+    return CaseShape(
+        joined=tuple(sorted(joined)),
+        columns=_columns(fields, joined),
+        fetched=tuple(sorted(set().union(*(paths for field, paths in FETCHED.items() if field in fields)))),
+        photos="photos" in fields,
+        timeline="timeline" in fields,
+    )
+
+
+def shaped(queryset, shape: CaseShape):
+    """Joins, columns and prefetches for a page of cases, just those the shape needs, so the queries do not grow
     with the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
-    joined, fetched = {"complaint"}, set()
-    for field, paths in JOINED.items():
-        if selects(info, *prefix, field):
-            joined.update(paths)
-    for field, paths in FETCHED.items():
-        if selects(info, *prefix, field):
-            fetched.update(paths)
-    queryset = queryset.select_related(*joined)
-    columns = _columns(info, prefix, joined)
-    if columns is not None:
-        queryset = queryset.only(*columns)
-    for path in sorted(fetched):
+    queryset = queryset.select_related(*shape.joined)
+    if shape.columns is not None:
+        queryset = queryset.only(*shape.columns)
+    for path in shape.fetched:
         if path == "area":
             queryset = queryset.prefetch_related(Prefetch("area", queryset=Area.objects.defer("boundary")))
         else:
             queryset = queryset.prefetch_related(path)
-    if selects(info, *prefix, "photos"):
+    if shape.photos:
         queryset = queryset.prefetch_related(
             Prefetch(
                 "attachments",
@@ -293,11 +314,16 @@ def case_queryset(queryset, info, *prefix: str):
                 to_attr="prefetched_photos",
             )
         )
-    if selects(info, *prefix, "timeline"):
+    if shape.timeline:
         queryset = queryset.prefetch_related(
             Prefetch("events", queryset=CaseEvent.objects.order_by("seq"), to_attr="prefetched_events")
         )
     return queryset
+
+
+def case_queryset(queryset, info, *prefix: str):
+    """`queryset` shaped for the current field's selection at `prefix`."""
+    return shaped(queryset, case_shape(info, *prefix))
 
 
 # --- staff work ----------------------------------------------------------------------------------------------------

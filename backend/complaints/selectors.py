@@ -109,13 +109,16 @@ def shows_reporter(actor: Actor, case: Case) -> bool:
     return sees_internals(actor, case)
 
 
-def by_tracking_code(region_slug_or_code: str, tracking_code: str) -> QuerySet[Case]:
-    """The case with this tracking code in the region named by slug or Kemendagri code: one query, joined."""
+def tracking_code_key(region_slug_or_code: str, tracking_code: str) -> tuple[str, str, str]:
+    """How a case is named by tracking code: (the region's field, code or slug; its value; the tracking code),
+    normalised as stored."""
     region = (region_slug_or_code or "").strip().lower()
-    region_filter = {"region__code": region} if region[:1].isdigit() else {"region__slug": region}
-    return Case.objects.filter(
-        **region_filter, region__active=True, tracking_code=(tracking_code or "").strip().upper()
-    )
+    return ("code" if region[:1].isdigit() else "slug"), region, (tracking_code or "").strip().upper()
+
+
+def by_tracking_code(region_field: str, region: str, tracking_code: str) -> QuerySet[Case]:
+    """The case with this tracking code in the active region named (see tracking_code_key): one query, joined."""
+    return Case.objects.filter(**{f"region__{region_field}": region}, region__active=True, tracking_code=tracking_code)
 
 
 def my_cases(actor: Actor) -> QuerySet[Case]:
