@@ -5,24 +5,39 @@ a category or a rule of the region changes) and `Region.geo_version` (rules name
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef
-from jsonschema import Draft202012Validator
 
 from backend.complaints.models import ComplaintCategory, RoutingRule
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 
 @dataclass(frozen=True)
 class RegionConfig:
     versions: tuple[int, int]  # (config_version, geo_version) the rows were read at
     categories: dict[int, ComplaintCategory]  # active ones, each with `is_group` (it has active children)
-    validators: dict[int, Draft202012Validator]  # of the categories that ask for extra answers
     rules: tuple[RoutingRule, ...]  # active rules to active agencies, in the order they are tried
+    validators: dict[int, Draft202012Validator] = field(default_factory=dict)  # made on first use
 
     def fresh_for(self, region) -> bool:
         config, geo = self.versions
         return config >= region.config_version and geo >= region.geo_version
+
+    def validator(self, category: ComplaintCategory) -> Draft202012Validator | None:
+        """The validator of the category's extra answers (None: it asks for none). jsonschema is loaded by the first
+        process that needs it, not by every one."""
+        if not category.extra_schema:
+            return None
+        found = self.validators.get(category.pk)
+        if found is None:
+            from jsonschema import Draft202012Validator
+
+            found = self.validators.setdefault(category.pk, Draft202012Validator(category.extra_schema))
+        return found
 
 
 _configs: dict[int, RegionConfig] = {}
@@ -58,7 +73,6 @@ def _load(region) -> RegionConfig:
     return RegionConfig(
         versions=tuple(versions),
         categories=categories,
-        validators={pk: Draft202012Validator(c.extra_schema) for pk, c in categories.items() if c.extra_schema},
         rules=tuple(rules.select_related("agency", "category", "area").defer("area__boundary").order_by("order", "id")),
     )
 

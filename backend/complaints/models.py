@@ -7,8 +7,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 
 class SlaUnit(models.TextChoices):
@@ -63,6 +61,9 @@ class ComplaintCategory(models.Model):
         if self.extra_schema:
             if not isinstance(self.extra_schema, dict) or self.extra_schema.get("type", "object") != "object":
                 raise ValidationError({"extra_schema": _("The extra fields schema must describe an object.")})
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(self.extra_schema)
             except SchemaError as exc:

@@ -7,12 +7,12 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator
 
 from backend import ratelimit
 from backend.accounts.actor import Actor
@@ -30,6 +30,9 @@ from backend.regions import selectors as region_selectors
 from backend.regions import services as region_services
 from backend.regions.geo import valid_point
 from media.services import StoredPhotos, check_photos
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
 REASON_MAX = 1000
@@ -156,7 +159,7 @@ def submit_complaint(
     if category is not None and not isinstance(extra, dict):
         errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
     elif category is not None:
-        errors.extend(_extra_errors(config.validators.get(category.pk), extra))
+        errors.extend(_extra_errors(config.validator(category), extra))
     processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode)
     errors.extend(photo_errors)
     if errors:
