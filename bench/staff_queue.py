@@ -32,7 +32,7 @@ PORT = 8191
 CASES = 100_000
 QUERY = """query($n: Int!) { staffQueue(first: $n) { edges { node {
   trackingCode status dueAt priority slaState photoCount
-  complaint { category { code } } area { name } agency { code } assigneeName latestPublicEvent { type at } } } } }"""
+  categoryCode areaName agencyCode assigneeName latestPublicEvent { type at } } } } }"""
 
 SEED = r"""
 import random, datetime as dt, json

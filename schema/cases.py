@@ -86,11 +86,6 @@ class PhotoType(DjangoObjectType):
         return photo.gps_lon if info.context.actor.works_in_region(photo.case.region_id) else None
 
 
-class LatestEvent(graphene.ObjectType):
-    type = graphene.String(required=True)
-    at = graphene.DateTime(required=True)
-
-
 class CaseNode(DjangoObjectType):
     kind = graphene.Field(CaseKindEnum, required=True)
     priority = graphene.Field(PriorityEnum, required=True)
@@ -108,13 +103,6 @@ class CaseNode(DjangoObjectType):
         graphene.NonNull(PhotoType),
         required=True,
         description="Empty for the public until staff approve the complaint for public view.",
-    )
-    sla_state = graphene.Field(
-        "schema.queue.SlaStateEnum", description="On time, due soon, overdue, paused or done: in the staff queue."
-    )
-    photo_count = graphene.Int(description="Number of photos: in the staff queue.")
-    latest_public_event = graphene.Field(
-        "schema.cases.LatestEvent", description="What the resident last saw happen: in the staff queue."
     )
     assignee_name = graphene.String(description="Who works on the case: staff of the region only.")
     timeline = graphene.List(
@@ -142,19 +130,6 @@ class CaseNode(DjangoObjectType):
         if case is None or not complaint_selectors.can_view(info.context.actor, case):
             return None
         return case
-
-    @staticmethod
-    def resolve_sla_state(case, info):
-        return getattr(case, "sla_state", None)
-
-    @staticmethod
-    def resolve_photo_count(case, info):
-        return getattr(case, "photo_count", None)
-
-    @staticmethod
-    def resolve_latest_public_event(case, info):
-        event_type = getattr(case, "latest_public_type", None)
-        return LatestEvent(type=event_type, at=case.latest_public_at) if event_type else None
 
     @staticmethod
     def resolve_assignee_name(case, info):
@@ -231,9 +206,6 @@ COLUMNS = {
     "viewerIsReporter": (),
     "photos": (),
     "timeline": (),
-    "slaState": (),
-    "photoCount": (),
-    "latestPublicEvent": (),
     "trackingCode": ("tracking_code",),
     "status": ("status",),
     "statusLabel": ("status",),

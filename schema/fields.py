@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from django.db.models import QuerySet
@@ -28,13 +29,7 @@ class ConnectionField(DjangoConnectionField):
         info,
         **args,
     ):
-        for name in ("first", "last"):
-            value = args.get(name)
-            if value is not None and not 0 <= value <= (max_limit or value):
-                raise GraphQLError(
-                    f"`{name}` must be between 0 and {max_limit}.",
-                    extensions={"code": "BAD_USER_INPUT", "argument": name},
-                )
+        check_page_size(args, max_limit)
         return super().connection_resolver(
             resolver,
             connection,
@@ -54,23 +49,40 @@ class ConnectionField(DjangoConnectionField):
         backward = args.get("last") is not None or args.get("before") or args.get("offset")
         if backward or not isinstance(iterable, QuerySet):
             return super().resolve_connection(connection, args, iterable, max_limit)
-        first = args.get("first") if args.get("first") is not None else max_limit
-        args["first"] = first
-        start = max(0, get_offset_with_default(args.get("after"), -1) + 1)  # a forged negative cursor starts at 0
-        rows = list(iterable[start : start + first + 1])
-        result = connection_from_array_slice(
-            rows,
-            args,
-            slice_start=start,
-            array_length=start + len(rows),
-            array_slice_length=len(rows),
-            connection_type=partial(connection_adapter, connection),
-            edge_type=connection.Edge,
-            page_info_type=page_info_adapter,
-        )
+        result = forward_page(connection, args, lambda start, stop: list(iterable[start:stop]), max_limit)
         result.iterable = iterable
-        result.length = start + len(rows)
         return result
+
+
+def check_page_size(args: dict, max_limit: int | None) -> None:
+    for name in ("first", "last"):
+        value = args.get(name)
+        if value is not None and not 0 <= value <= (max_limit or value):
+            raise GraphQLError(
+                f"`{name}` must be between 0 and {max_limit}.",
+                extensions={"code": "BAD_USER_INPUT", "argument": name},
+            )
+
+
+def forward_page(connection, args: dict, read: Callable[[int, int], list], max_limit: int):
+    """A forward page (`first`, default the cap, after the `after` cursor) of a Relay connection: `read(start, stop)`
+    returns rows start to stop, and one row more than the page is read to know whether another page follows."""
+    first = args.get("first") if args.get("first") is not None else max_limit
+    args["first"] = first
+    start = max(0, get_offset_with_default(args.get("after"), -1) + 1)  # a forged negative cursor starts at 0
+    rows = read(start, start + first + 1)
+    result = connection_from_array_slice(
+        rows,
+        args,
+        slice_start=start,
+        array_length=start + len(rows),
+        array_slice_length=len(rows),
+        connection_type=partial(connection_adapter, connection),
+        edge_type=connection.Edge,
+        page_info_type=page_info_adapter,
+    )
+    result.length = start + len(rows)
+    return result
 
 
 def _selection_sets(info, *path: str) -> list:

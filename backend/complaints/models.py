@@ -14,6 +14,11 @@ class SlaUnit(models.TextChoices):
     DAYS = "days", _("Working days")
 
 
+def localized_name(name_id: str, name_en: str) -> str:
+    """A category's name in the active language."""
+    return name_en if (get_language() or "id").startswith("en") else name_id
+
+
 class ComplaintCategory(models.Model):
     """What a complaint is about (Jalan rusak, Lampu jalan mati, Sampah…). A category with children is a group:
     residents pick a child; routing rules may name either."""
@@ -50,7 +55,7 @@ class ComplaintCategory(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "id").startswith("en") else self.name_id
+        return localized_name(self.name_id, self.name_en)
 
     def clean(self) -> None:
         if self.parent_id:

@@ -102,11 +102,22 @@ def shows_photos(actor: Actor, case: Case) -> bool:
 
 def shows_reporter(actor: Actor, case: Case) -> bool:
     """An anonymous reporter's name is for the handling agency only (and the reporter)."""
-    if actor.user is not None and case.resident_id == actor.user.pk:
+    return reporter_visible(
+        actor,
+        resident_id=case.resident_id,
+        anonymous=case.complaint.anonymous,
+        agency_id=case.agency_id,
+        region_id=case.region_id,
+    )
+
+
+def reporter_visible(actor: Actor, *, resident_id: int, anonymous: bool, agency_id: int | None, region_id: int) -> bool:
+    """shows_reporter() on a case's values (a row of the staff queue)."""
+    if actor.user is not None and resident_id == actor.user.pk:
         return True
-    if case.complaint.anonymous:
-        return case.agency_id is not None and actor.works_at(case.agency_id)
-    return sees_internals(actor, case)
+    if anonymous:
+        return agency_id is not None and actor.works_at(agency_id)
+    return actor.works_in_region(region_id)
 
 
 def tracking_code_key(region_slug_or_code: str, tracking_code: str) -> tuple[str, str, str]:
