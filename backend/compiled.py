@@ -1,73 +1,107 @@
-"""Querysets compiled once. A look-up that runs over and over in the same shape (a case by its tracking code) spends
-more CPU building and compiling its queryset than PostgreSQL spends answering it. Here the SQL Django builds for a
-shape is kept, per thread (with the converters of that thread's connection), and run again with each call's values;
-rows become model instances the way Django's own iterator makes them, joined rows and annotations included.
-Nothing is cached but SQL text: every call reads the database."""
+"""Querysets compiled once. A look-up that runs over and over in the same shape (a case by its tracking code, the
+session of a token, the roles of a user) spends more CPU building and compiling its queryset than the database spends
+answering it. Here the SQL Django builds for a shape is kept, per thread (with the converters of that thread's
+connection), and run again with each call's values; rows become model instances the way Django's own iterator makes
+them, joined rows and annotations included, or tuples for `values_list()`. Nothing is cached but SQL text: every call
+reads the database."""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
 from django.db import connections
 from django.db.models import QuerySet
-from django.db.models.query import get_related_populators
+from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
 MAX_SHAPES = 64  # per thread: the shapes apps ask for are few; an odd one evicts the least recently used
 
 
-class Slot(str):
-    """Stands for the n-th value while a queryset is compiled: a string, so field lookups hand it on unchanged."""
+def _markers(index: int, value) -> list[tuple[object, Callable]]:
+    """Stand-ins for the index-th value while a queryset is compiled, each with how the value appears in the
+    parameters where that stand-in does: improbable values of the same type, so field lookups accept them."""
+    if isinstance(value, str):
+        return [(f"\x00compiled-slot-{index}\x00", _same)]
+    if isinstance(value, uuid.UUID):  # PostgreSQL takes UUIDs, SQLite their hex
+        marker = uuid.UUID(int=(0xC0DE << 112) + index)
+        return [(marker, _same), (marker.hex, _hex)]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return [(-(2**62) - index, _same)]
+    raise TypeError(f"compiled look-ups take str, int and UUID values, not {type(value).__name__}")
 
-    def __new__(cls, index: int):
-        slot = super().__new__(cls, f"\x00slot{index}\x00")
-        slot.index = index
-        return slot
+
+def _same(value):
+    return value
+
+
+def _hex(value):
+    return value.hex
 
 
 @dataclass(frozen=True)
 class _Plan:
     db: str
     sql: str
-    params: tuple  # constants, and Slots where the values go
-    model: type
+    params: tuple  # constants, and _Slots where the values go
+    converters: dict[int, tuple[list, object]]
+    model: type | None  # None: rows are tuples (values_list)
     model_columns: slice
     init_list: list[str]
     populators: list
     annotations: dict[str, int]
-    converters: dict[int, tuple[list, object]]
+
+
+class _Slot:
+    """Where a call's value goes in the parameters, and in which form."""
+
+    __slots__ = ("form", "index")
+
+    def __init__(self, index: int, form: Callable):
+        self.index, self.form = index, form
 
 
 _local = threading.local()
 
 
-def first(key: Hashable, build: Callable[..., QuerySet], *values: str):
-    """The first row of `build(*values)` as a model instance, or None. `build` must give the same SQL for a given
-    `key` whatever the values (they only fill its parameters), use each value as a whole lookup value (not changed
-    on the way), and prefetch nothing."""
+def first(key: Hashable, build: Callable[..., QuerySet], *values):
+    """The first row of `build(*values)` (a model instance, or a tuple for `values_list()`), or None. `build` must
+    give the same SQL for a given `key` whatever the values (they only fill its parameters), use each value as a
+    whole lookup value (not changed on the way), and prefetch nothing."""
+    found = rows(key, lambda *v: build(*v)[:1], *values)
+    return found[0] if found else None
+
+
+def rows(key: Hashable, build: Callable[..., QuerySet], *values) -> list:
+    """Every row of `build(*values)`, as first() describes them."""
     plans: OrderedDict = getattr(_local, "plans", None) or OrderedDict()
     _local.plans = plans
     plan = plans.get(key)
     if plan is None:
-        plan = plans[key] = _compile(build(*(Slot(i) for i in range(len(values))))[:1], len(values))
+        plan = plans[key] = _compile(build, values)
         if len(plans) > MAX_SHAPES:
             plans.popitem(last=False)
     else:
         plans.move_to_end(key)
     connection = connections[plan.db]
-    params = [values[p.index] if isinstance(p, Slot) else p for p in plan.params]
+    params = [p.form(values[p.index]) if isinstance(p, _Slot) else p for p in plan.params]
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, params)
-        row = cursor.fetchone()
-    if row is None:
-        return None
+        fetched = cursor.fetchall()
+    return [_instance(plan, row, connection) for row in fetched]
+
+
+def _instance(plan: _Plan, row: tuple, connection):
     if plan.converters:
         row = list(row)
         for position, (converters, expression) in plan.converters.items():
             for converter in converters:
                 row[position] = converter(row[position], expression, connection)
+        row = tuple(row)
+    if plan.model is None:
+        return row
     instance = plan.model.from_db(plan.db, plan.init_list, row[plan.model_columns])
     for populator in plan.populators:
         populator.populate(row, instance)
@@ -76,24 +110,38 @@ def first(key: Hashable, build: Callable[..., QuerySet], *values: str):
     return instance
 
 
-def _compile(queryset: QuerySet, value_count: int) -> _Plan:
+def _compile(build: Callable[..., QuerySet], values: tuple) -> _Plan:
+    markers = [_markers(i, value) for i, value in enumerate(values)]
+    queryset = build(*(forms[0][0] for forms in markers))
     if queryset._prefetch_related_lookups:
         raise ValueError("compiled look-ups cannot prefetch")
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
-    slots = sorted(p.index for p in params if isinstance(p, Slot))
-    if slots != list(range(value_count)):
-        raise ValueError(f"each value must be a parameter of the query once, found {slots} of {value_count}")
+    slots = {}
+    for i, forms in enumerate(markers):
+        for marker, form in forms:
+            for position, param in enumerate(params):
+                if type(param) is type(marker) and param == marker:
+                    slots[position] = _Slot(i, form)
+    if sorted(slot.index for slot in slots.values()) != list(range(len(values))):
+        raise ValueError("each value must be a parameter of the query once, as given")
+    params = tuple(slots.get(position, param) for position, param in enumerate(params))
+    select = compiler.select
+    converters = compiler.get_converters([column[0] for column in select])
+    if queryset._iterable_class is ValuesListIterable:
+        return _Plan(queryset.db, sql, params, converters, None, slice(0), [], [], {})
+    if queryset._iterable_class is not ModelIterable:
+        raise ValueError("compiled look-ups give model instances or values_list() tuples")
     klass_info = compiler.klass_info
     start, end = klass_info["select_fields"][0], klass_info["select_fields"][-1] + 1
     return _Plan(
         db=queryset.db,
         sql=sql,
-        params=tuple(params),
+        params=params,
+        converters=converters,
         model=klass_info["model"],
         model_columns=slice(start, end),
-        init_list=[column[0].target.attname for column in compiler.select[start:end]],
-        populators=get_related_populators(klass_info, compiler.select, queryset.db),
+        init_list=[column[0].target.attname for column in select[start:end]],
+        populators=get_related_populators(klass_info, select, queryset.db),
         annotations=dict(compiler.annotation_col_map),
-        converters=compiler.get_converters([column[0] for column in compiler.select]),
     )

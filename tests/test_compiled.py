@@ -3,10 +3,14 @@ what they cannot serve."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 from django.db.models import F
 
 from backend import compiled
+from backend.accounts.models import AuthSession, Membership, User
+from backend.accounts.tokens import decode_access_token
 from backend.cases.models import Case
 
 pytestmark = pytest.mark.django_db
@@ -48,6 +52,22 @@ def test_every_call_reads_the_database(cases):
     Case.objects.filter(pk=first.pk).update(status="accepted")
     assert compiled.first("test-by-code", by_code, "16.06", cases[0]).status == "accepted"
     assert compiled.first("test-by-code", by_code, "16.06", "ADU-1999-000001") is None
+
+
+def test_value_lists_and_uuid_and_integer_values(gql, resident):
+    session_id = uuid.UUID(decode_access_token(gql.sign_in_as(resident))["sid"])
+    found = compiled.first(
+        "test-session", lambda pk: AuthSession.objects.select_related("user").filter(pk=pk), session_id
+    )
+    assert found.pk == session_id and found.user == resident
+    staff = User.objects.get(username="pupr.kabid")
+    expected = list(Membership.objects.filter(user_id=staff.pk).values_list("agency_id", "role"))
+    assert expected and compiled.rows("test-roles", memberships, staff.pk) == expected
+    assert compiled.rows("test-roles", memberships, resident.pk) == []
+
+
+def memberships(user_id):
+    return Membership.objects.filter(user_id=user_id).values_list("agency_id", "role")
 
 
 def test_values_the_query_changes_or_prefetches_are_refused(db):
