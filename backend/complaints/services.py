@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend import ratelimit
+from backend import compiled, ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
 from backend.cases.services import FirstMove, allocate_tracking_code, open_case, transition
@@ -63,6 +63,10 @@ def _extra_errors(validator: Draft202012Validator | None, extra) -> list[DomainE
     ]
 
 
+def _by_idempotency_key(resident_id: int, key: str):
+    return Case.objects.filter(resident_id=resident_id, idempotency_key=key)
+
+
 def deadline(region, category: ComplaintCategory, start):
     """When the category's service level runs out for a complaint submitted at `start`."""
     if category.sla_unit == SlaUnit.HOURS:
@@ -94,7 +98,7 @@ def submit_complaint(
             ComplaintErrorCode.INVALID, _("The idempotency key is too long (64 at most)."), field="idempotencyKey"
         )
     if idempotency_key:
-        existing = Case.objects.filter(resident=user, idempotency_key=idempotency_key).first()
+        existing = compiled.first("case-by-idempotency-key", _by_idempotency_key, user.pk, idempotency_key)
         if existing is not None:
             return Submitted(existing, False)
 
@@ -209,9 +213,7 @@ def submit_complaint(
     except IntegrityError:
         stored.discard()
         # Two attempts with the same key raced; the other one won: hand back its case.
-        existing = (
-            Case.objects.filter(resident=user, idempotency_key=idempotency_key).first() if idempotency_key else None
-        )
+        existing = _by_idempotency_key(user.pk, idempotency_key).first() if idempotency_key else None
         if existing is None:
             raise
         return Submitted(existing, False)
