@@ -12,25 +12,30 @@ import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
-from django.db import connections
+from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
 
-MAX_SHAPES = 64  # per thread: the shapes apps ask for are few; an odd one evicts the least recently used
+MAX_SHAPES = 256  # per thread: the shapes apps ask for are few; an odd one evicts the least recently used
 
 
-def _markers(index: int, value) -> list[tuple[object, Callable]]:
+def _markers(index: int, value, ops, variant: int) -> list[tuple[object, Callable]]:
     """Stand-ins for the index-th value while a queryset is compiled, each with how the value appears in the
-    parameters where that stand-in does: improbable values of the same type, so field lookups accept them."""
+    parameters where that stand-in does: improbable values of the same type, so field lookups accept them. Two
+    variants, so that a constant of the query that happens to equal a stand-in is not taken for a slot."""
     if isinstance(value, str):
-        return [(f"\x00compiled-slot-{index}\x00", _same)]
+        return [(f"\x00compiled-slot-{variant}-{index}\x00", _same)]
     if isinstance(value, uuid.UUID):  # PostgreSQL takes UUIDs, SQLite their hex
-        marker = uuid.UUID(int=(0xC0DE << 112) + index)
+        marker = uuid.UUID(int=(0xC0DE << 112) + (variant << 32) + index)
         return [(marker, _same), (marker.hex, _hex)]
+    if isinstance(value, datetime):  # aware; as the backend adapts them (SQLite: text)
+        marker = datetime(1901 + variant, 2, 3, 4, 5, 6, 1000 + index, tzinfo=UTC)
+        return [(marker, _same), (ops.adapt_datetimefield_value(marker), ops.adapt_datetimefield_value)]
     if isinstance(value, int) and not isinstance(value, bool):
-        return [(-(2**62) - index, _same)]
-    raise TypeError(f"compiled look-ups take str, int and UUID values, not {type(value).__name__}")
+        return [(-(2**62) - (variant << 32) - index, _same)]
+    raise TypeError(f"compiled look-ups take str, int, UUID and datetime values, not {type(value).__name__}")
 
 
 def _same(value):
@@ -69,7 +74,7 @@ _local = threading.local()
 def first(key: Hashable, build: Callable[..., QuerySet], *values):
     """The first row of `build(*values)` (a model instance, or a tuple for `values_list()`), or None. `build` must
     give the same SQL for a given `key` whatever the values (they only fill its parameters), use each value as a
-    whole lookup value (not changed on the way), and prefetch nothing."""
+    whole lookup value (not changed on the way), prefetch nothing and read the default database."""
     found = rows(key, lambda *v: build(*v)[:1], *values)
     return found[0] if found else None
 
@@ -111,20 +116,37 @@ def _instance(plan: _Plan, row: tuple, connection):
 
 
 def _compile(build: Callable[..., QuerySet], values: tuple) -> _Plan:
-    markers = [_markers(i, value) for i, value in enumerate(values)]
+    ops = connections[DEFAULT_DB_ALIAS].ops
+    markers = [_markers(i, value, ops, 0) for i, value in enumerate(values)]
     queryset = build(*(forms[0][0] for forms in markers))
+    if queryset.db != DEFAULT_DB_ALIAS:
+        raise ValueError("compiled look-ups run on the default database")
     if queryset._prefetch_related_lookups:
         raise ValueError("compiled look-ups cannot prefetch")
     compiler = queryset.query.get_compiler(using=queryset.db)
     sql, params = compiler.as_sql()
+    other = build(*(_markers(i, value, ops, 1)[0][0] for i, value in enumerate(values)))
+    other_sql, other_params = other.query.get_compiler(using=other.db).as_sql()
+    if other_sql != sql or len(other_params) != len(params):
+        raise ValueError("the query's SQL must not depend on the values")
     slots = {}
-    for i, forms in enumerate(markers):
-        for marker, form in forms:
-            for position, param in enumerate(params):
-                if type(param) is type(marker) and param == marker:
-                    slots[position] = _Slot(i, form)
-    if sorted(slot.index for slot in slots.values()) != list(range(len(values))):
-        raise ValueError("each value must be a parameter of the query once, as given")
+    for position, (param, other_param) in enumerate(zip(params, other_params, strict=True)):
+        if param == other_param:
+            continue  # a constant of the query
+        slot = next(
+            (
+                _Slot(i, form)
+                for i, forms in enumerate(markers)
+                for marker, form in forms
+                if type(param) is type(marker) and param == marker
+            ),
+            None,
+        )
+        if slot is None:
+            raise ValueError("each value must be a parameter of the query, as given")
+        slots[position] = slot
+    if {slot.index for slot in slots.values()} != set(range(len(values))):
+        raise ValueError("each value must be a parameter of the query, as given")
     params = tuple(slots.get(position, param) for position, param in enumerate(params))
     select = compiler.select
     converters = compiler.get_converters([column[0] for column in select])

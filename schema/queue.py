@@ -144,14 +144,13 @@ class QueueQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_staff_queue(root, info, filter=None, **page):
-        actor = info.context.actor
-        cases = queue.staff_queue(actor=actor, filters=to_filter(filter))
+        actor, filters = info.context.actor, to_filter(filter)
         limit = settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
         check_page_size(page, limit)
         return forward_page(
             QueueRowConnection,
             page,
-            lambda start, stop: queue.queue_rows(actor=actor, cases=cases, start=start, stop=stop),
+            lambda start, stop: queue.queue_page(actor=actor, filters=filters, start=start, stop=stop),
             limit,
         )
 

@@ -4,6 +4,7 @@ what they cannot serve."""
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import pytest
 from django.db.models import F
@@ -68,6 +69,19 @@ def test_value_lists_and_uuid_and_integer_values(gql, resident):
 
 def memberships(user_id):
     return Membership.objects.filter(user_id=user_id).values_list("agency_id", "role")
+
+
+def test_datetimes_and_constants_that_look_like_stand_ins(cases):
+    case = Case.objects.get(tracking_code=cases[0])
+
+    def build(pk, before):  # the constant equals the first stand-in for an integer: it must stay a constant
+        return (
+            Case.objects.filter(pk=pk, submitted_at__lt=before).exclude(version=-(2**62)).values_list("tracking_code")
+        )
+
+    later = case.submitted_at + timedelta(seconds=1)
+    assert compiled.first("test-datetime", build, case.pk, later) == (cases[0],)
+    assert compiled.first("test-datetime", build, case.pk, case.submitted_at) is None
 
 
 def test_values_the_query_changes_or_prefetches_are_refused(db):
