@@ -78,11 +78,21 @@ def forward_page(connection, args: dict, read: Callable[[int, int], list], max_l
         array_length=start + len(rows),
         array_slice_length=len(rows),
         connection_type=partial(connection_adapter, connection),
-        edge_type=connection.Edge,
+        edge_type=Edge,
         page_info_type=page_info_adapter,
     )
     result.length = start + len(rows)
     return result
+
+
+class Edge:
+    """An edge of a page: the values of the connection's Edge type without building a graphene object per row
+    (graphene's edge types have no is_type_of, so any object with `node` and `cursor` serves)."""
+
+    __slots__ = ("cursor", "node")
+
+    def __init__(self, *, node, cursor):
+        self.node, self.cursor = node, cursor
 
 
 def _selection_sets(info, *path: str) -> list:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import graphene
 from django.conf import settings
 from graphene import relay
@@ -79,7 +81,10 @@ class QueueRowType(graphene.ObjectType):
 
     @staticmethod
     def resolve_latest_public_event(row, info):
-        return LatestEvent(type=row.latest_public_type, at=row.latest_public_at) if row.latest_public_type else None
+        return Event(row.latest_public_type, row.latest_public_at) if row.latest_public_type else None
+
+
+Event = namedtuple("Event", "type at")  # a LatestEvent's values (no graphene object per row)
 
 
 class QueueRowConnection(relay.Connection):
