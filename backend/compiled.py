@@ -14,6 +14,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.db.models import QuerySet
 from django.db.models.query import ModelIterable, ValuesListIterable, get_related_populators
@@ -49,7 +50,7 @@ def _hex(value):
 @dataclass(frozen=True)
 class _Plan:
     db: str
-    sql: str
+    sql: str | None  # None: the query matches nothing
     params: tuple  # constants, and _Slots where the values go
     converters: dict[int, tuple[list, object]]
     model: type | None  # None: rows are tuples (values_list)
@@ -90,6 +91,8 @@ def rows(key: Hashable, build: Callable[..., QuerySet], *values) -> list:
             plans.popitem(last=False)
     else:
         plans.move_to_end(key)
+    if plan.sql is None:
+        return []
     connection = connections[plan.db]
     params = [p.form(values[p.index]) if isinstance(p, _Slot) else p for p in plan.params]
     with connection.cursor() as cursor:
@@ -124,7 +127,10 @@ def _compile(build: Callable[..., QuerySet], values: tuple) -> _Plan:
     if queryset._prefetch_related_lookups:
         raise ValueError("compiled look-ups cannot prefetch")
     compiler = queryset.query.get_compiler(using=queryset.db)
-    sql, params = compiler.as_sql()
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:  # the query can match nothing (e.g. `pk__in=[]`): no SQL to run
+        return _Plan(queryset.db, None, (), {}, None, slice(0), [], [], {})
     other = build(*(_markers(i, value, ops, 1)[0][0] for i, value in enumerate(values)))
     other_sql, other_params = other.query.get_compiler(using=other.db).as_sql()
     if other_sql != sql or len(other_params) != len(params):

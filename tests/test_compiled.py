@@ -84,6 +84,13 @@ def test_datetimes_and_constants_that_look_like_stand_ins(cases):
     assert compiled.first("test-datetime", build, case.pk, case.submitted_at) is None
 
 
+def test_a_query_that_matches_nothing(db):
+    def build(code):
+        return Case.objects.filter(tracking_code=code, pk__in=[])
+
+    assert compiled.rows("test-nothing", build, "ADU") == []
+
+
 def test_values_the_query_changes_or_prefetches_are_refused(db):
     with pytest.raises(ValueError, match="each value"):
         compiled.first("test-upper", lambda code: Case.objects.filter(tracking_code=code.upper()), "adu")
