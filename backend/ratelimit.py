@@ -26,12 +26,10 @@ def hit(limit: Limit, identity: str) -> Verdict:
     now = int(time.time())
     window_start = now - now % limit.window_seconds
     key = f"rl:{limit.scope}:{identity}:{window_start}"
-    cache.add(key, 0, timeout=limit.window_seconds + 5)
     try:
-        count = cache.incr(key)
-    except ValueError:  # the key expired between add and incr
-        cache.set(key, 1, timeout=limit.window_seconds + 5)
-        count = 1
+        count = cache.incr(key)  # one round trip, except for the first attempt of a window
+    except ValueError:  # no count yet in this window: start it (another process may just have)
+        count = 1 if cache.add(key, 1, timeout=limit.window_seconds + 5) else cache.incr(key)
     if count > limit.limit:
         return Verdict(False, window_start + limit.window_seconds - now)
     return Verdict(True, 0)

@@ -99,6 +99,14 @@ print(json.dumps({"tokens": tokens, "points": points, "categories": categories, 
 """
 
 
+def use_source(parser: argparse.ArgumentParser, source: str | None) -> None:
+    """Run the server from another tree (e.g. a `git archive` of an earlier commit) instead of this checkout."""
+    if source:
+        serving.SOURCE = Path(source).resolve()
+        if not (serving.SOURCE / "manage.py").exists():
+            parser.error(f"--source: no manage.py in {serving.SOURCE}")
+
+
 def prepare() -> dict:
     serving.setup_database()
     done = subprocess.run(
@@ -174,17 +182,33 @@ def existing_codes(limit: int) -> list[str]:
     return [r[0] for r in rows]
 
 
-def run(server: Server, kinds: list[Kind], seconds: float) -> tuple[dict, float]:
+def run(server: Server, kinds: list[Kind], seconds: float, port: int = PORT) -> tuple[dict, float]:
+    """One phase. Besides throughput and latency: the CPU the server processes and PostgreSQL spent per request
+    (steadier than throughput on a shared machine), and the cores anything else used meanwhile ("other")."""
+    serving.wait_for_quiet(3)
+    pids = [row["pid"] for row in server.processes()]
     sampler = Sampler(server)
     sampler.start()
+    server_cpu, pg_cpu, own_cpu = (
+        serving.cpu_seconds(pids),
+        serving.cpu_seconds(serving.postgres_pids(), reaped_children=True),
+        sum(os.times()[:2]),
+    )
     busy_before = serving.machine_busy_seconds()
     started = time.monotonic()
-    result = asyncio.run(drive(PORT, [(k, 1, True, 0.0) for k in kinds], seconds, 1_000_000))
+    result = asyncio.run(drive(port, [(k, 1, True, 0.0) for k in kinds], seconds, 1_000_000))
     elapsed = time.monotonic() - started
     sampler.finish()
-    cores = (serving.machine_busy_seconds() - busy_before) / elapsed
+    machine = serving.machine_busy_seconds() - busy_before
+    server_cpu = serving.cpu_seconds(pids) - server_cpu
+    pg_cpu = max(0.0, serving.cpu_seconds(serving.postgres_pids(), reaped_children=True) - pg_cpu)
+    own_cpu = sum(os.times()[:2]) - own_cpu
     [(name, summary)] = result.items()
-    summary["machine_cores_busy"] = round(cores, 2)
+    requests = max(1, summary["requests"])
+    summary["machine_cores_busy"] = round(machine / elapsed, 2)
+    summary["server_cpu_ms_per_request"] = round(server_cpu * 1000 / requests, 2)
+    summary["postgres_cpu_ms_per_request"] = round(pg_cpu * 1000 / requests, 2)
+    summary["other_cpu_cores"] = round(max(0.0, machine - server_cpu - pg_cpu - own_cpu) / elapsed, 2)
     summary["peak_rss_mib"] = {str(pid): round(rss, 1) for pid, rss in sampler.max_rss.items()}
     return {name: summary}, max(sampler.max_rss.values(), default=0.0)
 
@@ -193,7 +217,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="3 s phases, one round")
     parser.add_argument("--out", default=str(ROOT / "bench" / "complaints.json"))
+    parser.add_argument("--source", help="the Simpul tree the server runs (bench/README.md, Re-running)")
     args = parser.parse_args()
+    use_source(parser, args.source)
     seconds, rounds = (3.0, 1) if args.quick else (8.0, 2)
     if not serving.port_free(PORT):
         raise SystemExit(f"port {PORT} is taken")
@@ -223,13 +249,16 @@ def main() -> int:
                     s = summary[name]
                     print(
                         f"{name:>15} c{concurrency:<3} {s['rps']:>7} req/s  p50 {s['p50_ms']} p95 {s['p95_ms']} "
-                        f"p99 {s['p99_ms']} ms  errors {s['errors']}",
+                        f"p99 {s['p99_ms']} ms  errors {s['errors']}  CPU ms/request server "
+                        f"{s['server_cpu_ms_per_request']} postgres {s['postgres_cpu_ms_per_request']}  "
+                        f"other {s['other_cpu_cores']} cores",
                         flush=True,
                     )
         processes = server.processes()
     report = {
         "machine": serving.machine_facts(),
         "topology": " ".join(TOPOLOGY.command).replace(str(BIN) + "/", ""),
+        "source": str(serving.SOURCE),
         "phase_seconds": seconds,
         "rounds": rounds,
         "results": results,
@@ -241,23 +270,33 @@ def main() -> int:
     return 0
 
 
-def _merge(runs: list[dict]) -> dict:
-    """Several runs of a phase: requests added up, throughput summed over time, latencies as the worst run's."""
+def merge(runs: list[dict]) -> dict:
+    """Several runs of a phase: requests added up, throughput summed over time, latencies as the worst run's, CPU
+    per request weighted by requests, other work as the most any run saw."""
+    requests = sum(r["requests"] for r in runs)
+
+    def per_request(key):
+        return round(sum(r[key] * r["requests"] for r in runs) / max(1, requests), 2)
+
     return {
         "rps": round(sum(r["rps"] for r in runs) / len(runs), 1),
         "p50_ms": max(r["p50_ms"] for r in runs),
         "p95_ms": max(r["p95_ms"] for r in runs),
         "p99_ms": max(r["p99_ms"] for r in runs),
         "errors": sum(r["errors"] for r in runs),
-        "requests": sum(r["requests"] for r in runs),
+        "requests": requests,
+        "server_cpu_ms": per_request("server_cpu_ms_per_request"),
+        "postgres_cpu_ms": per_request("postgres_cpu_ms_per_request"),
+        "other_cores": max(r["other_cpu_cores"] for r in runs),
     }
 
 
 def markdown(report: dict) -> str:
-    merged = {name: _merge(runs) for name, runs in report["results"].items()}
+    merged = {name: merge(runs) for name, runs in report["results"].items()}
     lines = [
-        "| phase | clients | req/s | p50 ms | p95 ms | p99 ms | errors | ratio to ceiling | target |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| phase | clients | req/s | p50 ms | p95 ms | p99 ms | errors | CPU ms/request: server / PostgreSQL | "
+        "other cores, max | ratio to ceiling | target |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for concurrency in (16, 64):
         for name, ceiling, target in (
@@ -271,7 +310,8 @@ def markdown(report: dict) -> str:
             goal = f">= {target}" if target else "—"
             lines.append(
                 f"| {name} | {concurrency} | {m['rps']} | {m['p50_ms']} | {m['p95_ms']} | {m['p99_ms']} | "
-                f"{m['errors']} | {ratio} | {goal} |"
+                f"{m['errors']} | {m['server_cpu_ms']} / {m['postgres_cpu_ms']} | {m['other_cores']} | {ratio} | "
+                f"{goal} |"
             )
     lines.append(f"\nPeak resident memory of any server process: {report['peak_rss_mib_any_process']} MiB.")
     return "\n".join(lines)

@@ -14,7 +14,6 @@ Results: bench/staff_queue.json.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import subprocess
@@ -26,13 +25,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import complaints
 import serving
-from serving import PYTHON, ROOT, Kind, Sampler, Server, drive
+from serving import PYTHON, ROOT, Kind, Server
 
 PORT = 8191
 CASES = 100_000
 QUERY = """query($n: Int!) { staffQueue(first: $n) { edges { node {
   trackingCode status dueAt priority slaState photoCount
-  complaint { category { code } } area { name } agency { code } assigneeName latestPublicEvent { type at } } } } }"""
+  categoryCode areaName agencyCode assigneeName latestPublicEvent { type at } } } } }"""
 
 SEED = r"""
 import random, datetime as dt, json
@@ -96,19 +95,16 @@ def prepare() -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def kinds(setup: dict, size: int) -> tuple[Kind, Kind]:
-    body = json.dumps({"query": QUERY, "variables": {"n": size}}).encode()
+def kinds(setup: dict, size: int, query: str) -> tuple[Kind, Kind]:
+    body = json.dumps({"query": query, "variables": {"n": size}}).encode()
     graphql = Kind(f"graphql-{size}", "POST", "/graphql", body, headers={"Authorization": f"Bearer {setup['token']}"})
     ceiling = Kind(f"ceiling-{size}", "GET", f"/bench/ceiling/queue/{setup['agency']}?n={size}")
     return graphql, ceiling
 
 
 def run(server: Server, kind: Kind, clients: int, seconds: float) -> tuple[dict, float]:
-    sampler = Sampler(server)
-    sampler.start()
-    result = asyncio.run(drive(PORT, [(kind, clients, True, 0.0)], seconds, 1_000_000))[kind.name]
-    sampler.finish()
-    return result, max(sampler.max_rss.values(), default=0.0)
+    summary, rss = complaints.run(server, [kind] * clients, seconds, port=PORT)
+    return summary[kind.name], rss
 
 
 def main() -> int:
@@ -116,7 +112,11 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--out", default=str(ROOT / "bench" / "staff_queue.json"))
+    parser.add_argument("--source", help="the Simpul tree the server runs (bench/README.md, Re-running)")
+    parser.add_argument("--query", help="a file with the page's GraphQL query, for a tree whose API differs")
     args = parser.parse_args()
+    complaints.use_source(parser, args.source)
+    query = Path(args.query).read_text() if args.query else QUERY
     seconds, rounds = (3.0, 1) if args.quick else (8.0, 2)
     setup = prepare()
     results: dict[str, list[dict]] = {}
@@ -124,34 +124,37 @@ def main() -> int:
     with Server(complaints.TOPOLOGY, PORT, Path(tempfile.mkdtemp(prefix="simpul-bench-"))) as server:
         server.wait_ready()
         for size in (10, 50, 100):  # warm-up
-            for kind in kinds(setup, size):
+            for kind in kinds(setup, size, query):
                 run(server, kind, 2, 1.0)
         for _round in range(rounds):
             for size in (10, 50, 100):
-                for kind in kinds(setup, size):
+                for kind in kinds(setup, size, query):
                     summary, rss = run(server, kind, args.clients, seconds)
                     peak = max(peak, rss)
                     results.setdefault(kind.name, []).append(summary)
                     print(
                         f"{kind.name:>12} {summary['rps']:>7} req/s  p50 {summary['p50_ms']} "
-                        f"p95 {summary['p95_ms']} ms  errors {summary['errors']}",
+                        f"p95 {summary['p95_ms']} ms  errors {summary['errors']}  CPU ms/request server "
+                        f"{summary['server_cpu_ms_per_request']} postgres {summary['postgres_cpu_ms_per_request']}  "
+                        f"other {summary['other_cpu_cores']} cores",
                         flush=True,
                     )
     lines = [
-        "| rows | GraphQL req/s | p50 / p95 ms | ceiling req/s | p50 / p95 ms | ratio |",
-        "| --- | --- | --- | --- | --- | --- |",
+        "| rows | GraphQL req/s | p50 / p95 ms | CPU ms/request server / PostgreSQL | ceiling req/s | p50 / p95 ms | "
+        "CPU ms/request server / PostgreSQL | other cores, max | ratio |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for size in (10, 50, 100):
-        g = results[f"graphql-{size}"]
-        c = results[f"ceiling-{size}"]
-        g_rps = sum(r["rps"] for r in g) / len(g)
-        c_rps = sum(r["rps"] for r in c) / len(c)
+        g = complaints.merge(results[f"graphql-{size}"])
+        c = complaints.merge(results[f"ceiling-{size}"])
         lines.append(
-            f"| {size} | {g_rps:.1f} | {max(r['p50_ms'] for r in g)} / {max(r['p95_ms'] for r in g)} | {c_rps:.1f} | "
-            f"{max(r['p50_ms'] for r in c)} / {max(r['p95_ms'] for r in c)} | {g_rps / c_rps:.2f} |"
+            f"| {size} | {g['rps']} | {g['p50_ms']} / {g['p95_ms']} | {g['server_cpu_ms']} / {g['postgres_cpu_ms']} | "
+            f"{c['rps']} | {c['p50_ms']} / {c['p95_ms']} | {c['server_cpu_ms']} / {c['postgres_cpu_ms']} | "
+            f"{max(g['other_cores'], c['other_cores'])} | {g['rps'] / c['rps']:.2f} |"
         )
     report = {
         "machine": serving.machine_facts(),
+        "query": query,
         "clients": args.clients,
         "phase_seconds": seconds,
         "results": results,

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from backend.errors import DomainError
-from media.images import MediaErrorCode, MediaRejected, ProcessedImage, process_image
 from media.models import Attachment, AttachmentKind
 from media.storage import delete_files, store_photo
+
+if TYPE_CHECKING:
+    from media.images import ProcessedImage
 
 
 def check_photos(
@@ -22,6 +25,11 @@ def check_photos(
         message = _("Attach at most %(count)d photos.") % {"count": settings.MEDIA_MAX_PHOTOS}
         return [], [DomainError(error_codes.TOO_MANY_PHOTOS, message, field=field)]
     processed, errors = [], []
+    if not files:
+        return processed, errors
+    # Pillow (media.images) is loaded by the first photo a process receives, not by every process serving the API.
+    from media.images import MediaErrorCode, MediaRejected, process_image
+
     for index, upload in enumerate(files):
         try:
             if upload.size > settings.MEDIA_MAX_BYTES:  # refuse before reading it into memory

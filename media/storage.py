@@ -8,6 +8,7 @@ a signed, timestamped token.
 from __future__ import annotations
 
 import uuid
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core import signing
@@ -15,14 +16,17 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.urls import reverse
 
-from media.images import JPEG, PNG, WEBP, ProcessedImage
+if TYPE_CHECKING:
+    from media.images import ProcessedImage
 
-EXTENSIONS = {JPEG: "jpg", PNG: "png", WEBP: "webp"}
 SIGNING_SALT = "simpul.media"
 
 
 def store_photo(processed: ProcessedImage, *, region_id: int) -> dict[str, str]:
     """Save the renditions under a fresh random prefix; returns their keys (full, large, small)."""
+    from media.images import JPEG, PNG, WEBP  # with Pillow: loaded where photos are handled (media.services)
+
+    extensions = {JPEG: "jpg", PNG: "png", WEBP: "webp"}
     prefix = f"cases/{region_id}/{uuid.uuid4().hex}"
     large_side, small_side = sorted(processed.thumbnails, reverse=True)[:2]
     renditions = {
@@ -33,7 +37,7 @@ def store_photo(processed: ProcessedImage, *, region_id: int) -> dict[str, str]:
     keys = {}
     try:
         for name, rendition in renditions.items():
-            wanted = f"{prefix}/{name.removesuffix('_key')}.{EXTENSIONS[rendition.content_type]}"
+            wanted = f"{prefix}/{name.removesuffix('_key')}.{extensions[rendition.content_type]}"
             keys[name] = default_storage.save(wanted, ContentFile(rendition.data))
     except Exception:
         delete_files(keys.values())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import graphene
 from django.db.models import Prefetch
 from django.utils.translation import gettext as _
@@ -14,13 +16,14 @@ from backend.cases.errors import CaseErrorCode, RejectReason
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
+from backend.complaints.models import Complaint, ComplaintCategory
 from backend.errors import DomainError
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
-from schema.fields import node_pk, selects
+from schema.fields import node_pk, selected_fields
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
 CaseKindEnum = graphene.Enum.from_enum(CaseKind, name="CaseKind")
@@ -83,11 +86,6 @@ class PhotoType(DjangoObjectType):
         return photo.gps_lon if info.context.actor.works_in_region(photo.case.region_id) else None
 
 
-class LatestEvent(graphene.ObjectType):
-    type = graphene.String(required=True)
-    at = graphene.DateTime(required=True)
-
-
 class CaseNode(DjangoObjectType):
     kind = graphene.Field(CaseKindEnum, required=True)
     priority = graphene.Field(PriorityEnum, required=True)
@@ -106,13 +104,6 @@ class CaseNode(DjangoObjectType):
         graphene.NonNull(PhotoType),
         required=True,
         description="Empty for the public until staff approve the complaint for public view.",
-    )
-    sla_state = graphene.Field(
-        "schema.queue.SlaStateEnum", description="On time, due soon, overdue, paused or done: in the staff queue."
-    )
-    photo_count = graphene.Int(description="Number of photos: in the staff queue.")
-    latest_public_event = graphene.Field(
-        "schema.cases.LatestEvent", description="What the resident last saw happen: in the staff queue."
     )
     assignee_name = graphene.String(description="Who works on the case: staff of the region only.")
     timeline = graphene.List(
@@ -140,19 +131,6 @@ class CaseNode(DjangoObjectType):
         if case is None or not complaint_selectors.can_view(info.context.actor, case):
             return None
         return case
-
-    @staticmethod
-    def resolve_sla_state(case, info):
-        return getattr(case, "sla_state", None)
-
-    @staticmethod
-    def resolve_photo_count(case, info):
-        return getattr(case, "photo_count", None)
-
-    @staticmethod
-    def resolve_latest_public_event(case, info):
-        event_type = getattr(case, "latest_public_type", None)
-        return LatestEvent(type=event_type, at=case.latest_public_at) if event_type else None
 
     @staticmethod
     def resolve_assignee_name(case, info):
@@ -206,7 +184,6 @@ class CaseNode(DjangoObjectType):
         return [e for e in events if staff or e.visibility == Visibility.PUBLIC]
 
 
-# Related rows to join when the selection asks for these fields (the complaint always: visibility needs it).
 # What the selection's fields need besides the case row. The complaint and its category are joined (the complaint
 # is always needed: visibility depends on it); the other rows are fetched by primary key in a query of their own,
 # because each extra joined table made PostgreSQL plan the queue's page for milliseconds (bench/README.md).
@@ -219,25 +196,94 @@ FETCHED = {
     "reporterPhone": ("resident",),
     "assigneeName": ("assignee",),
 }
+# The case columns each field reads; a field not listed here loads the whole row. Always loaded: what the visibility
+# rules and the Relay id read. Of the complaint, only its visibility flags unless the selection asks for it.
+ALWAYS = ("id", "kind", "region_id", "resident_id", "agency_id")
+COLUMNS = {
+    "__typename": (),
+    "id": (),
+    "kind": (),
+    "region": (),
+    "agency": (),
+    "complaint": (),
+    "reporterName": (),
+    "reporterPhone": (),
+    "viewerIsReporter": (),
+    "photos": (),
+    "timeline": (),
+    "trackingCode": ("tracking_code",),
+    "status": ("status",),
+    "statusLabel": ("status",),
+    "priority": ("priority",),
+    "lat": ("lat",),
+    "lon": ("lon",),
+    "submittedAt": ("submitted_at",),
+    "dueAt": ("due_at",),
+    "closedAt": ("closed_at",),
+    "version": ("version",),
+    "area": ("area_id",),
+    "assigneeName": ("assignee_id",),
+}
+COMPLAINT_FLAGS = ("complaint__confidential", "complaint__anonymous", "complaint__published")
 
 
-def case_queryset(queryset, info, *prefix: str):
-    """Joins and prefetches for a page of cases, just those the selection needs, so the queries do not grow with
-    the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
-    joined, fetched = {"complaint"}, set()
-    for field, paths in JOINED.items():
-        if selects(info, *prefix, field):
-            joined.update(paths)
-    for field, paths in FETCHED.items():
-        if selects(info, *prefix, field):
-            fetched.update(paths)
-    queryset = queryset.select_related(*joined)
-    for path in sorted(fetched):
+@dataclass(frozen=True)
+class CaseShape:
+    """What a selection needs of a page of cases: joined rows, columns (None: all), rows fetched by key, photos,
+    timeline. Equal selections have equal shapes."""
+
+    joined: tuple[str, ...]
+    columns: tuple[str, ...] | None
+    fetched: tuple[str, ...]
+    photos: bool
+    timeline: bool
+
+    @property
+    def prefetches(self) -> bool:
+        return bool(self.fetched or self.photos or self.timeline)
+
+
+def _columns(fields: set[str], joined: set[str]) -> tuple[str, ...] | None:
+    if not fields <= COLUMNS.keys():
+        return None
+    columns = {*ALWAYS, *(column for field in fields for column in COLUMNS[field])}
+    if "complaint__category__parent" in joined:
+        for path, model in (
+            ("complaint", Complaint),
+            ("complaint__category", ComplaintCategory),
+            ("complaint__category__parent", ComplaintCategory),
+        ):
+            columns.update(f"{path}__{f.attname}" for f in model._meta.concrete_fields)
+    else:
+        columns.update(COMPLAINT_FLAGS)
+    return tuple(sorted(columns))
+
+
+def case_shape(info, *prefix: str) -> CaseShape:
+    """The shape of the cases the current field's selection asks for at `prefix` (e.g. "edges", "node")."""
+    fields = selected_fields(info, *prefix)
+    joined = {"complaint"}.union(*(paths for field, paths in JOINED.items() if field in fields))
+    return CaseShape(
+        joined=tuple(sorted(joined)),
+        columns=_columns(fields, joined),
+        fetched=tuple(sorted(set().union(*(paths for field, paths in FETCHED.items() if field in fields)))),
+        photos="photos" in fields,
+        timeline="timeline" in fields,
+    )
+
+
+def shaped(queryset, shape: CaseShape):
+    """Joins, columns and prefetches for a page of cases, just those the shape needs, so the queries do not grow
+    with the page and a small selection stays a small query. Area boundaries are never loaded with a case."""
+    queryset = queryset.select_related(*shape.joined)
+    if shape.columns is not None:
+        queryset = queryset.only(*shape.columns)
+    for path in shape.fetched:
         if path == "area":
             queryset = queryset.prefetch_related(Prefetch("area", queryset=Area.objects.defer("boundary")))
         else:
             queryset = queryset.prefetch_related(path)
-    if selects(info, *prefix, "photos"):
+    if shape.photos:
         queryset = queryset.prefetch_related(
             Prefetch(
                 "attachments",
@@ -245,11 +291,16 @@ def case_queryset(queryset, info, *prefix: str):
                 to_attr="prefetched_photos",
             )
         )
-    if selects(info, *prefix, "timeline"):
+    if shape.timeline:
         queryset = queryset.prefetch_related(
             Prefetch("events", queryset=CaseEvent.objects.order_by("seq"), to_attr="prefetched_events")
         )
     return queryset
+
+
+def case_queryset(queryset, info, *prefix: str):
+    """`queryset` shaped for the current field's selection at `prefix`."""
+    return shaped(queryset, case_shape(info, *prefix))
 
 
 # --- staff work ----------------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
+from backend import compiled
 from backend.cases.models import Case
 from backend.complaints import selectors, services
 from backend.complaints.errors import ComplaintErrorCode
@@ -16,7 +17,7 @@ from backend.complaints.routing import route_complaint
 from backend.errors import DomainError
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
-from schema.cases import CaseNode, case_queryset
+from schema.cases import CaseNode, case_queryset, case_shape, shaped
 from schema.errors import DomainMutation, error_type, query_error
 from schema.fields import ConnectionField, node_pk
 from schema.regions import AgencyNode, AreaNode
@@ -158,7 +159,16 @@ class ComplaintQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_case_by_tracking_code(root, info, region, tracking_code):
-        case = next(iter(case_queryset(selectors.by_tracking_code(region, tracking_code), info)[:1]), None)
+        field, region, code = selectors.tracking_code_key(region, tracking_code)
+        shape = case_shape(info)
+
+        def build(region, code):
+            return shaped(selectors.by_tracking_code(field, region, code), shape)
+
+        if shape.prefetches:
+            case = next(iter(build(region, code)[:1]), None)
+        else:  # the commonest look-up (an app polling a status): its SQL is built once per process and thread
+            case = compiled.first(("case_by_tracking_code", field, shape), build, region, code)
         if case is None or not selectors.can_view(info.context.actor, case):
             return None
         return case

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 
 from django.db.models import QuerySet
@@ -28,13 +29,7 @@ class ConnectionField(DjangoConnectionField):
         info,
         **args,
     ):
-        for name in ("first", "last"):
-            value = args.get(name)
-            if value is not None and not 0 <= value <= (max_limit or value):
-                raise GraphQLError(
-                    f"`{name}` must be between 0 and {max_limit}.",
-                    extensions={"code": "BAD_USER_INPUT", "argument": name},
-                )
+        check_page_size(args, max_limit)
         return super().connection_resolver(
             resolver,
             connection,
@@ -54,48 +49,92 @@ class ConnectionField(DjangoConnectionField):
         backward = args.get("last") is not None or args.get("before") or args.get("offset")
         if backward or not isinstance(iterable, QuerySet):
             return super().resolve_connection(connection, args, iterable, max_limit)
-        first = args.get("first") if args.get("first") is not None else max_limit
-        args["first"] = first
-        start = max(0, get_offset_with_default(args.get("after"), -1) + 1)  # a forged negative cursor starts at 0
-        rows = list(iterable[start : start + first + 1])
-        result = connection_from_array_slice(
-            rows,
-            args,
-            slice_start=start,
-            array_length=start + len(rows),
-            array_slice_length=len(rows),
-            connection_type=partial(connection_adapter, connection),
-            edge_type=connection.Edge,
-            page_info_type=page_info_adapter,
-        )
+        result = forward_page(connection, args, lambda start, stop: list(iterable[start:stop]), max_limit)
         result.iterable = iterable
-        result.length = start + len(rows)
         return result
+
+
+def check_page_size(args: dict, max_limit: int | None) -> None:
+    for name in ("first", "last"):
+        value = args.get(name)
+        if value is not None and not 0 <= value <= (max_limit or value):
+            raise GraphQLError(
+                f"`{name}` must be between 0 and {max_limit}.",
+                extensions={"code": "BAD_USER_INPUT", "argument": name},
+            )
+
+
+def forward_page(connection, args: dict, read: Callable[[int, int], list], max_limit: int):
+    """A forward page (`first`, default the cap, after the `after` cursor) of a Relay connection: `read(start, stop)`
+    returns rows start to stop, and one row more than the page is read to know whether another page follows."""
+    first = args.get("first") if args.get("first") is not None else max_limit
+    args["first"] = first
+    start = max(0, get_offset_with_default(args.get("after"), -1) + 1)  # a forged negative cursor starts at 0
+    rows = read(start, start + first + 1)
+    result = connection_from_array_slice(
+        rows,
+        args,
+        slice_start=start,
+        array_length=start + len(rows),
+        array_slice_length=len(rows),
+        connection_type=partial(connection_adapter, connection),
+        edge_type=Edge,
+        page_info_type=page_info_adapter,
+    )
+    result.length = start + len(rows)
+    return result
+
+
+class Edge:
+    """An edge of a page: the values of the connection's Edge type without building a graphene object per row
+    (graphene's edge types have no is_type_of, so any object with `node` and `cursor` serves)."""
+
+    __slots__ = ("cursor", "node")
+
+    def __init__(self, *, node, cursor):
+        self.node, self.cursor = node, cursor
+
+
+def _selection_sets(info, *path: str) -> list:
+    """The selection sets the current field's selection reaches at `path` (field names; fragments are looked
+    through); the field's own when `path` is empty."""
+    found = [node.selection_set for node in info.field_nodes]
+    for name in path:
+        found = [
+            selection.selection_set
+            for selection in _fields(info, found)
+            if selection.name.value == name and selection.selection_set is not None
+        ]
+        if not found:
+            break
+    return found
+
+
+def _fields(info, selection_sets) -> list[FieldNode]:
+    """The fields of these selection sets, those of their fragments included."""
+    fields, pending = [], [s for s in selection_sets if s is not None]
+    while pending:
+        for selection in pending.pop().selections:
+            if isinstance(selection, FieldNode):
+                fields.append(selection)
+            elif hasattr(selection, "type_condition") and hasattr(selection, "selection_set"):
+                pending.append(selection.selection_set)
+            else:  # a fragment spread
+                fragment = info.fragments.get(selection.name.value)
+                if fragment is not None:
+                    pending.append(fragment.selection_set)
+    return fields
 
 
 def selects(info, *path: str) -> bool:
     """Whether the current field's selection reaches `path` (field names; fragments are looked through)."""
-    selections = [node.selection_set for node in info.field_nodes]
-    for name in path:
-        found = []
-        while selections:
-            selection_set = selections.pop()
-            if selection_set is None:
-                continue
-            for selection in selection_set.selections:
-                if isinstance(selection, FieldNode):
-                    if selection.name.value == name:
-                        found.append(selection.selection_set)
-                elif hasattr(selection, "type_condition") and hasattr(selection, "selection_set"):
-                    selections.append(selection.selection_set)
-                else:  # a fragment spread
-                    fragment = info.fragments.get(selection.name.value)
-                    if fragment is not None:
-                        selections.append(fragment.selection_set)
-        if not found:
-            return False
-        selections = found
-    return True
+    *parent, name = path
+    return any(field.name.value == name for field in _fields(info, _selection_sets(info, *parent)))
+
+
+def selected_fields(info, *path: str) -> set[str]:
+    """The names of the fields selected at `path` of the current field's selection (fragments looked through)."""
+    return {field.name.value for field in _fields(info, _selection_sets(info, *path))}
 
 
 def node_pk(global_id, type_name: str) -> int | None:

@@ -1,12 +1,18 @@
-"""The staff queue in the API: `staffQueue` (a page of cases) and `staffQueueTotals` (badges), same filter."""
+"""The staff queue in the API: `staffQueue` (a page of rows) and `staffQueueTotals` (badges), same filter."""
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 import graphene
+from django.conf import settings
+from graphene import relay
+from graphql_relay import to_global_id
 
 from backend.cases import queue
-from schema.cases import CaseKindEnum, CaseNode, case_queryset
-from schema.fields import ConnectionField, node_pk
+from backend.cases.workflow import STATUS_LABELS
+from schema.cases import CaseKindEnum, PriorityEnum
+from schema.fields import check_page_size, forward_page, node_pk
 
 SlaStateEnum = graphene.Enum.from_enum(queue.SlaState, name="SlaState")
 AssigneeFilterEnum = graphene.Enum.from_enum(queue.AssigneeFilter, name="AssigneeFilter")
@@ -28,6 +34,62 @@ class QueueFilterInput(graphene.InputObjectType):
     text = graphene.String(description="A tracking code, or words of the description.")
     order = QueueOrderEnum(default_value=queue.QueueOrder.DUE_SOONEST.value)
     incoming = graphene.Boolean(default_value=False, description="Transfers other agencies offer yours, to answer.")
+
+
+class LatestEvent(graphene.ObjectType):
+    """An event of a case's timeline, in short."""
+
+    type = graphene.String(required=True)
+    at = graphene.DateTime(required=True)
+
+
+class QueueRowType(graphene.ObjectType):
+    """A case as a line of the staff queue: what a queue screen shows, as plain values read in one query. Open the
+    case itself with `node(id:)` for everything else."""
+
+    class Meta:
+        name = "QueueRow"
+
+    id = graphene.ID(required=True, description="The case's global id (a Case node).")
+    tracking_code = graphene.String(required=True)
+    kind = graphene.Field(CaseKindEnum, required=True)
+    status = graphene.String(required=True)
+    status_label = graphene.String(required=True, description="The status in words, in the request's language.")
+    priority = graphene.Field(PriorityEnum, required=True)
+    submitted_at = graphene.DateTime()
+    due_at = graphene.DateTime()
+    version = graphene.Int(required=True, description="For the actions' `version` argument.")
+    sla_state = graphene.Field(SlaStateEnum, required=True)
+    photo_count = graphene.Int(required=True)
+    latest_public_event = graphene.Field(LatestEvent, description="What the resident last saw happen.")
+    category_code = graphene.String()
+    category_name = graphene.String(description="In the request's language.")
+    area_code = graphene.String()
+    area_name = graphene.String()
+    agency_code = graphene.String(description="The handling agency.")
+    agency_name = graphene.String(description="Its short name.")
+    assignee_name = graphene.String()
+    reporter_name = graphene.String(description="Null for anonymous reports, except for the handling agency.")
+
+    @staticmethod
+    def resolve_id(row, info):
+        return to_global_id("Case", row.id)
+
+    @staticmethod
+    def resolve_status_label(row, info):
+        return str(STATUS_LABELS.get(row.status, row.status))
+
+    @staticmethod
+    def resolve_latest_public_event(row, info):
+        return Event(row.latest_public_type, row.latest_public_at) if row.latest_public_type else None
+
+
+Event = namedtuple("Event", "type at")  # a LatestEvent's values (no graphene object per row)
+
+
+class QueueRowConnection(relay.Connection):
+    class Meta:
+        node = QueueRowType
 
 
 class QueueTotals(graphene.ObjectType):
@@ -75,17 +137,27 @@ def to_filter(data) -> queue.QueueFilter:
 
 
 class QueueQueries(graphene.ObjectType):
-    staff_queue = ConnectionField(
-        CaseNode,
+    staff_queue = graphene.Field(
+        QueueRowConnection,
+        required=True,
         filter=QueueFilterInput(),
-        description="Staff: your agency's cases (region admins: the region's), filtered and sorted; slaState set.",
+        first=graphene.Int(description="Page size, at most 100 (the default)."),
+        after=graphene.String(),
+        description="Staff: your agency's cases (region admins: the region's), filtered and sorted.",
     )
     staff_queue_totals = graphene.Field(QueueTotals, required=True, filter=QueueFilterInput())
 
     @staticmethod
-    def resolve_staff_queue(root, info, filter=None, **kwargs):
-        cases = queue.staff_queue(actor=info.context.actor, filters=to_filter(filter))
-        return case_queryset(cases, info, "edges", "node")
+    def resolve_staff_queue(root, info, filter=None, **page):
+        actor, filters = info.context.actor, to_filter(filter)
+        limit = settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
+        check_page_size(page, limit)
+        return forward_page(
+            QueueRowConnection,
+            page,
+            lambda start, stop: queue.queue_page(actor=actor, filters=filters, start=start, stop=stop),
+            limit,
+        )
 
     @staticmethod
     def resolve_staff_queue_totals(root, info, filter=None):

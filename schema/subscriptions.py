@@ -75,7 +75,8 @@ def _find_case(actor, id, region, tracking_code) -> Case:
         case = _case(node_pk(id, "Case") or 0)
         field = "id"
     elif region and tracking_code:
-        case = complaint_selectors.by_tracking_code(region, tracking_code).select_related("complaint").first()
+        key = complaint_selectors.tracking_code_key(region, tracking_code)
+        case = complaint_selectors.by_tracking_code(*key).select_related("complaint").first()
         field = "trackingCode"
     else:
         raise query_error(

@@ -29,6 +29,10 @@ def json_error(status: int, message: str, code: str, **headers) -> HttpResponse:
     return response
 
 
+def _never_awaitable(value) -> bool:
+    return False
+
+
 class SimpulGraphQLView(GraphQLView):
     def dispatch(self, request, *args, **kwargs):
         try:
@@ -132,6 +136,8 @@ class SimpulGraphQLView(GraphQLView):
                 variable_values=variables,
                 operation_name=operation_name,
                 middleware=self.get_middleware(request),
+                # Resolvers here are synchronous (a WSGI view): skip graphql-core's awaitable test of every value.
+                is_awaitable=_never_awaitable,
             )
         except Exception as exc:
             return ExecutionResult(errors=[exc])

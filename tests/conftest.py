@@ -14,6 +14,7 @@ from django.utils import translation
 
 from backend.accounts.models import User
 from backend.celery import app as celery_app
+from backend.complaints import config as complaint_config
 from backend.complaints.models import ComplaintCategory
 from backend.regions import calendar, geo
 from backend.regions.management.commands.seed_demo import DEMO_PASSWORD
@@ -34,6 +35,7 @@ def _isolated(settings):
     # Each test's database is rolled back under the per-process caches, which production never does.
     geo.forget_index()
     calendar.forget_days_off()
+    complaint_config.forget()
 
 
 @pytest.fixture(autouse=True)

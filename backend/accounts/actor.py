@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
+from backend import compiled
 from backend.accounts.models import Membership, Role, User
 
 
@@ -14,6 +15,10 @@ class _Roles:
     admin_region_ids: frozenset[int]
     agency_roles: dict[int, str]  # agency id -> agency_staff or agency_supervisor
     staff_region_ids: frozenset[int]
+
+
+def _memberships(user_id):
+    return Membership.objects.filter(user_id=user_id).values_list("region_id", "agency_id", "role")
 
 
 class Actor:
@@ -34,7 +39,7 @@ class Actor:
     def _roles(self) -> _Roles:
         if self.user is None:
             return _Roles(frozenset(), {}, frozenset())
-        rows = list(Membership.objects.filter(user=self.user).values_list("region_id", "agency_id", "role"))
+        rows = compiled.rows("roles-of-user", _memberships, self.user.pk)
         return _Roles(
             admin_region_ids=frozenset(r for r, _a, role in rows if role == Role.REGION_ADMIN),
             agency_roles={a: role for _r, a, role in rows if a is not None},

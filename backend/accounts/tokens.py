@@ -16,6 +16,7 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 
+from backend import compiled
 from backend.accounts.models import AuthSession
 
 ALGORITHM = "HS256"
@@ -98,12 +99,17 @@ def authenticate_access_token(token: str) -> AuthSession:
         session_id = uuid.UUID(claims["sid"])
     except ValueError:
         raise TokenError("invalid") from None
-    session = AuthSession.objects.select_related("user").filter(pk=session_id).first()
+    # Every signed-in request runs this look-up: its SQL is compiled once per process and thread.
+    session = compiled.first("session-with-user", _session_with_user, session_id)
     if session is None or str(session.user_id) != claims["sub"]:
         raise TokenError("invalid")
     if session.revoked_at is not None or not session.user.is_active:
         raise TokenError("revoked")
     return session
+
+
+def _session_with_user(session_id):
+    return AuthSession.objects.select_related("user").filter(pk=session_id)
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -15,7 +15,7 @@ from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.errors import CaseErrorCode, RejectReason
 from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, CaseParticipant, TrackingSequence, Visibility
-from backend.cases.timeline import append_event
+from backend.cases.timeline import GENESIS, append_event, chained_event
 from backend.cases.workflow import STATUS_LABELS, TABLES, case_roles
 from backend.errors import DomainError
 from backend.regions import calendar
@@ -44,22 +44,21 @@ def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     return f"{prefix}-{year}-{number:06d}"
 
 
-def _write_outbox(
+def _audiences(
     case: Case,
-    event: CaseEvent,
+    visibility: str,
     actor: Actor | None,
     *,
     new_case: bool = False,
     notify: Iterable[int] = (),
     previous_agency_id: int | None = None,
-) -> None:
-    """One row per audience: everyone watching the case (live only), the reporter and co-reporters (public events),
+) -> list[tuple[str, int]]:
+    """Who hears of an event: everyone watching the case (live only), the reporter and co-reporters (public events),
     the assignee, the agency's queue (and the queue the case just left, or was offered to), and the users a move
-    names besides (`notify`: supervisors told of an overdue case, admins of an escalation). Delivered after commit
-    (notifications.delivery)."""
+    names besides (`notify`: supervisors told of an overdue case, admins of an escalation)."""
     acting_user = actor.user.pk if actor is not None and actor.user is not None else None
     users = set()
-    if event.visibility == Visibility.PUBLIC:
+    if visibility == Visibility.PUBLIC:
         users.add(case.resident_id)
         if not new_case:  # a case created a moment ago has no co-reporters yet
             users.update(CaseParticipant.objects.filter(case=case).values_list("user_id", flat=True))
@@ -67,43 +66,79 @@ def _write_outbox(
         users.add(case.assignee_id)
     users.update(notify)
     users.discard(acting_user)
-    rows = [
-        OutboxMessage(case=case, event=event, audience=Audience.USER, audience_id=user_id, event_type=event.type)
-        for user_id in sorted(users)
-    ]
+    audiences = [(Audience.USER, user_id) for user_id in sorted(users)]
+    # The handler, an agency offered the case, and the one it just left.
+    agencies = {case.agency_id, case.transfer_to_id, previous_agency_id} - {None}
+    audiences.extend((Audience.AGENCY, agency_id) for agency_id in sorted(agencies))
     if not new_case:  # nobody can be watching a case created a moment ago
-        rows.append(
-            OutboxMessage(case=case, event=event, audience=Audience.CASE, audience_id=case.pk, event_type=event.type)
-        )
-    for agency_id in sorted({case.agency_id, case.transfer_to_id, previous_agency_id} - {None}):
-        rows.append(
-            OutboxMessage(
-                case=case, event=event, audience=Audience.AGENCY, audience_id=agency_id, event_type=event.type
-            )
-        )
-    OutboxMessage.objects.bulk_create(rows)
+        audiences.append((Audience.CASE, case.pk))
+    return audiences
+
+
+def _outbox_rows(case: Case, event: CaseEvent, audiences: list[tuple[str, int]]) -> list[OutboxMessage]:
+    return [
+        OutboxMessage(case=case, event=event, audience=audience, audience_id=audience_id, event_type=event.type)
+        for audience, audience_id in audiences
+    ]
+
+
+def _write_outbox(
+    case: Case,
+    event: CaseEvent,
+    actor: Actor | None,
+    *,
+    notify: Iterable[int] = (),
+    previous_agency_id: int | None = None,
+) -> None:
+    """One row per audience of the event (_audiences), delivered after commit (notifications.delivery)."""
+    audiences = _audiences(case, event.visibility, actor, notify=notify, previous_agency_id=previous_agency_id)
+    rows = OutboxMessage.objects.bulk_create(_outbox_rows(case, event, audiences))
     delivery.schedule(rows)
 
 
-def open_case(*, actor: Actor, fields: dict, event_payload: dict) -> Case:
-    """Create a case in its first state with its first timeline event and outbox rows. Runs inside the caller's
-    transaction (the kind-specific service also writes its detail row there). Pass `tracking_code` in `fields`
-    when it was allocated before the transaction (see allocate_tracking_code)."""
+@dataclass(frozen=True)
+class FirstMove:
+    """A move the system makes on a case as it is opened (a complaint is routed at once). It is checked against the
+    kind's transition table like any other move, and written with the opening: one INSERT of the case in the state
+    the move leaves it, both events in one batch, their outbox rows in another."""
+
+    action: str
+    changes: dict
+    payload: dict
+
+
+def open_case(*, actor: Actor, fields: dict, event_payload: dict, then: FirstMove | None = None) -> Case:
+    """Create a case in its first state with its first timeline event and outbox rows (and `then`, a first move by
+    the system). Runs inside the caller's transaction (the kind-specific service also writes its detail row there).
+    Pass `tracking_code` in `fields` when it was allocated before the transaction (see allocate_tracking_code)."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, **fields})
     if not case.tracking_code:
         case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=now)
+    entries = [
+        {
+            "type": "submitted",
+            "actor_user": actor.user,
+            "visibility": Visibility.PUBLIC,
+            "payload": {"to": case.status, **event_payload},
+        }
+    ]
+    audiences = [_audiences(case, Visibility.PUBLIC, actor, new_case=True)]
+    if then is not None:
+        move = _move(case, then.action)
+        payload = _apply(case, then.action, move, actor=None, payload=dict(then.payload), changes=then.changes, now=now)
+        entries.append({"type": move.event, "actor_user": None, "visibility": move.visibility, "payload": payload})
+        audiences.append(_audiences(case, move.visibility, None, new_case=True))
     case.save()
-    event = append_event(
-        case,
-        type="submitted",
-        actor_user=actor.user,
-        visibility=Visibility.PUBLIC,
-        payload={"to": case.status, **event_payload},
-        at=now,
-        first=True,
+    events, prev_hash = [], GENESIS
+    for seq, entry in enumerate(entries, start=1):
+        events.append(chained_event(case, seq=seq, prev_hash=prev_hash, at=now, **entry))
+        prev_hash = events[-1].hash
+    CaseEvent.objects.bulk_create(events)
+    rows = OutboxMessage.objects.bulk_create(
+        [row for event, who in zip(events, audiences, strict=True) for row in _outbox_rows(case, event, who)]
     )
-    _write_outbox(case, event, actor, new_case=True)
+    delivery.schedule(rows)
     return case
 
 
@@ -124,6 +159,36 @@ def _measure(case: Case, move, now: datetime) -> None:
         case.met_sla = case.due_at is None or now <= case.due_at
 
 
+def _move(case: Case, action: str):
+    move = TABLES[case.kind].get(action)
+    if move is None:
+        raise DomainError(CaseErrorCode.UNKNOWN_ACTION, _("This action does not exist for this kind of case."))
+    return move
+
+
+def _apply(case: Case, action: str, move, *, actor: Actor | None, payload: dict, changes: dict | None, now) -> dict:
+    """Check the move against the case as it is (the actor's roles, the state, the guard), then make it on the
+    instance: status, `changes`, measures, version. Returns the payload of the move's event."""
+    if not case_roles(case, actor) & move.roles:
+        raise DomainError(CaseErrorCode.FORBIDDEN, _("You may not do this on this case."))
+    if case.status not in move.sources:
+        raise DomainError(
+            CaseErrorCode.INVALID_STATE,
+            _("This cannot be done while the case is %(status)s.")
+            % {"status": STATUS_LABELS.get(case.status, case.status)},
+        )
+    if move.guard is not None:
+        move.guard(case, payload)
+    before = case.status
+    if move.target is not None:
+        case.status = move.target
+    for name, value in (changes or {}).items():
+        setattr(case, name, value)
+    _measure(case, move, now)
+    case.version += 1
+    return {"action": action, "from": before, "to": case.status, **payload}
+
+
 def transition(
     case: Case,
     action: str,
@@ -142,10 +207,7 @@ def transition(
     an event is appended to the timeline, and outbox rows are written for every audience. `actor` None is the
     system (scheduled tasks). Returns the updated case; the caller's instance is refreshed too.
     """
-    move = TABLES[case.kind].get(action)
-    if move is None:
-        raise DomainError(CaseErrorCode.UNKNOWN_ACTION, _("This action does not exist for this kind of case."))
-    payload = dict(payload or {})
+    move = _move(case, action)
     with transaction.atomic():
         locked = Case.objects.select_related("region").select_for_update(of=("self",)).get(pk=case.pk)
         if expected_version is not None and locked.version != expected_version:
@@ -155,31 +217,16 @@ def transition(
                 field="version",
                 current_version=locked.version,
             )
-        if not case_roles(locked, actor) & move.roles:
-            raise DomainError(CaseErrorCode.FORBIDDEN, _("You may not do this on this case."))
-        if locked.status not in move.sources:
-            raise DomainError(
-                CaseErrorCode.INVALID_STATE,
-                _("This cannot be done while the case is %(status)s.")
-                % {"status": STATUS_LABELS.get(locked.status, locked.status)},
-            )
-        if move.guard is not None:
-            move.guard(locked, payload)
-        before, before_agency = locked.status, locked.agency_id
-        if move.target is not None:
-            locked.status = move.target
-        for name, value in (changes or {}).items():
-            setattr(locked, name, value)
+        before_agency = locked.agency_id
         now = timezone.now()
-        _measure(locked, move, now)
-        locked.version += 1
+        payload = _apply(locked, action, move, actor=actor, payload=dict(payload or {}), changes=changes, now=now)
         locked.save()
         event = append_event(
             locked,
             type=move.event,
             actor_user=actor.user if actor is not None else None,
             visibility=move.visibility,
-            payload={"action": action, "from": before, "to": locked.status, **payload},
+            payload=payload,
             at=now,
         )
         _write_outbox(locked, event, actor, notify=notify, previous_agency_id=before_agency)

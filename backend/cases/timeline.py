@@ -33,13 +33,29 @@ def chain_hash(prev_hash: str, event: CaseEvent) -> str:
     return hashlib.sha256((prev_hash + canonical(event)).encode()).hexdigest()
 
 
-def append_event(
-    case, *, type: str, actor_user, visibility: str, payload: dict, at: datetime, first: bool = False
-) -> CaseEvent:
-    """Add the next event; the caller holds the case's row lock (inside `transition()`), or has just created the
-    case (`first`: no earlier event to look up)."""
-    last = None if first else case.events.order_by("-seq").values_list("seq", "hash").first()
+def append_event(case, *, type: str, actor_user, visibility: str, payload: dict, at: datetime) -> CaseEvent:
+    """Add the next event; the caller holds the case's row lock (inside `transition()`). A case's first events are
+    written with it (services.open_case)."""
+    last = case.events.order_by("-seq").values_list("seq", "hash").first()
     seq, prev_hash = (last[0] + 1, last[1]) if last else (1, GENESIS)
+    event = chained_event(
+        case,
+        seq=seq,
+        prev_hash=prev_hash,
+        type=type,
+        actor_user=actor_user,
+        visibility=visibility,
+        payload=payload,
+        at=at,
+    )
+    event.save()
+    return event
+
+
+def chained_event(
+    case, *, seq: int, prev_hash: str, type: str, actor_user, visibility: str, payload: dict, at: datetime
+) -> CaseEvent:
+    """The event that follows `prev_hash` on the case's timeline, hashed and not yet saved."""
     # Round-trip the payload through JSON so the hash covers exactly what the database will hand back.
     event = CaseEvent(
         case=case,
@@ -52,5 +68,4 @@ def append_event(
         prev_hash=prev_hash,
     )
     event.hash = chain_hash(prev_hash, event)
-    event.save()
     return event

@@ -8,6 +8,7 @@ from backend.regions.admin import RegionScopedAdmin
 @admin.register(ComplaintCategory)
 class ComplaintCategoryAdmin(RegionScopedAdmin):
     save_service = staticmethod(services.save_category)
+    delete_service = staticmethod(services.delete_category)
     list_display = ("code", "name_id", "name_en", "parent", "sla_value", "sla_unit", "region", "active")
     list_filter = ("region", "active", "sla_unit")
     search_fields = ("code", "name_id", "name_en")

@@ -7,13 +7,16 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 
 
 class SlaUnit(models.TextChoices):
     HOURS = "hours", _("Working hours")
     DAYS = "days", _("Working days")
+
+
+def localized_name(name_id: str, name_en: str) -> str:
+    """A category's name in the active language."""
+    return name_en if (get_language() or "id").startswith("en") else name_id
 
 
 class ComplaintCategory(models.Model):
@@ -52,7 +55,7 @@ class ComplaintCategory(models.Model):
 
     @property
     def name(self) -> str:
-        return self.name_en if (get_language() or "id").startswith("en") else self.name_id
+        return localized_name(self.name_id, self.name_en)
 
     def clean(self) -> None:
         if self.parent_id:
@@ -63,6 +66,9 @@ class ComplaintCategory(models.Model):
         if self.extra_schema:
             if not isinstance(self.extra_schema, dict) or self.extra_schema.get("type", "object") != "object":
                 raise ValidationError({"extra_schema": _("The extra fields schema must describe an object.")})
+            from jsonschema import Draft202012Validator
+            from jsonschema.exceptions import SchemaError
+
             try:
                 Draft202012Validator.check_schema(self.extra_schema)
             except SchemaError as exc:

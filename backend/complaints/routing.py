@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.complaints.config import region_config
 from backend.complaints.models import ComplaintCategory, RoutingRule
 from backend.regions.models import Agency, Area, Region
 
@@ -25,10 +26,7 @@ class RoutingDecision:
 def route_complaint(*, region: Region, category: ComplaintCategory, area: Area | None) -> RoutingDecision:
     categories = {category.pk, category.parent_id} - {None}
     areas = {area.pk, area.parent_id} - {None} if area else set()
-    rules = RoutingRule.objects.filter(region=region, active=True, agency__active=True).select_related(
-        "agency", "category", "area"
-    )
-    for rule in rules.order_by("order", "id"):
+    for rule in region_config(region).rules:
         if rule.category_id is not None and rule.category_id not in categories:
             continue
         if rule.area_id is not None and rule.area_id not in areas:

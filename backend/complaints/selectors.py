@@ -104,20 +104,34 @@ def shows_photos(actor: Actor, case: Case) -> bool:
 
 def shows_reporter(actor: Actor, case: Case) -> bool:
     """An anonymous reporter's name is for the handling agency only (and the reporter)."""
-    if actor.user is not None and case.resident_id == actor.user.pk:
-        return True
-    if case.kind == CaseKind.COMPLAINT and case.complaint.anonymous:
-        return case.agency_id is not None and actor.works_at(case.agency_id)
-    return sees_internals(actor, case)
-
-
-def by_tracking_code(region_slug_or_code: str, tracking_code: str) -> QuerySet[Case]:
-    """The case with this tracking code in the region named by slug or Kemendagri code: one query, joined."""
-    region = (region_slug_or_code or "").strip().lower()
-    region_filter = {"region__code": region} if region[:1].isdigit() else {"region__slug": region}
-    return Case.objects.filter(
-        **region_filter, region__active=True, tracking_code=(tracking_code or "").strip().upper()
+    return reporter_visible(
+        actor,
+        resident_id=case.resident_id,
+        anonymous=case.kind == CaseKind.COMPLAINT and case.complaint.anonymous,
+        agency_id=case.agency_id,
+        region_id=case.region_id,
     )
+
+
+def reporter_visible(actor: Actor, *, resident_id: int, anonymous: bool, agency_id: int | None, region_id: int) -> bool:
+    """shows_reporter() on a case's values (a row of the staff queue)."""
+    if actor.user is not None and resident_id == actor.user.pk:
+        return True
+    if anonymous:
+        return agency_id is not None and actor.works_at(agency_id)
+    return actor.works_in_region(region_id)
+
+
+def tracking_code_key(region_slug_or_code: str, tracking_code: str) -> tuple[str, str, str]:
+    """How a case is named by tracking code: (the region's field, code or slug; its value; the tracking code),
+    normalised as stored."""
+    region = (region_slug_or_code or "").strip().lower()
+    return ("code" if region[:1].isdigit() else "slug"), region, (tracking_code or "").strip().upper()
+
+
+def by_tracking_code(region_field: str, region: str, tracking_code: str) -> QuerySet[Case]:
+    """The case with this tracking code in the active region named (see tracking_code_key): one query, joined."""
+    return Case.objects.filter(**{f"region__{region_field}": region}, region__active=True, tracking_code=tracking_code)
 
 
 def my_cases(actor: Actor) -> QuerySet[Case]:

@@ -7,19 +7,19 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from jsonschema import Draft202012Validator
 
-from backend import ratelimit
+from backend import compiled, ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import allocate_tracking_code, open_case, transition
+from backend.cases.services import FirstMove, allocate_tracking_code, open_case, transition
 from backend.cases.workflow import ComplaintStatus
+from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit
 from backend.complaints.routing import route_complaint
@@ -30,6 +30,9 @@ from backend.regions import selectors as region_selectors
 from backend.regions import services as region_services
 from backend.regions.geo import valid_point
 from media.services import StoredPhotos, check_photos
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
 REASON_MAX = 1000
@@ -47,10 +50,9 @@ def _require_resident(actor: Actor):
     return actor.user
 
 
-def _extra_errors(category: ComplaintCategory, extra) -> list[DomainError]:
-    if not category.extra_schema:
+def _extra_errors(validator: Draft202012Validator | None, extra) -> list[DomainError]:
+    if validator is None:
         return []
-    validator = Draft202012Validator(category.extra_schema)
     return [
         DomainError(
             ComplaintErrorCode.INVALID,
@@ -59,6 +61,10 @@ def _extra_errors(category: ComplaintCategory, extra) -> list[DomainError]:
         )
         for error in sorted(validator.iter_errors(extra), key=lambda e: list(map(str, e.absolute_path)))
     ]
+
+
+def _by_idempotency_key(resident_id: int, key: str):
+    return Case.objects.filter(resident_id=resident_id, idempotency_key=key)
 
 
 def deadline(region, category: ComplaintCategory, start):
@@ -92,7 +98,7 @@ def submit_complaint(
             ComplaintErrorCode.INVALID, _("The idempotency key is too long (64 at most)."), field="idempotencyKey"
         )
     if idempotency_key:
-        existing = Case.objects.filter(resident=user, idempotency_key=idempotency_key).first()
+        existing = compiled.first("case-by-idempotency-key", _by_idempotency_key, user.pk, idempotency_key)
         if existing is not None:
             return Submitted(existing, False)
 
@@ -108,11 +114,8 @@ def submit_complaint(
     if region is None:
         raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
     errors: list[DomainError] = []
-    category = (
-        ComplaintCategory.objects.filter(pk=category_id, region=region, active=True)
-        .annotate(is_group=Exists(ComplaintCategory.objects.filter(parent=OuterRef("pk"), active=True)))
-        .first()
-    )
+    config = region_config(region)
+    category = config.categories.get(category_id)
     if category is None:
         errors.append(
             DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region."), field="category")
@@ -160,7 +163,7 @@ def submit_complaint(
     if category is not None and not isinstance(extra, dict):
         errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
     elif category is not None:
-        errors.extend(_extra_errors(category, extra))
+        errors.extend(_extra_errors(config.validator(category), extra))
     processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode)
     errors.extend(photo_errors)
     if errors:
@@ -190,6 +193,12 @@ def submit_complaint(
                     "tracking_code": tracking_code,
                 },
                 event_payload={"category": category.code, "area": area.code},
+                # Routed at once, in the same statements as the opening.
+                then=FirstMove(
+                    "route",
+                    changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
+                    payload=decision.as_payload(),
+                ),
             )
             Complaint.objects.create(
                 case=case,
@@ -201,19 +210,10 @@ def submit_complaint(
                 extra=extra,
             )
             stored.attach(case, uploader=user)
-            transition(
-                case,
-                "route",
-                actor=None,
-                changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
-                payload=decision.as_payload(),
-            )
     except IntegrityError:
         stored.discard()
         # Two attempts with the same key raced; the other one won: hand back its case.
-        existing = (
-            Case.objects.filter(resident=user, idempotency_key=idempotency_key).first() if idempotency_key else None
-        )
+        existing = _by_idempotency_key(user.pk, idempotency_key).first() if idempotency_key else None
         if existing is None:
             raise
         return Submitted(existing, False)
@@ -333,6 +333,10 @@ def set_published(*, actor: Actor, case_id: int, published: bool) -> Case:
 
 def save_category(*, actor: Actor, complaintcategory: ComplaintCategory) -> ComplaintCategory:
     return region_services.save_region_row(actor=actor, row=complaintcategory)
+
+
+def delete_category(*, actor: Actor, complaintcategory: ComplaintCategory) -> None:
+    region_services.delete_region_row(actor=actor, row=complaintcategory)
 
 
 def save_routing_rule(*, actor: Actor, routingrule: RoutingRule) -> RoutingRule:

@@ -125,6 +125,7 @@ class AreaAdmin(RegionScopedAdmin):
 @admin.register(Agency)
 class AgencyAdmin(RegionScopedAdmin):
     save_service = staticmethod(services.save_agency)
+    delete_service = staticmethod(services.delete_agency)
     list_display = ("short_name", "name", "code", "region", "active")
     list_filter = ("region", "active")
     search_fields = ("code", "name", "short_name")

@@ -13,9 +13,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from functools import lru_cache
+from importlib import metadata
 
-import holidays
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Q
 
 MAX_SCAN_DAYS = 366 * 20
@@ -23,10 +24,18 @@ MAX_SCAN_DAYS = 366 * 20
 
 @lru_cache(maxsize=64)
 def national_days_off(year: int) -> dict[dt.date, str]:
-    """Indonesia's public holidays and cuti bersama for a year, with their Indonesian names."""
-    return dict(
-        holidays.country_holidays("ID", years=year, categories=settings.HOLIDAY_CATEGORIES, language="id").items()
-    )
+    """Indonesia's public holidays and cuti bersama for a year, with their Indonesian names. The `holidays` package
+    works them out once per year and version, into the shared cache: loading it and computing a year costs a
+    process about 19 MiB, which web processes otherwise never pay (bench/README.md, "Complaints")."""
+    key = ":".join(["national-days-off", str(year), metadata.version("holidays"), *settings.HOLIDAY_CATEGORIES])
+    days = cache.get(key)
+    if days is None:
+        import holidays
+
+        found = holidays.country_holidays("ID", years=year, categories=settings.HOLIDAY_CATEGORIES, language="id")
+        days = {day: str(name) for day, name in found.items()}
+        cache.set(key, days, timeout=None)
+    return days
 
 
 _region_days: dict[tuple[int, int], tuple[int, dict[dt.date, str]]] = {}

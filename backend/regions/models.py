@@ -56,9 +56,11 @@ class Region(models.Model):
     work_end = models.TimeField(_("office closes"), default=dt.time(16, 0))
     work_days = models.CharField(_("working weekdays"), max_length=7, default="12345", validators=[work_days_validator])
     active = models.BooleanField(_("active"), default=True)
-    # Bumped by the services whenever areas or days off change, so per-process caches know to reload.
+    # Bumped by the services whenever areas, days off, or agencies, complaint categories and routing rules change,
+    # so per-process caches know to reload.
     geo_version = models.PositiveIntegerField(default=0, editable=False)
     calendar_version = models.PositiveIntegerField(default=0, editable=False)
+    config_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta:
         verbose_name = _("region")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from backend import compiled
 from backend.accounts.actor import Actor
 from backend.accounts.models import Membership
 from backend.errors import DomainError
@@ -21,7 +22,10 @@ def active_regions() -> QuerySet[Region]:
 def region_by_slug_or_code(value: str, *, queryset: QuerySet[Region] | None = None) -> Region | None:
     value = (value or "").strip().lower()
     field = "code" if value[:1].isdigit() else "slug"
-    return (active_regions() if queryset is None else queryset).filter(**{field: value}).first()
+    if queryset is not None:
+        return queryset.filter(**{field: value}).first()
+    # Nearly every request naming a region starts here: the look-up's SQL is compiled once per process and thread.
+    return compiled.first(("active-region-by", field), lambda v: active_regions().filter(**{field: v}), value)
 
 
 def region_areas(region: Region, *, level: str | None = None) -> QuerySet[Area]:

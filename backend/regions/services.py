@@ -36,8 +36,15 @@ def save_region(*, actor: Actor, region: Region) -> Region:
         raise DomainError(RegionErrorCode.FORBIDDEN, _("Only a superuser may add a region."))
     _require_admin(actor, region.pk)
     _validated(region)
-    region.save()
+    if region.pk is None:
+        region.save()
+    else:  # never write back the cache versions the instance was loaded with: others may have bumped them since
+        fields = [f.attname for f in Region._meta.concrete_fields if not f.primary_key]
+        region.save(update_fields=[name for name in fields if name not in CACHE_VERSIONS])
     return region
+
+
+CACHE_VERSIONS = ("geo_version", "calendar_version", "config_version")
 
 
 def save_area(*, actor: Actor, area: Area) -> Area:
@@ -64,20 +71,35 @@ def _areas_changed(region: Region) -> None:
 
 
 def save_region_row(*, actor: Actor, row):
-    """Save a row that belongs to one region (an agency, a category, a routing rule): its admins only."""
+    """Save a row that belongs to one region (an agency, a category, a routing rule): its admins only. Every
+    process reloads the region's cached configuration (backend.complaints.config) on its next look-up."""
     _require_admin(actor, row.region_id)
     _validated(row)
-    row.save()
+    with transaction.atomic():
+        before = type(row).objects.filter(pk=row.pk).values_list("region_id", flat=True).first() if row.pk else None
+        row.save()
+        config_changed({row.region_id, before} - {None})
     return row
 
 
 def delete_region_row(*, actor: Actor, row) -> None:
     _require_admin(actor, row.region_id)
-    row.delete()
+    with transaction.atomic():
+        row.delete()
+        config_changed({row.region_id})
+
+
+def config_changed(region_ids) -> None:
+    """Agencies, categories or routing rules of these regions changed: per-process caches of them are stale."""
+    Region.objects.filter(pk__in=region_ids).update(config_version=F("config_version") + 1)
 
 
 def save_agency(*, actor: Actor, agency: Agency) -> Agency:
     return save_region_row(actor=actor, row=agency)
+
+
+def delete_agency(*, actor: Actor, agency: Agency) -> None:
+    delete_region_row(actor=actor, row=agency)
 
 
 def save_day_off(*, actor: Actor, day_off: DayOff) -> DayOff:

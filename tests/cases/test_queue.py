@@ -10,15 +10,15 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.cases.models import Case
+from backend.complaints.models import Complaint
 from tests.helpers import SUBMIT, complaint_input
 
 pytestmark = pytest.mark.django_db
 
 QUEUE = """query($f: QueueFilterInput, $n: Int) {
   staffQueue(filter: $f, first: $n) { edges { node {
-    trackingCode status slaState photoCount agency { code } area { name } reporterName assigneeName
-    latestPublicEvent { type at }
-    complaint { category { code } } } } }
+    id trackingCode status statusLabel priority dueAt version slaState photoCount agencyCode agencyName areaName
+    reporterName assigneeName latestPublicEvent { type at } categoryCode categoryName } } }
   staffQueueTotals(filter: $f) { total overdue dueSoon onTime paused unassigned } }"""
 
 
@@ -112,8 +112,8 @@ def test_queries_do_not_grow_with_the_page(gql, resident, category, places, page
     Case.objects.filter(pk__in=list(Case.objects.values_list("pk", flat=True)[::2])).update(assignee=staff("pupr.staf"))
     gql.sign_in_as(staff("pupr.kabid"))
     # session, memberships, the page (complaint and category joined; SLA state, photo count and latest public event
-    # in the query; no COUNT), agencies, areas, reporters, assignees (each by primary key), totals
-    with django_assert_num_queries(8):
+    # in the query; no COUNT), agencies, areas, people (reporters and assignees; each by primary key), totals
+    with django_assert_num_queries(7):
         data = gql(QUEUE, {"f": None, "n": page})
     assert len(data["staffQueue"]["edges"]) == page and data["staffQueueTotals"]["total"] == 100
     assert data["staffQueue"]["edges"][0]["node"]["latestPublicEvent"]["type"] == "routed"
@@ -128,3 +128,35 @@ def test_pages_follow_one_another(gql, filed):
     assert len(second["edges"]) == 1 and second["pageInfo"]["hasNextPage"] is False
     seen = [e["node"]["trackingCode"] for e in first["edges"] + second["edges"]]
     assert sorted(seen) == sorted(filed.values())
+
+
+def row_of(data, code):
+    return next(e["node"] for e in data["staffQueue"]["edges"] if e["node"]["trackingCode"] == code)
+
+
+def test_rows_carry_what_a_queue_screen_shows(gql, filed, resident):
+    resident.full_name = "Budi Santoso"
+    resident.save()
+    road = Case.objects.get(tracking_code=filed["road1"])
+    Case.objects.filter(pk=road.pk).update(assignee=staff("pupr.staf"))
+    row = row_of(queue(gql, staff("pupr.kabid")), filed["road1"])
+    assert gql("query($id: ID!) { node(id: $id) { ... on Case { trackingCode } } }", {"id": row["id"]}) == {
+        "node": {"trackingCode": filed["road1"]}
+    }
+    assert row["status"] == "routed" and row["statusLabel"] == "sudah diteruskan ke OPD"
+    assert row["priority"] == "NORMAL" and row["version"] == road.version
+    assert row["dueAt"] == road.due_at.isoformat()
+    assert (row["agencyCode"], row["agencyName"], row["areaName"]) == ("dpupr", "DPUPR", road.area.name)
+    assert (row["categoryCode"], row["categoryName"]) == ("jalan-rusak", "Jalan rusak")
+    assert row["assigneeName"] == "Dewi Lestari" and row["reporterName"] == "Budi Santoso"
+    assert row["photoCount"] == 0 and row["latestPublicEvent"]["type"] == "routed"
+    english = row_of(gql.post(QUEUE, {"n": 100}, HTTP_ACCEPT_LANGUAGE="en").json()["data"], filed["road1"])
+    assert (english["categoryName"], english["statusLabel"]) == ("Damaged road", "routed to an agency")
+
+
+def test_anonymous_reporters_are_named_to_the_handling_agency_only(gql, filed):
+    Complaint.objects.filter(case__tracking_code=filed["road1"]).update(anonymous=True)
+    as_admin = queue(gql, staff("admin.muba"))  # staff of the region, not of the handling agency
+    assert row_of(as_admin, filed["road1"])["reporterName"] is None
+    assert row_of(as_admin, filed["rubbish"])["reporterName"] is not None  # not anonymous: staff of the region
+    assert row_of(queue(gql, staff("pupr.staf")), filed["road1"])["reporterName"] is not None

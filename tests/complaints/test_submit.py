@@ -37,8 +37,7 @@ def test_submit_routes_by_group_rule_and_starts_the_clock(submit, places, catego
     assert set(OutboxMessage.objects.filter(case=case).values_list("audience", "audience_id", "event_type")) == {
         (Audience.AGENCY, case.agency_id, "routed"),
         (Audience.USER, case.resident_id, "routed"),
-        (Audience.CASE, case.pk, "routed"),
-    }
+    }  # routed as it was opened: nobody can be watching it yet
 
 
 @pytest.mark.parametrize(
@@ -163,3 +162,21 @@ def test_status_label_follows_the_language(gql, submit, places, category):
         gql.post(query, HTTP_ACCEPT_LANGUAGE="id").json()["data"]["caseByTrackingCode"]["statusLabel"]
         == "sudah diteruskan ke OPD"
     )
+
+
+def test_a_case_by_tracking_code_reads_the_columns_asked_for_in_one_query(
+    gql, submit, places, category, django_assert_num_queries
+):
+    code = submit(category("jalan-rusak"), *places["lais"])["case"]["trackingCode"]
+    gql.token = None
+    query = 'query($c: String!) { caseByTrackingCode(region: "16.06", trackingCode: $c) { %s } }'
+    with django_assert_num_queries(1) as captured:
+        assert gql(query % "status", {"c": code})["caseByTrackingCode"] == {"status": "routed"}
+    assert '"description"' not in captured.captured_queries[0]["sql"]  # the complaint's text is not read
+    wide = "trackingCode status statusLabel kind priority lat lon submittedAt dueAt closedAt version viewerIsReporter"
+    with django_assert_num_queries(1):  # every column asked for is in the one query: none is loaded afterwards
+        data = gql(query % f"{wide} complaint {{ description category {{ code }} }}", {"c": code})
+    case = Case.objects.get(tracking_code=code)
+    assert data["caseByTrackingCode"]["dueAt"] == case.due_at.isoformat()
+    assert data["caseByTrackingCode"]["complaint"]["category"] == {"code": "jalan-rusak"}
+    assert data["caseByTrackingCode"]["version"] == 2 and data["caseByTrackingCode"]["kind"] == "COMPLAINT"

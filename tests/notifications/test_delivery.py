@@ -58,7 +58,6 @@ def test_filing_delivers_every_row_live(filed, resident):
         # nobody is told that the resident filed it (they know), but they hear where it went
         ("routed", Audience.USER, OutboxStatus.SENT),
         ("routed", Audience.AGENCY, OutboxStatus.SENT),
-        ("routed", Audience.CASE, OutboxStatus.SENT),
     }
 
 

@@ -241,7 +241,9 @@ class Command(BaseCommand):
             self.rules(parepare, PAREPARE_RULES)
 
             Region.objects.filter(pk__in=[muba.pk, parepare.pk]).update(
-                geo_version=F("geo_version") + 1, calendar_version=F("calendar_version") + 1
+                geo_version=F("geo_version") + 1,
+                calendar_version=F("calendar_version") + 1,
+                config_version=F("config_version") + 1,
             )
             self.resident()
         self.stdout.write(
