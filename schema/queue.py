@@ -23,6 +23,7 @@ class QueueFilterInput(graphene.InputObjectType):
     statuses = graphene.List(graphene.NonNull(graphene.String), description="Any of these statuses.")
     kind = CaseKindEnum()
     category = graphene.ID(description="A complaint category or group id.")
+    permit_type = graphene.String(description="A permit type's code, e.g. `pbg`.")
     area = graphene.ID(description="An Area id: the area and the areas inside it.")
     assignee = AssigneeFilterEnum(default_value=queue.AssigneeFilter.ANYONE.value)
     sla = SlaStateEnum()
@@ -122,6 +123,7 @@ def to_filter(data) -> queue.QueueFilter:
         statuses=tuple(data.get("statuses") or ()),
         kind=_value(data.get("kind")),
         category_id=_pk(data.get("category")),
+        permit_type=(data.get("permit_type") or "").strip().lower(),
         area_id=_pk(data.get("area")),
         assignee=queue.AssigneeFilter(_value(data.get("assignee"), queue.AssigneeFilter.ANYONE.value)),
         sla=queue.SlaState(_value(data.get("sla"))) if data.get("sla") is not None else None,

@@ -20,7 +20,7 @@ from backend.cases.workflow import CLOCK_STOPPED
 from backend.complaints import selectors as complaint_selectors
 from backend.complaints.models import localized_name
 from backend.regions.models import Agency, Area
-from media.models import Attachment
+from media.models import Attachment, AttachmentKind
 
 
 class SlaState(StrEnum):
@@ -48,6 +48,7 @@ class QueueFilter:
     statuses: tuple[str, ...] = ()
     kind: str | None = None
     category_id: int | None = None  # a complaint category or group
+    permit_type: str = ""  # a permit type's code
     area_id: int | None = None  # an area and the areas inside it
     assignee: AssigneeFilter = AssigneeFilter.ANYONE
     sla: SlaState | None = None
@@ -117,7 +118,11 @@ def staff_queue(*, actor: Actor, filters: QueueFilter, now: datetime | None = No
 
 def _queue(field: str | None, ids, filters: QueueFilter, user_id: int | None, now: datetime, soon: datetime):
     photos = (
-        Attachment.objects.filter(case=OuterRef("pk")).order_by().values("case").annotate(n=Count("pk")).values("n")
+        Attachment.objects.filter(case=OuterRef("pk"), kind=AttachmentKind.PHOTO)
+        .order_by()
+        .values("case")
+        .annotate(n=Count("pk"))
+        .values("n")
     )
     latest_public = CaseEvent.objects.filter(case=OuterRef("pk"), visibility=Visibility.PUBLIC).order_by("-seq")
     cases = Case.objects.filter(**{f"{field}__in": ids}) if field else Case.objects.all()
@@ -136,6 +141,8 @@ def _queue(field: str | None, ids, filters: QueueFilter, user_id: int | None, no
         cases = cases.filter(
             Q(complaint__category_id=filters.category_id) | Q(complaint__category__parent_id=filters.category_id)
         )
+    if filters.permit_type:
+        cases = cases.filter(permit__type_version__permit_type__code=filters.permit_type)
     if filters.area_id is not None:
         cases = cases.filter(Q(area_id=filters.area_id) | Q(area__parent_id=filters.area_id))
     if filters.assignee == AssigneeFilter.ME:

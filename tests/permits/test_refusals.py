@@ -262,3 +262,14 @@ def test_rotating_the_encryption_key(permits, resident, settings):
     after = PermitApplication.objects.get()
     assert after.nik_encrypted != before.nik_encrypted and nik.decrypt(after.nik_encrypted) == NIK
     assert after.nik_hash == nik.lookup_hash(NIK) != before.nik_hash
+
+
+def test_the_staff_queue_shows_permits_and_filters_by_type(permits, resident, local_media):
+    permits.filed(resident)
+    permits.as_user("ptsp.staf")
+    page = """query($t: String) { staffQueue(first: 10, filter: {permitType: $t}) {
+      edges { node { trackingCode kind status statusLabel photoCount } } } }"""
+    (row,) = [edge["node"] for edge in permits.gql(page, {"t": "pbg"})["staffQueue"]["edges"]]
+    assert row["trackingCode"].startswith("IZN-") and row["kind"] == "PERMIT"
+    assert row["photoCount"] == 0  # documents are not photos
+    assert permits.gql(page, {"t": "reklame"})["staffQueue"]["edges"] == []
