@@ -11,6 +11,7 @@ working day after the instant's local date; *a working duration* is counted insi
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 from functools import lru_cache
 from importlib import metadata
@@ -20,6 +21,7 @@ from django.core.cache import cache
 from django.db.models import Q
 
 MAX_SCAN_DAYS = 366 * 20
+logger = logging.getLogger("simpul.calendar")
 
 
 @lru_cache(maxsize=64)
@@ -28,14 +30,25 @@ def national_days_off(year: int) -> dict[dt.date, str]:
     works them out once per year and version, into the shared cache: loading it and computing a year costs a
     process about 19 MiB, which web processes otherwise never pay (bench/README.md, "Complaints")."""
     key = ":".join(["national-days-off", str(year), metadata.version("holidays"), *settings.HOLIDAY_CATEGORIES])
-    days = cache.get(key)
+    try:
+        days = cache.get(key)
+    except Exception:  # the shared cache is away (Redis down): work them out here; deadlines must not wait on it
+        logger.warning("National days off of %s worked out without the shared cache", year, exc_info=True)
+        return _compute_national_days_off(year)
     if days is None:
-        import holidays
-
-        found = holidays.country_holidays("ID", years=year, categories=settings.HOLIDAY_CATEGORIES, language="id")
-        days = {day: str(name) for day, name in found.items()}
-        cache.set(key, days, timeout=None)
+        days = _compute_national_days_off(year)
+        try:
+            cache.set(key, days, timeout=None)
+        except Exception:
+            logger.warning("Could not share the national days off of %s", year, exc_info=True)
     return days
+
+
+def _compute_national_days_off(year: int) -> dict[dt.date, str]:
+    import holidays
+
+    found = holidays.country_holidays("ID", years=year, categories=settings.HOLIDAY_CATEGORIES, language="id")
+    return {day: str(name) for day, name in found.items()}
 
 
 _region_days: dict[tuple[int, int], tuple[int, dict[dt.date, str]]] = {}

@@ -183,3 +183,20 @@ def test_duplicate_day_off_is_a_field_error(region, superuser):
     services.save_day_off(actor=superuser, day_off=DayOff(region=region, date=dt.date(2026, 11, 24), name="a"))
     with pytest.raises(DomainErrors):
         services.save_day_off(actor=superuser, day_off=DayOff(region=region, date=dt.date(2026, 11, 24), name="b"))
+
+
+def test_national_days_off_without_the_shared_cache(settings):
+    """Redis down: deadlines are still worked out, from the holidays package in this process."""
+    import copy
+
+    from backend.regions import calendar
+
+    caches = copy.deepcopy(settings.CACHES)
+    caches["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    settings.CACHES = caches
+    calendar.national_days_off.cache_clear()
+    try:
+        days = calendar.national_days_off(2026)
+    finally:
+        calendar.national_days_off.cache_clear()
+    assert days[dt.date(2026, 8, 17)]  # Hari Proklamasi
