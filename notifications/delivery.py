@@ -226,7 +226,7 @@ def _queue_pushes(rows: list[OutboxMessage], now: datetime) -> list[int]:
     preferences = {p.user_id: p for p in NotificationPreference.objects.filter(user_id__in=user_ids)}
     new = []
     for row in people:
-        spec = events.EVENTS[row.event_type]
+        spec = events.spec_of(row.event_type, row.case.kind)
         preference = preferences.get(row.audience_id)
         if preference is not None and spec.kind in preference.muted_events:
             continue
@@ -265,7 +265,9 @@ def push_for(row: PushDelivery) -> PushMessage:
     """The push of one delivery, in its device's language."""
     message, case = row.message, row.message.case
     status = message.event.payload.get("to") or case.status
-    title, body = events.render(message.event_type, row.device.language, code=case.tracking_code, status=status)
+    title, body = events.render(
+        message.event_type, row.device.language, code=case.tracking_code, status=status, case_kind=case.kind
+    )
     return PushMessage(
         token=row.device.token,
         platform=row.device.platform,
@@ -279,7 +281,7 @@ def push_for(row: PushDelivery) -> PushMessage:
             "status": status,
         },
         collapse_key=f"case-{case.pk}",
-        urgent=events.EVENTS[message.event_type].urgent,
+        urgent=events.spec_of(message.event_type, case.kind).urgent,
     )
 
 

@@ -82,9 +82,20 @@ EVENTS: dict[str, EventKind] = {
 }
 
 
-def render(event_type: str, language: str, *, code: str, status: str) -> tuple[str, str]:
+# Where a permit's words differ from a complaint's for the same event.
+PERMIT_EVENTS: dict[str, EventKind] = {
+    "rejected": EventKind(K.RESOLVED, _("Application %(code)s"), _("Your application was rejected: %(status)s.")),
+}
+
+
+def spec_of(event_type: str, case_kind: str) -> EventKind:
+    """What an event (one of EVENTS) means on a case of this kind."""
+    return (PERMIT_EVENTS.get(event_type) if case_kind == "permit" else None) or EVENTS[event_type]
+
+
+def render(event_type: str, language: str, *, code: str, status: str, case_kind: str = "complaint") -> tuple[str, str]:
     """The push's title and body in `language` ('id' or 'en')."""
-    spec = EVENTS[event_type]
+    spec = spec_of(event_type, case_kind)
     with translation.override(language):
         words = {"code": code, "status": str(STATUS_LABELS.get(status, status))}
         return str(spec.title) % words, str(spec.body) % words

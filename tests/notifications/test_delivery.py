@@ -335,3 +335,13 @@ def test_co_reporters_phones_hear_of_public_events(fcm, filed, other_resident):
     device(other_resident, "tok-co")
     change(filed)
     assert fcm.tokens_sent() == ["tok-co"]
+
+
+def test_a_permit_is_named_as_an_application():
+    from notifications.events import render
+
+    assert render("rejected", "en", code="IZN-2026-000001", status="rejected", case_kind="permit") == (
+        "Application IZN-2026-000001",
+        "Your application was rejected: rejected.",
+    )
+    assert render("rejected", "id", code="ADU-2026-000001", status="rejected")[1].startswith("Laporan Anda ditolak")
