@@ -3,6 +3,9 @@ step of the review — each step a move of the case through `transition()` (back
 
 KPK's point in backing online permits is that applicant and official never meet: every step is on the case's
 timeline, messages go through it too, and the clock is public.
+
+jsonschema, the document pipeline (Pillow) and ReportLab are imported where they are first needed, so a web process
+that never handles a permit never loads them.
 """
 
 from __future__ import annotations
@@ -12,7 +15,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-import jsonschema
 from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F
@@ -27,7 +29,7 @@ from backend.cases.models import Case, CaseKind
 from backend.cases.services import allocate_tracking_code, clock_pause, clock_resume, open_case, staff_case, transition
 from backend.cases.workflow import PermitStatus
 from backend.errors import DomainError, DomainErrors
-from backend.permits import certificate, fees, nik
+from backend.permits import fees, nik
 from backend.permits.errors import PermitErrorCode
 from backend.permits.models import (
     ApplicantKind,
@@ -40,7 +42,6 @@ from backend.permits.models import (
 )
 from backend.regions import calendar
 from backend.regions.models import Agency, Region
-from media.documents import DocumentRejected, store_bytes, store_document
 from media.models import Attachment, AttachmentKind
 from media.storage import delete_files
 
@@ -94,6 +95,8 @@ class TypeEdition:
 
 def edition_errors(region: Region, edition: TypeEdition) -> list[DomainError]:
     """Everything wrong with a permit type edition for this region (the admin form shows them per field)."""
+    import jsonschema
+
     errors = []
 
     def bad(field, message):
@@ -307,6 +310,8 @@ def update_application(
 def attach_document(*, actor: Actor, application_id: int, requirement: str, upload) -> Attachment:
     """Attach one file for one of the type's required documents; for a document that is one file, it replaces the
     previous one."""
+    from media.documents import DocumentRejected, store_document
+
     application = _own_application(actor, application_id, editable=True)
     spec = application.type_version.requirement(requirement)
     if spec is None:
@@ -372,6 +377,8 @@ def remove_document(*, actor: Actor, document_id) -> None:
 
 def _completeness_errors(application: PermitApplication) -> list[DomainError]:
     """Everything that keeps the application from being a complete file, at once."""
+    import jsonschema
+
     version = application.type_version
     errors = []
     if not application.applicant_name:
@@ -594,6 +601,8 @@ def recommend(
         raise DomainError(PermitErrorCode.ALREADY_DONE, _("Your agency has recorded its recommendation already."))
     stored = None
     if report is not None:
+        from media.documents import DocumentRejected, store_document
+
         try:
             stored = store_document(
                 report, prefix=f"permits/{case.region_id}/reviews", accepted=("pdf",), max_bytes=REPORT_MAX_BYTES
@@ -723,6 +732,9 @@ def verify_url(application: PermitApplication) -> str:
 
 def issue(*, actor: Actor, case_id: int, expected_version: int | None = None) -> Case:
     """Number the permit, date its validity, and store its certificate (PDF with the verification QR code)."""
+    from backend.permits import certificate
+    from media.documents import store_bytes
+
     case = _permit_case(actor, case_id)
     now = timezone.now()
     issued_on = now.astimezone(case.region.tz).date()
