@@ -16,6 +16,7 @@ from backend.errors import DomainError
 from backend.permits import selectors, services
 from backend.permits.errors import PermitErrorCode
 from backend.permits.models import ApplicantKind, PermitApplication, PermitReview, Recommendation
+from backend.regions import selectors as region_selectors
 from media.storage import url_for
 from schema.cases import CaseNode, case_pk, work_mutation
 from schema.errors import DomainMutation, error_type
@@ -248,10 +249,7 @@ class PermitQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_permit_types(root, info, region):
-        from backend.regions.models import Region
-
-        key = region.strip().lower()
-        row = Region.objects.filter(active=True, **({"code": key} if key[:1].isdigit() else {"slug": key})).first()
+        row = region_selectors.region_by_slug_or_code(region)
         if row is None:
             return []
         return [services.current_version(t) for t in selectors.region_permit_types(row)]

@@ -41,6 +41,7 @@ from backend.permits.models import (
     Recommendation,
 )
 from backend.regions import calendar
+from backend.regions import selectors as region_selectors
 from backend.regions.models import Agency, Region
 from media.models import Attachment, AttachmentKind
 from media.storage import delete_files
@@ -63,9 +64,7 @@ def _text(value: str, *, field: str, required: bool = True) -> str:
 
 
 def _region(slug_or_code: str) -> Region:
-    key = (slug_or_code or "").strip().lower()
-    lookup = {"code": key} if key[:1].isdigit() else {"slug": key}
-    region = Region.objects.filter(active=True, **lookup).first()
+    region = region_selectors.region_by_slug_or_code(slug_or_code)
     if region is None:
         raise DomainError(PermitErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
     return region
