@@ -267,9 +267,9 @@ async def raw(server, *frames, subprotocol="graphql-transport-ws", until=None):
     protocols = [subprotocol] if subprotocol else None
     async with websockets.connect(f"ws://{server}/graphql", subprotocols=protocols) as socket:
         received = []
-        for frame in frames:
-            await socket.send(frame if isinstance(frame, str) else json.dumps(frame))
-        try:
+        try:  # the server may close before every frame is sent (a refused subprotocol closes at once)
+            for frame in frames:
+                await socket.send(frame if isinstance(frame, str) else json.dumps(frame))
             while until is None or len(received) < until:
                 received.append(json.loads(await asyncio.wait_for(socket.recv(), 5)))
         except websockets.ConnectionClosed:
