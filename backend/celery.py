@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
@@ -17,3 +17,29 @@ if Path(sys.argv[0]).name == "celery":
 app = Celery("simpul")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class OutboxRelayStep(bootsteps.StartStopStep):
+    """Every worker runs the outbox relay (notifications.relay) beside its pool, when OUTBOX_RELAY is on."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.relay = None
+
+    def start(self, worker):
+        from django.conf import settings
+
+        if settings.OUTBOX_RELAY:
+            from notifications.relay import OutboxRelay
+
+            self.relay = OutboxRelay().start()
+
+    def stop(self, worker):
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None
+
+
+app.steps["worker"].add(OutboxRelayStep)

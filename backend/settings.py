@@ -280,6 +280,12 @@ if PRODUCTION and not PUBLIC_BASE_URL.startswith("https://"):
 PAYMENT_CALLBACK_SECRET = env.str("PAYMENT_CALLBACK_SECRET")
 
 # --- Notifications: the outbox and push ---------------------------------------------------------------------------
+# On: a change's transaction NOTIFYs the outbox relay (a thread of every Celery worker) of its rows; off: the process
+# that made the change hands them on after COMMIT itself (docs/realtime.md).
+_postgres = _db["ENGINE"] == "django.db.backends.postgresql"
+OUTBOX_RELAY = env.bool("OUTBOX_RELAY", _postgres and not CELERY_TASK_ALWAYS_EAGER)
+if OUTBOX_RELAY and not _postgres:
+    env.problems.append("OUTBOX_RELAY needs PostgreSQL (it listens for NOTIFY)")
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", 60, minimum=5)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", 10, minimum=1)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", 900, minimum=1)

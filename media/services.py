@@ -52,7 +52,7 @@ def _aware(moment, tz):
 
 
 class StoredPhotos:
-    """Renditions saved to storage ahead of the database transaction; `discard()` removes them if it fails."""
+    """Renditions saved to storage ahead of the database writes; `discard()` removes them if it fails."""
 
     def __init__(self, photos: list[ProcessedImage], *, region_id: int):
         self.photos = photos
@@ -69,9 +69,9 @@ class StoredPhotos:
             delete_files(keys.values())
         self.keys = []
 
-    def attach(self, case, *, uploader) -> list[Attachment]:
-        """Record the attachments, inside the caller's transaction (which calls `discard()` if it fails)."""
-        rows = [
+    def rows(self, case, *, uploader) -> list[Attachment]:
+        """The attachments to record (unsaved), with the caller's other rows: it calls `discard()` if they fail."""
+        return [
             Attachment(
                 case=case,
                 kind=AttachmentKind.PHOTO,
@@ -89,4 +89,3 @@ class StoredPhotos:
             )
             for position, (photo, keys) in enumerate(zip(self.photos, self.keys, strict=True))
         ]
-        return Attachment.objects.bulk_create(rows)

@@ -1,14 +1,20 @@
 """Draining the outbox: every row `transition()` wrote goes to the open apps (channel-layer groups, read by the GraphQL
 subscriptions) and, for people, to their phones (FCM), at least once.
 
-- After the change commits, `schedule()` sends the live messages to their channel-layer groups from the committing
-  process (the fast path: the open apps hear of it within milliseconds), then asks a worker to deliver the rows
-  (their pushes, and their state). If the broker cannot take the task (Redis down), the rows simply stay pending:
-  the periodic sweep (`sweep()`, Celery beat) finds every row that is due and sends it again, live included, so a
-  lost task, a dead worker or an unreachable Redis delays a notification and never loses it.
+- On PostgreSQL (`OUTBOX_RELAY`, the production setup) the transaction that writes the rows also sends a
+  `NOTIFY simpul_outbox` naming them, which PostgreSQL delivers at COMMIT (and never for a rolled-back change). The
+  relay (`notifications.relay`, a thread of every Celery worker listening on that channel) delivers them: live
+  messages to their channel-layer groups at once, pushes through a worker task. The web process that made the change
+  does nothing more after COMMIT: it neither loads the channel layer nor Celery to hand notifications on.
+- Without the relay (the embedded default on SQLite), `schedule()` acts after COMMIT in the committing process: it
+  sends the live messages to their groups, then asks a worker (with eager tasks: this process) for the rest.
+- Either way, if the hand-off fails (no relay listening, Redis down), the rows simply stay pending: the periodic
+  sweep (`sweep()`, Celery beat) finds every row that is due and sends it again, live included, and a relay that
+  (re)connects starts by delivering whatever is due. A lost notification, a dead worker or an unreachable Redis
+  delays a notification and never loses it.
 - A worker claims rows with a lease (attempts + 1, next attempt pushed `OUTBOX_LEASE_SECONDS` ahead) in a short
   transaction with SKIP LOCKED, then delivers outside any transaction. A worker that dies mid-way leaves its rows
-  to come due again when the lease runs out.
+  to come due again when the lease runs out. Two relays hearing the same notification claim each row once.
 - A failure reschedules the row with bounded exponential backoff; after `OUTBOX_MAX_ATTEMPTS` it is marked failed
   with its last error, for an operator to look at.
 - Pushes are their own rows (`PushDelivery`, one per notification and device), so that a device already reached is
@@ -31,12 +37,13 @@ from datetime import datetime, timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from graphql_relay import to_global_id
 
 from backend.accounts.models import Device
+from backend.writes import InsertBatch
 from notifications import events
 from notifications.models import (
     Audience,
@@ -51,6 +58,8 @@ from notifications.push import FCM_BATCH, PushMessage, get_push_backend
 logger = logging.getLogger("simpul.notifications")
 
 NOTIFY = "simpul.notify"  # the channel-layer message type; consumers handle it as `simpul_notify`
+CHANNEL = "simpul_outbox"  # the PostgreSQL notification channel the relay listens on
+PAYLOAD_MAX = 7900  # bytes of row ids per NOTIFY (PostgreSQL takes up to 8000)
 
 
 def group_name(audience: str, audience_id) -> str:
@@ -67,19 +76,50 @@ def backoff(attempts: int) -> timedelta:
 # --- scheduling ----------------------------------------------------------------------------------------------------
 
 
-def schedule(rows: Iterable[OutboxMessage]) -> None:
-    """As soon as the current transaction commits: tell the open apps (one round trip to the channel layer, from
-    this process: the fast path), then hand the rows to a worker for the durable part (their pushes, their state)."""
+def schedule(rows: Iterable[OutboxMessage], *, batch: InsertBatch | None = None) -> None:
+    """Hand the rows on as soon as the current transaction (or `batch`, which writes them) commits: through the relay
+    (a NOTIFY in that transaction) or, without one, from this process after COMMIT (the live messages, then a worker
+    task for the rest)."""
     rows = list(rows)
     if not rows:
         return
     ids = [str(row.pk) for row in rows]
+    if settings.OUTBOX_RELAY:
+        if batch is not None:
+            batch.then(*notify_sql(ids))
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(*notify_sql(ids))
+        return
     messages = [live_message(row) for row in rows]
 
     def after_commit():
         enqueue(ids, live_sent=publish(messages))
 
-    transaction.on_commit(after_commit, robust=True)
+    def register():
+        transaction.on_commit(after_commit, robust=True)
+
+    if batch is not None:
+        batch.after_write(register)
+    else:
+        register()
+
+
+def notify_payloads(ids: list[str]) -> list[str]:
+    """The NOTIFY payloads naming `ids`: comma-separated, each within PostgreSQL's limit."""
+    payloads, current = [], ""
+    for pk in ids:
+        if current and len(current) + 1 + len(pk) > PAYLOAD_MAX:
+            payloads.append(current)
+            current = ""
+        current = f"{current},{pk}" if current else pk
+    return [*payloads, current] if current else payloads
+
+
+def notify_sql(ids: list[str]) -> tuple[str, list]:
+    """The SELECT telling the relay of new rows: run in the transaction that writes them, PostgreSQL delivers it at
+    COMMIT, and drops it on a rollback."""
+    return "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload", [CHANNEL, notify_payloads(ids)]
 
 
 class _LayerLoop:

@@ -26,6 +26,12 @@ def deliver_outbox(ids: list[str], live_sent: bool = False) -> None:
         delivery.send_pushes(delivered.pushes_queued)
 
 
+@app.task(name="notifications.send_pushes", acks_late=True, ignore_result=True)
+def send_pushes(ids: list[int]) -> None:
+    """Pushes the outbox relay queued (notifications.relay). Whatever fails here is left to the sweep."""
+    delivery.send_pushes(ids)
+
+
 @app.task(name="notifications.sweep_outbox", acks_late=True, ignore_result=True, expires=60)
 def sweep_outbox() -> None:
     delivery.sweep()

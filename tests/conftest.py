@@ -24,14 +24,16 @@ from tests.helpers import SUBMIT, centre, complaint_input
 
 @pytest.fixture(autouse=True)
 def _isolated(settings):
-    """Fast password hashing, tasks run in-process, and a cache key prefix of its own for every test (so rate-limit
-    counters never leak between tests, even on a shared Redis)."""
+    """Fast password hashing, tasks run in-process, notifications handed on by the committing process (the relay's
+    own tests turn the relay on), and a cache key prefix of its own for every test (so rate-limit counters never
+    leak between tests, even on a shared Redis)."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     caches = copy.deepcopy(settings.CACHES)
     caches["default"]["KEY_PREFIX"] = f"test-{uuid.uuid4().hex[:12]}"
     settings.CACHES = caches
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
+    settings.OUTBOX_RELAY = False
     # Each test's database is rolled back under the per-process caches, which production never does.
     geo.forget_index()
     calendar.forget_days_off()
@@ -167,3 +169,16 @@ def fcm_server():
     server = FcmServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def fcm(fcm_server, settings):
+    """Pushes go to the local FCM server, emptied for the test."""
+    from notifications.push import get_push_backend
+
+    fcm_server.reset()
+    settings.FIREBASE_CREDENTIALS = fcm_server.credentials()
+    settings.FCM_ENDPOINT = fcm_server.url
+    get_push_backend.cache_clear()
+    yield fcm_server
+    get_push_backend.cache_clear()

@@ -107,3 +107,14 @@ def celery_worker(log: Path, *, beat: bool = False, **env) -> Process:
     if beat:
         args += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
     return Process(args, process_env(**{"CELERY_TASK_ALWAYS_EAGER": "false", **env}), log).start()
+
+
+def wait_for(condition, timeout: float, what: str, *, every: float = 0.05):
+    """The first truthy value of `condition()`, polled every `every` seconds; fails the test after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(every)
+    raise AssertionError(f"timed out waiting for {what}")

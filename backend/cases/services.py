@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend import writes
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.errors import CaseErrorCode, RejectReason
@@ -30,18 +31,50 @@ def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     transaction it commits at once and the counter is free for the next submission; inside one, the counter row
     stays locked until that transaction ends, which serialises every submission of the region behind it. Codes
     may have gaps (a submission that fails after taking its number), never clashes."""
+    sql, params, format_code = _counter(region=region, kind=kind, at=at)
+    with connection.cursor() as cursor:
+        cursor.execute(f"{sql} RETURNING last_value", params)
+        (number,) = cursor.fetchone()
+    return format_code(number)
+
+
+def _counter(*, region, kind: str, at: datetime):
+    """The upsert of the region's counter (without its RETURNING), and how a number becomes a code."""
     prefix = TRACKING_PREFIX[kind]
     year = at.astimezone(region.tz).year
     table = connection.ops.quote_name(TrackingSequence._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} (region_id, prefix, year, last_value) VALUES (%s, %s, %s, 1) "  # noqa: S608
+        f"ON CONFLICT (region_id, prefix, year) DO UPDATE SET last_value = {table}.last_value + 1"
+    )
+    return sql, [region.pk, prefix, year], lambda number: f"{prefix}-{year}-{number:06d}"
+
+
+def _take_numbers(case: Case, *, events: int, at: datetime) -> list[int] | None:
+    """Before the case is written: its tracking number, unless it has one, and where rows are written in one batch
+    (PostgreSQL, backend.writes) the primary keys of the case and its first `events`, all in one statement (which,
+    outside a transaction, commits at once). Returns the events' keys; None where the database assigns them."""
+    if not writes.batched():
+        if not case.tracking_code:
+            case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=at)
+        return None
+    case_sql, case_params = writes.reserve_ids_sql(Case, 1)
+    event_sql, event_params = writes.reserve_ids_sql(CaseEvent, events)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (region_id, prefix, year, last_value) VALUES (%s, %s, %s, 1) "  # noqa: S608
-            f"ON CONFLICT (region_id, prefix, year) DO UPDATE SET last_value = {table}.last_value + 1 "
-            "RETURNING last_value",
-            [region.pk, prefix, year],
-        )
-        (number,) = cursor.fetchone()
-    return f"{prefix}-{year}-{number:06d}"
+        if case.tracking_code:
+            cursor.execute(f"SELECT {case_sql}, {event_sql}", case_params + event_params)
+            case_ids, event_ids = cursor.fetchone()
+        else:
+            counter_sql, counter_params, format_code = _counter(region=case.region, kind=case.kind, at=at)
+            cursor.execute(  # our own SQL fragments; every value is a parameter
+                f"WITH counter AS ({counter_sql} RETURNING last_value) "  # noqa: S608
+                f"SELECT counter.last_value, {case_sql}, {event_sql} FROM counter",
+                counter_params + case_params + event_params,
+            )
+            number, case_ids, event_ids = cursor.fetchone()
+            case.tracking_code = format_code(number)
+    case.pk = case_ids[0]
+    return event_ids
 
 
 def _audiences(
@@ -99,22 +132,29 @@ def _write_outbox(
 @dataclass(frozen=True)
 class FirstMove:
     """A move the system makes on a case as it is opened (a complaint is routed at once). It is checked against the
-    kind's transition table like any other move, and written with the opening: one INSERT of the case in the state
-    the move leaves it, both events in one batch, their outbox rows in another."""
+    kind's transition table like any other move, and written with the opening."""
 
     action: str
     changes: dict
     payload: dict
 
 
-def open_case(*, actor: Actor, fields: dict, event_payload: dict, then: FirstMove | None = None) -> Case:
-    """Create a case in its first state with its first timeline event and outbox rows (and `then`, a first move by
-    the system). Runs inside the caller's transaction (the kind-specific service also writes its detail row there).
-    Pass `tracking_code` in `fields` when it was allocated before the transaction (see allocate_tracking_code)."""
+def open_case(
+    *,
+    actor: Actor,
+    fields: dict,
+    event_payload: dict,
+    then: FirstMove | None = None,
+    details: Callable[[Case], Iterable] | None = None,
+) -> Case:
+    """Create a case in its first state with its first timeline event (and `then`, a first move by the system), their
+    outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing. On PostgreSQL
+    that is two statements and no transaction of their own: one takes the tracking number and the keys
+    (_take_numbers), one writes every row and tells the outbox relay (backend.writes). Elsewhere, the tracking number
+    and then one transaction. Inside a caller's transaction the region's tracking counter stays locked until it
+    ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code)."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, **fields})
-    if not case.tracking_code:
-        case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=now)
     entries = [
         {
             "type": "submitted",
@@ -129,17 +169,33 @@ def open_case(*, actor: Actor, fields: dict, event_payload: dict, then: FirstMov
         payload = _apply(case, then.action, move, actor=None, payload=dict(then.payload), changes=then.changes, now=now)
         entries.append({"type": move.event, "actor_user": None, "visibility": move.visibility, "payload": payload})
         audiences.append(_audiences(case, move.visibility, None, new_case=True))
-    case.save()
-    events, prev_hash = [], GENESIS
-    for seq, entry in enumerate(entries, start=1):
-        events.append(chained_event(case, seq=seq, prev_hash=prev_hash, at=now, **entry))
-        prev_hash = events[-1].hash
-    CaseEvent.objects.bulk_create(events)
-    rows = OutboxMessage.objects.bulk_create(
-        [row for event, who in zip(events, audiences, strict=True) for row in _outbox_rows(case, event, who)]
-    )
-    delivery.schedule(rows)
+    event_ids = _take_numbers(case, events=len(entries), at=now)
+    with writes.insert_batch() as batch:
+        batch.add([case])
+        events, prev_hash = [], GENESIS
+        for seq, entry in enumerate(entries, start=1):
+            events.append(chained_event(case, seq=seq, prev_hash=prev_hash, at=now, **entry))
+            prev_hash = events[-1].hash
+        if event_ids is not None:
+            for event, pk in zip(events, event_ids, strict=True):
+                event.pk = pk
+        batch.add(events)
+        rows = batch.add(
+            [row for event, who in zip(events, audiences, strict=True) for row in _outbox_rows(case, event, who)]
+        )
+        if details is not None:
+            for model_rows in _by_model(details(case)):
+                batch.add(model_rows)
+        delivery.schedule(rows, batch=batch)
     return case
+
+
+def _by_model(rows: Iterable) -> list[list]:
+    """Rows grouped by model, in the order each model first appears."""
+    groups: dict[type, list] = {}
+    for row in rows:
+        groups.setdefault(type(row), []).append(row)
+    return list(groups.values())
 
 
 def _measure(case: Case, move, now: datetime) -> None:

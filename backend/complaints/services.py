@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from backend import compiled, ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import FirstMove, allocate_tracking_code, open_case, transition
+from backend.cases.services import FirstMove, open_case, transition
 from backend.cases.workflow import ComplaintStatus
 from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
@@ -171,45 +171,44 @@ def submit_complaint(
 
     decision = route_complaint(region=region, category=category, area=area)
     now = timezone.now()
-    stored = StoredPhotos(processed, region_id=region.pk)  # files first: no slow I/O inside the transaction
+    stored = StoredPhotos(processed, region_id=region.pk)  # files first: no slow I/O while rows are written
     try:
-        # The number is taken (and committed) before the transaction, so the region's counter is never held while
-        # the rest of the submission is written: a submission that fails leaves a gap in the numbers.
-        tracking_code = allocate_tracking_code(region=region, kind=CaseKind.COMPLAINT, at=now)
-        with transaction.atomic():
-            case = open_case(
-                actor=actor,
-                fields={
-                    "kind": CaseKind.COMPLAINT,
-                    "region": region,
-                    "resident": user,
-                    "status": ComplaintStatus.SUBMITTED,
-                    "lat": round(lat, 7),
-                    "lon": round(lon, 7),
-                    "h3_cell": h3_cell(lat, lon),
-                    "area": area,
-                    "submitted_at": now,
-                    "idempotency_key": idempotency_key,
-                    "tracking_code": tracking_code,
-                },
-                event_payload={"category": category.code, "area": area.code},
-                # Routed at once, in the same statements as the opening.
-                then=FirstMove(
-                    "route",
-                    changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
-                    payload=decision.as_payload(),
+        # Outside a transaction: the tracking number is committed as it is taken, so the region's counter is never
+        # held while the rows are written (a submission that fails leaves a gap in the numbers).
+        case = open_case(
+            actor=actor,
+            fields={
+                "kind": CaseKind.COMPLAINT,
+                "region": region,
+                "resident": user,
+                "status": ComplaintStatus.SUBMITTED,
+                "lat": round(lat, 7),
+                "lon": round(lon, 7),
+                "h3_cell": h3_cell(lat, lon),
+                "area": area,
+                "submitted_at": now,
+                "idempotency_key": idempotency_key,
+            },
+            event_payload={"category": category.code, "area": area.code},
+            # Routed at once, in the same statements as the opening.
+            then=FirstMove(
+                "route",
+                changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
+                payload=decision.as_payload(),
+            ),
+            details=lambda case: [
+                Complaint(
+                    case=case,
+                    category=category,
+                    description=description,
+                    address=address,
+                    anonymous=anonymous,
+                    confidential=confidential,
+                    extra=extra,
                 ),
-            )
-            Complaint.objects.create(
-                case=case,
-                category=category,
-                description=description,
-                address=address,
-                anonymous=anonymous,
-                confidential=confidential,
-                extra=extra,
-            )
-            stored.attach(case, uploader=user)
+                *stored.rows(case, uploader=user),
+            ],
+        )
     except IntegrityError:
         stored.discard()
         # Two attempts with the same key raced; the other one won: hand back its case.

@@ -18,19 +18,9 @@ from backend.cases.models import Case
 from backend.cases.services import transition
 from notifications import delivery
 from notifications.models import Audience, NotificationPreference, OutboxMessage, OutboxStatus, PushDelivery, PushStatus
-from notifications.push import get_push_backend, retry_after_seconds
+from notifications.push import retry_after_seconds
 from tests.fcm_server import PROJECT
 from tests.helpers import staff_actor
-
-
-@pytest.fixture
-def fcm(fcm_server, settings):
-    fcm_server.reset()
-    settings.FIREBASE_CREDENTIALS = fcm_server.credentials()
-    settings.FCM_ENDPOINT = fcm_server.url
-    get_push_backend.cache_clear()
-    yield fcm_server
-    get_push_backend.cache_clear()
 
 
 @pytest.fixture
@@ -345,3 +335,11 @@ def test_a_permit_is_named_as_an_application():
         "Your application was rejected: rejected.",
     )
     assert render("rejected", "id", code="ADU-2026-000001", status="rejected")[1].startswith("Laporan Anda ditolak")
+
+
+def test_notify_payloads_stay_within_postgres_limit():
+    ids = [f"{n:08d}-0000-0000-0000-000000000000" for n in range(700)]
+    payloads = delivery.notify_payloads(ids)
+    assert len(payloads) > 1 and all(len(p) <= delivery.PAYLOAD_MAX for p in payloads)
+    assert [pk for p in payloads for pk in p.split(",")] == ids
+    assert delivery.notify_payloads([]) == []

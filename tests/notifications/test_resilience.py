@@ -16,19 +16,9 @@ from backend.cases.services import transition
 from backend.celery import app as celery_app
 from notifications.models import OutboxMessage, OutboxStatus, PushDelivery, PushStatus
 from tests.helpers import staff_actor
-from tests.live import Process, celery_worker, daphne, free_port, needs_services
+from tests.live import Process, celery_worker, daphne, free_port, needs_services, wait_for
 
 pytestmark = [needs_services, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def push_env(fcm_server) -> dict:
@@ -52,14 +42,16 @@ def cases(demo, category, places, submit):
     return found
 
 
-def test_killing_the_worker_mid_batch_loses_nothing(cases, fcm_server, tmp_path):
+def test_killing_the_worker_mid_batch_loses_nothing(cases, fcm_server, tmp_path, settings):
     fcm_server.reset()
     fcm_server.delay = 0.3  # each send takes a while, so the kill lands while pushes are in flight
-    celery_app.conf.task_always_eager = False  # this test's changes go through the broker, to real workers
+    # This test's changes go to real workers: by NOTIFY to the worker's relay, which queues pushes on the broker.
+    settings.OUTBOX_RELAY = True
+    celery_app.conf.task_always_eager = False
     worker = celery_worker(tmp_path / "worker-1.log", **push_env(fcm_server))
     try:
         for case in cases:
-            transition(case, "accept", actor=staff_actor("pupr.staf"))  # commits; its delivery goes to the broker
+            transition(case, "accept", actor=staff_actor("pupr.staf"))  # commits; the relay hears of it
         wait_for(lambda: len(fcm_server.sends) >= 3, 30, "the first pushes")
         worker.kill()
         # What the dead worker had taken but not finished: pushes claimed (attempted) and still pending.
