@@ -37,9 +37,10 @@ def holiday_source() -> str:
 
 def national_days_off(year: int) -> dict[dt.date, str]:
     """Indonesia's public holidays and cuti bersama of a year, with their Indonesian names: one database read per
-    process and year. Loading `holidays` and computing a year costs a process about 19 MiB, so the year is prepared
-    beforehand (`manage.py prepare_calendar` on deploy, the daily `regions.prepare_calendar` task); a year that was
-    not is worked out here once and stored for every other process."""
+    process and year. Loading `holidays` and computing a year costs a web process about 10 MiB (19 in a bare
+    interpreter), so years are prepared beforehand (`manage.py prepare_calendar` on deploy, the daily
+    `regions.prepare_calendar` task); a year that was not is worked out here once and stored for every other
+    process."""
     return _national_days_off(year, holiday_source())
 
 
