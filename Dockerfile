@@ -4,7 +4,7 @@
 #   ws      command:   daphne -b 0.0.0.0 -p 8001 backend.asgi:application                       (WebSockets)
 #   worker  command:   celery -A backend worker -l info
 #   beat    command:   celery -A backend beat -l info --schedule /var/lib/simpul/celerybeat-schedule
-#   one-off command:   python manage.py migrate --noinput | createsuperuser | check --deploy
+#   one-off command:   python manage.py migrate --noinput | prepare_calendar | createsuperuser | check --deploy
 # Configuration comes from the environment at run time (docs/configuration.md); the image holds no secrets.
 
 ARG PYTHON_IMAGE=python:3.11-slim

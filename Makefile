@@ -22,6 +22,7 @@ run: $(VENV)/.runtime-installed migrate seed serve
 
 migrate: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py prepare_calendar
 
 seed: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py seed_demo

@@ -162,6 +162,7 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-overdue-cases": {"task": "cases.sweep_overdue", "schedule": env.int("SLA_SWEEP_SECONDS", 300, minimum=30)},
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.int("OUTBOX_SWEEP_SECONDS", 15, minimum=1)},
     "flag-deemed-approvals": {"task": "permits.flag_deemed_approvals", "schedule": 3600},
+    "prepare-calendar": {"task": "regions.prepare_calendar", "schedule": 86400},
 }
 if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")

@@ -116,7 +116,7 @@ def setup_database() -> None:
         if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB_NAME,)).fetchone() is None:
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
     env = {**os.environ, **ENV}
-    for command in (["migrate", "--noinput"], ["seed_demo"]):
+    for command in (["migrate", "--noinput"], ["prepare_calendar"], ["seed_demo"]):
         subprocess.run([str(BIN / "python"), "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
 
 

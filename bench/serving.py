@@ -600,7 +600,7 @@ def setup_database() -> None:
             conn.execute(f'CREATE DATABASE "{DB_NAME}"')
             print(f"created database {DB_NAME}")
     env = {**os.environ, **BASE_ENV}
-    for command in (["migrate", "--noinput"], ["seed_demo"]):
+    for command in (["migrate", "--noinput"], ["prepare_calendar"], ["seed_demo"]):
         done = subprocess.run(
             [str(PYTHON), "manage.py", *command], cwd=SOURCE, env=env, capture_output=True, text=True, timeout=180
         )

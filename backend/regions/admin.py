@@ -5,11 +5,13 @@ from __future__ import annotations
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
+from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.actor import Actor
 from backend.errors import DomainError, DomainErrors
 from backend.regions import services
-from backend.regions.models import Agency, Area, DayOff, Region
+from backend.regions.models import Agency, Area, DayOff, NationalDaysOff, Region
 
 
 def request_actor(request) -> Actor:
@@ -160,3 +162,38 @@ class DayOffAdmin(RegionScopedAdmin):
         if not request_actor(request).is_superuser and "region" in form.base_fields:
             form.base_fields["region"].required = True
         return form
+
+
+@admin.register(NationalDaysOff)
+class NationalDaysOffAdmin(admin.ModelAdmin):
+    """The national holidays and cuti bersama as the `holidays` package gave them: to read, never to edit (a day the
+    package lacks is a nationwide day off above)."""
+
+    list_display = ("year", "source", "count", "prepared_at")
+    list_filter = ("year",)
+    fields = ("year", "source", "listing", "prepared_at")
+    readonly_fields = fields
+
+    @admin.display(description=_("days off"))
+    def count(self, obj) -> int:
+        return len(obj.days)
+
+    @admin.display(description=_("days off"))
+    def listing(self, obj):
+        return format_html_join("", "<div>{} {}</div>", sorted(obj.days.items()))
+
+    def has_module_permission(self, request):
+        actor = request_actor(request)
+        return actor.is_superuser or bool(actor.admin_region_ids)
+
+    def has_view_permission(self, request, obj=None):
+        return self.has_module_permission(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

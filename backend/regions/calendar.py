@@ -1,8 +1,9 @@
 """Working-day calendar of a region: its office weekdays and hours, minus national holidays and days off.
 
 National holidays and cuti bersama come from the `holidays` package (country ID, categories in
-`settings.HOLIDAY_CATEGORIES`); `DayOff` rows add days an admin enters (a cuti bersama decreed late, a local
-holiday). All arithmetic is in the region's own time zone, so a deadline in Jayapura closes at 16:00 WIT.
+`settings.HOLIDAY_CATEGORIES`), worked out ahead of time into `NationalDaysOff` rows; `DayOff` rows add days an admin
+enters (a cuti bersama decreed late, a local holiday). All arithmetic is in the region's own time zone, so a
+deadline in Jayapura closes at 16:00 WIT.
 
 Deadline rule (docs/working-days.md): *n working days* from an instant ends when the office closes on the n-th
 working day after the instant's local date; *a working duration* is counted inside office hours only.
@@ -17,38 +18,86 @@ from functools import lru_cache
 from importlib import metadata
 
 from django.conf import settings
-from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.db.models import Q
 
 MAX_SCAN_DAYS = 366 * 20
 logger = logging.getLogger("simpul.calendar")
 
 
-@lru_cache(maxsize=64)
+@lru_cache(maxsize=1)
+def _holidays_version() -> str:
+    return metadata.version("holidays")  # read from the package's metadata: the package itself is not loaded
+
+
+def holiday_source() -> str:
+    """What national days off are worked out from: the `holidays` version and `settings.HOLIDAY_CATEGORIES`."""
+    return f"holidays {_holidays_version()}: {','.join(settings.HOLIDAY_CATEGORIES)}"
+
+
 def national_days_off(year: int) -> dict[dt.date, str]:
-    """Indonesia's public holidays and cuti bersama for a year, with their Indonesian names. The `holidays` package
-    works them out once per year and version, into the shared cache: loading it and computing a year costs a
-    process about 19 MiB, which web processes otherwise never pay (bench/README.md, "Complaints")."""
-    key = ":".join(["national-days-off", str(year), metadata.version("holidays"), *settings.HOLIDAY_CATEGORIES])
+    """Indonesia's public holidays and cuti bersama of a year, with their Indonesian names: one database read per
+    process and year. Loading `holidays` and computing a year costs a web process about 10 MiB (19 in a bare
+    interpreter), so years are prepared beforehand (`manage.py prepare_calendar` on deploy, the daily
+    `regions.prepare_calendar` task); a year that was not is worked out here once and stored for every other
+    process."""
+    return _national_days_off(year, holiday_source())
+
+
+@lru_cache(maxsize=64)
+def _national_days_off(year: int, source: str) -> dict[dt.date, str]:
+    from backend.regions.models import NationalDaysOff
+
+    stored = NationalDaysOff.objects.filter(year=year, source=source).values_list("days", flat=True).first()
+    if stored is not None:
+        return {dt.date.fromisoformat(day): name for day, name in stored.items()}
+    logger.warning(
+        "The calendar of %s was not prepared for %s (manage.py prepare_calendar): working it out in this process",
+        year,
+        source,
+    )
+    days = compute_national_days_off(year)
     try:
-        days = cache.get(key)
-    except Exception:  # the shared cache is away (Redis down): work them out here; deadlines must not wait on it
-        logger.warning("National days off of %s worked out without the shared cache", year, exc_info=True)
-        return _compute_national_days_off(year)
-    if days is None:
-        days = _compute_national_days_off(year)
-        try:
-            cache.set(key, days, timeout=None)
-        except Exception:
-            logger.warning("Could not share the national days off of %s", year, exc_info=True)
+        store_national_days_off(year, source, days)
+    except DatabaseError:  # a deadline must not fail because the row could not be written; the next process retries
+        logger.warning("Could not store the national days off of %s", year, exc_info=True)
     return days
 
 
-def _compute_national_days_off(year: int) -> dict[dt.date, str]:
+def compute_national_days_off(year: int) -> dict[dt.date, str]:
+    """Ask the `holidays` package (loaded here, and only here)."""
     import holidays
 
     found = holidays.country_holidays("ID", years=year, categories=settings.HOLIDAY_CATEGORIES, language="id")
-    return {day: str(name) for day, name in found.items()}
+    return {day: str(name) for day, name in sorted(found.items())}
+
+
+def store_national_days_off(year: int, source: str, days: dict[dt.date, str]) -> None:
+    """Store a year's days off for a source. Idempotent and safe when processes store the same year at once: the
+    first row wins (`ON CONFLICT DO NOTHING`), and the others, holding the same days, leave it be."""
+    from backend.regions.models import NationalDaysOff
+
+    row = NationalDaysOff(year=year, source=source, days={day.isoformat(): name for day, name in sorted(days.items())})
+    with transaction.atomic():  # a savepoint: a failed insert leaves the caller's transaction usable
+        NationalDaysOff.objects.bulk_create([row], ignore_conflicts=True)
+
+
+def prepare_national_days_off(years) -> dict[int, bool]:
+    """Work out and store every year of `years` that has no row for the current source. Returns, for each year,
+    whether it was worked out now (False: it was already prepared)."""
+    from backend.regions.models import NationalDaysOff
+
+    years = sorted(set(years))
+    source = holiday_source()
+    prepared = set(NationalDaysOff.objects.filter(year__in=years, source=source).values_list("year", flat=True))
+    for year in years:
+        if year not in prepared:
+            store_national_days_off(year, source, compute_national_days_off(year))
+    return {year: year not in prepared for year in years}
+
+
+def forget_national_days_off() -> None:
+    _national_days_off.cache_clear()
 
 
 _region_days: dict[tuple[int, int], tuple[int, dict[dt.date, str]]] = {}

@@ -212,3 +212,24 @@ class DayOff(models.Model):
 
     def __str__(self) -> str:
         return f"{self.date:%Y-%m-%d} {self.name}"
+
+
+class NationalDaysOff(models.Model):
+    """Indonesia's public holidays and cuti bersama of one year as the `holidays` package gives them, worked out once
+    (`manage.py prepare_calendar`, a daily Celery task) so that web processes read them instead of loading the
+    package. `source` names the package version and `settings.HOLIDAY_CATEGORIES`: an upgrade or another choice of
+    categories is a new row, never a stale one."""
+
+    year = models.PositiveSmallIntegerField(_("year"))
+    source = models.CharField(_("source"), max_length=200)
+    days = models.JSONField(_("days off"), default=dict, help_text=_("ISO date to the holiday's Indonesian name."))
+    prepared_at = models.DateTimeField(_("prepared at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("national days off (holidays package)")
+        verbose_name_plural = _("national days off (holidays package)")
+        ordering = ["-year", "source"]
+        constraints = [models.UniqueConstraint(fields=["year", "source"], name="national_days_off_unique_source")]
+
+    def __str__(self) -> str:
+        return f"{self.year} ({self.source})"

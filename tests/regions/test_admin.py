@@ -6,7 +6,8 @@ import pytest
 from django.test import Client
 
 from backend.accounts.models import User
-from backend.regions.models import Agency, Area, DayOff
+from backend.regions import calendar
+from backend.regions.models import Agency, Area, DayOff, NationalDaysOff
 
 pytestmark = pytest.mark.django_db
 
@@ -63,6 +64,19 @@ def test_national_days_off_are_visible_but_not_editable(muba_admin, demo):
     page = muba_admin.get(f"/admin/regions/dayoff/{national.pk}/change/")
     assert page.status_code == 200
     assert page.context["has_change_permission"] is False
+
+
+def test_the_holidays_packages_days_off_are_visible_but_not_editable(muba_admin, demo):
+    calendar.prepare_national_days_off([2026])
+    row = NationalDaysOff.objects.get(year=2026)
+    assert row in muba_admin.get("/admin/regions/nationaldaysoff/").context["cl"].result_list
+    page = muba_admin.get(f"/admin/regions/nationaldaysoff/{row.pk}/change/")
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert "Hari Kemerdekaan Republik Indonesia" in page.content.decode()
+    assert muba_admin.get("/admin/regions/nationaldaysoff/add/").status_code == 403
+    assert muba_admin.post(f"/admin/regions/nationaldaysoff/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert NationalDaysOff.objects.filter(pk=row.pk).exists()
 
 
 def test_users_are_for_superusers(muba_admin):

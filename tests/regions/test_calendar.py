@@ -4,11 +4,9 @@ from the admin table, office hours, and each region's own time zone."""
 from __future__ import annotations
 
 import datetime as dt
-from importlib import metadata
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.cache import cache
 
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
@@ -39,21 +37,6 @@ def at(y, m, d, h=10, minute=0, tz=WIB):
 def test_skips_the_weekend(region):
     # Thursday 2026-11-19 + 2 working days: Friday, Monday -> Monday 16:00.
     assert calendar.add_working_days(region, at(2026, 11, 19), 2) == at(2026, 11, 23, 16)
-
-
-def test_national_days_off_are_worked_out_once_for_every_process(settings):
-    """The `holidays` package is heavy to load: what one process worked out, the others read from the shared cache."""
-    calendar.national_days_off.cache_clear()
-    try:
-        worked_out = calendar.national_days_off(2031)
-        assert worked_out[dt.date(2031, 8, 17)] == "Hari Kemerdekaan Republik Indonesia"
-        key = ":".join(["national-days-off", "2031", metadata.version("holidays"), *settings.HOLIDAY_CATEGORIES])
-        assert cache.get(key) == worked_out
-        cache.set(key, {dt.date(2031, 1, 2): "Hari uji"}, timeout=None)  # as another process left it
-        calendar.national_days_off.cache_clear()
-        assert calendar.national_days_off(2031) == {dt.date(2031, 1, 2): "Hari uji"}
-    finally:
-        calendar.national_days_off.cache_clear()
 
 
 def test_skips_a_national_holiday(region):
@@ -183,20 +166,3 @@ def test_duplicate_day_off_is_a_field_error(region, superuser):
     services.save_day_off(actor=superuser, day_off=DayOff(region=region, date=dt.date(2026, 11, 24), name="a"))
     with pytest.raises(DomainErrors):
         services.save_day_off(actor=superuser, day_off=DayOff(region=region, date=dt.date(2026, 11, 24), name="b"))
-
-
-def test_national_days_off_without_the_shared_cache(settings):
-    """Redis down: deadlines are still worked out, from the holidays package in this process."""
-    import copy
-
-    from backend.regions import calendar
-
-    caches = copy.deepcopy(settings.CACHES)
-    caches["default"] = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    settings.CACHES = caches
-    calendar.national_days_off.cache_clear()
-    try:
-        days = calendar.national_days_off(2026)
-    finally:
-        calendar.national_days_off.cache_clear()
-    assert days[dt.date(2026, 8, 17)]  # Hari Proklamasi
