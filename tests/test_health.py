@@ -28,7 +28,7 @@ def test_readyz_checks_every_service(client):
 def test_readyz_reports_an_unreachable_cache(client, settings):
     caches = copy.deepcopy(settings.CACHES)
     caches["default"] = {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "backend.cache.RedisCache",
         "LOCATION": "redis://127.0.0.1:1/0",
         "OPTIONS": {"socket_connect_timeout": 0.5},
     }
