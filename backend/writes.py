@@ -9,11 +9,11 @@ a transaction and each `add()` is a `bulk_create` at once."""
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Callable, Iterable, Iterator
 
 from django.db import connection, transaction
 from django.db.models import Model
-from django.db.models.sql import InsertQuery
 
 
 def batched() -> bool:
@@ -71,12 +71,7 @@ class InsertBatch:
             callback()
 
     def _statement(self) -> tuple[str, list]:
-        parts = []
-        for model, rows in self._rows.items():
-            query = InsertQuery(model)
-            query.insert_values(model._meta.concrete_fields, rows)
-            ((sql, params),) = query.get_compiler(connection=connection).as_sql()
-            parts.append((sql, list(params)))
+        parts = [(_insert_sql(model, len(rows)), _insert_values(model, rows)) for model, rows in self._rows.items()]
         final_sql, final_params = self._then or ("SELECT 1", [])
         if not parts:
             return final_sql, final_params
@@ -97,6 +92,33 @@ class InsertBatch:
                 row._state.db = connection.alias
         for callback in self._written:
             callback()
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(model: type[Model], count: int) -> str:
+    """`INSERT INTO … VALUES (…), (…)` of `count` rows of every concrete field: the same text for every batch of that
+    shape, so psycopg converts it once."""
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    if any(hasattr(field, "get_placeholder") for field in fields):  # geometry and the like: not handled here
+        raise TypeError(f"{model.__name__} has fields with SQL placeholders of their own; use bulk_create")
+    row = f"({', '.join(['%s'] * len(fields))})"
+    columns = ", ".join(quote(field.column) for field in fields)
+    # Quoted identifiers and placeholders only: every value is a parameter.
+    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+
+
+def _insert_values(model: type[Model], rows: list[Model]) -> list:
+    """The rows' values as Django's insert compiler prepares them (`pre_save` with add=True, then
+    `get_db_prep_save`), row by row."""
+    values = []
+    for row in rows:
+        for field in model._meta.concrete_fields:
+            value = field.pre_save(row, True)
+            if hasattr(value, "resolve_expression"):
+                raise TypeError(f"{model.__name__}.{field.name}: a batched insert takes values, not expressions")
+            values.append(field.get_db_prep_save(value, connection=connection))
+    return values
 
 
 @contextlib.contextmanager

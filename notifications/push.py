@@ -95,6 +95,7 @@ class FcmPushBackend:
                 )
                 self._client.session.mount(endpoint, adapter)
 
+        self.app = app
         self._messaging = messaging
         self._service = Service(app)
 

@@ -173,7 +173,10 @@ def fcm_server():
 
 @pytest.fixture
 def fcm(fcm_server, settings):
-    """Pushes go to the local FCM server, emptied for the test."""
+    """Pushes go to the local FCM server, emptied for the test, through a firebase-admin app of the test's own (so
+    every test starts without an access token)."""
+    import firebase_admin
+
     from notifications.push import get_push_backend
 
     fcm_server.reset()
@@ -181,4 +184,5 @@ def fcm(fcm_server, settings):
     settings.FCM_ENDPOINT = fcm_server.url
     get_push_backend.cache_clear()
     yield fcm_server
+    firebase_admin.delete_app(get_push_backend().app)
     get_push_backend.cache_clear()
