@@ -1,19 +1,24 @@
 """Rows of several models written all or nothing, in as few round trips as the database allows.
 
 On PostgreSQL an `InsertBatch` collects the rows (their primary keys already taken, see `reserve_ids`) and writes
-them in one statement at the end of the `with` block: each model's INSERT, as Django compiles it, becomes a
-data-modifying CTE of that statement, which PostgreSQL runs atomically without a transaction of its own (no BEGIN
-and COMMIT round trips; foreign keys are checked at its end). Elsewhere (SQLite, the embedded default) the block is
+them in one statement at the end of the `with` block: each model's INSERT, its rows passed as one JSON parameter,
+becomes a data-modifying CTE of that statement, which PostgreSQL runs atomically without a transaction of its own
+(no BEGIN and COMMIT round trips; foreign keys are checked at its end). Elsewhere (SQLite, the embedded default) the block is
 a transaction and each `add()` is a `bulk_create` at once."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import decimal
 import functools
+import json
+import uuid
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import connection, transaction
-from django.db.models import Model
+from django.db import connection, models, transaction
+from django.db.models import Field, Model
+from psycopg.types.json import Jsonb
 
 
 def batched() -> bool:
@@ -71,12 +76,12 @@ class InsertBatch:
             callback()
 
     def _statement(self) -> tuple[str, list]:
-        parts = [(_insert_sql(model, len(rows)), _insert_values(model, rows)) for model, rows in self._rows.items()]
         final_sql, final_params = self._then or ("SELECT 1", [])
-        if not parts:
+        if not self._rows:
             return final_sql, final_params
-        ctes = ", ".join(f"w{n} AS ({text})" for n, (text, _) in enumerate(parts))
-        return f"WITH {ctes} {final_sql}", [value for _, values in parts for value in values] + final_params
+        ctes = ", ".join(f"w{n} AS ({_insert_sql(model)})" for n, model in enumerate(self._rows))
+        values = [_insert_values(model, rows) for model, rows in self._rows.items()]
+        return f"WITH {ctes} {final_sql}", values + final_params
 
     def _write(self) -> None:
         if not self._rows and self._then is None:
@@ -95,30 +100,98 @@ class InsertBatch:
 
 
 @functools.lru_cache(maxsize=64)
-def _insert_sql(model: type[Model], count: int) -> str:
-    """`INSERT INTO … VALUES (…), (…)` of `count` rows of every concrete field: the same text for every batch of that
-    shape, so psycopg converts it once."""
+def _insert_sql(model: type[Model]) -> str:
+    """`INSERT INTO … SELECT … FROM json_populate_recordset(…)` of every concrete field, the rows being one JSON
+    parameter: the same short text for every batch of the model, whatever its number of rows, so psycopg converts
+    it once and binds one value instead of one per field and row. PostgreSQL casts each JSON value with the column
+    type's own input function (length limits and all); a missing key is NULL."""
     quote = connection.ops.quote_name
     fields = model._meta.concrete_fields
     if any(hasattr(field, "get_placeholder") for field in fields):  # geometry and the like: not handled here
         raise TypeError(f"{model.__name__} has fields with SQL placeholders of their own; use bulk_create")
-    row = f"({', '.join(['%s'] * len(fields))})"
     columns = ", ".join(quote(field.column) for field in fields)
-    # Quoted identifiers and placeholders only: every value is a parameter.
-    return f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES {', '.join([row] * count)}"  # noqa: S608
+    table = quote(model._meta.db_table)
+    # Quoted identifiers and one placeholder: every value is in the parameter.
+    return f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"  # noqa: S608
 
 
-def _insert_values(model: type[Model], rows: list[Model]) -> list:
-    """The rows' values as Django's insert compiler prepares them (`pre_save` with add=True, then
-    `get_db_prep_save`), row by row."""
-    values = []
+def _insert_values(model: type[Model], rows: list[Model]) -> str:
+    """The rows as a JSON array of objects keyed by column, NULLs left out. Each value is what Django's insert
+    compiler would send (`pre_save` with add=True, then `get_db_prep_save`), written as the column type reads it
+    back (_json_value). A value that the field's preparation would hand through unchanged (_unchanged) skips it."""
+    columns = _columns(model)
+    objects = []
     for row in rows:
-        for field in model._meta.concrete_fields:
-            value = field.pre_save(row, True)
-            if hasattr(value, "resolve_expression"):
-                raise TypeError(f"{model.__name__}.{field.name}: a batched insert takes values, not expressions")
-            values.append(field.get_db_prep_save(value, connection=connection))
-    return values
+        values = {}
+        state = row.__dict__
+        for field, attname, column, unchanged in columns:
+            value = state.get(attname) if unchanged is not None else None
+            if value is None or not (
+                type(value) is unchanged or (unchanged is str and isinstance(value, str))  # str: choices' members
+            ):
+                value = _prepared(model, field, row)
+            elif unchanged is datetime.datetime and value.tzinfo is None:
+                value = _prepared(model, field, row)  # Django makes a naive datetime aware (and warns)
+            if value is not None:
+                values[column] = value
+        objects.append(values)
+    return json.dumps(objects, default=_json_value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+_INTEGER_FIELDS = (
+    models.AutoField,
+    models.BigAutoField,
+    models.SmallAutoField,
+    models.IntegerField,
+    models.BigIntegerField,
+    models.SmallIntegerField,
+    models.PositiveIntegerField,
+    models.PositiveBigIntegerField,
+    models.PositiveSmallIntegerField,
+)
+
+
+def _unchanged(field: Field) -> type | None:
+    """The type of value that `field`'s `pre_save` and `get_db_prep_save` return unchanged on PostgreSQL, or None
+    (JSON, `auto_now` datetimes, anything unknown: the field prepares every value). Exact field classes: a subclass
+    may prepare values its own way."""
+    kind = type(field)
+    if kind in (models.ForeignKey, models.OneToOneField):
+        return _unchanged(field.target_field)
+    if kind in _INTEGER_FIELDS:
+        return int
+    if kind is models.DateTimeField and not (field.auto_now or field.auto_now_add):
+        return datetime.datetime
+    return {
+        models.FloatField: float,
+        models.BooleanField: bool,
+        models.CharField: str,
+        models.TextField: str,
+        models.UUIDField: uuid.UUID,
+    }.get(kind)
+
+
+@functools.lru_cache(maxsize=64)
+def _columns(model: type[Model]) -> tuple[tuple[Field, str, str, type | None], ...]:
+    return tuple((field, field.attname, field.column, _unchanged(field)) for field in model._meta.concrete_fields)
+
+
+def _prepared(model: type[Model], field: Field, row: Model):
+    value = field.pre_save(row, True)
+    if hasattr(value, "resolve_expression"):
+        raise TypeError(f"{model.__name__}.{field.name}: a batched insert takes values, not expressions")
+    return field.get_db_prep_save(value, connection=connection)
+
+
+def _json_value(value):
+    """A prepared value that JSON has no type for, in the text form the column type reads."""
+    if isinstance(value, Jsonb):  # a JSONField's value: nested as it is
+        return value.obj if value.dumps is None else json.loads(value.dumps(value.obj))
+    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | decimal.Decimal):
+        return str(value)
+    raise TypeError(f"a batched insert cannot write a {type(value).__name__} value")
 
 
 @contextlib.contextmanager

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from backend import writes
-from backend.cases.models import TrackingSequence
+from backend.cases.models import Case, CaseEvent, CaseKind, TrackingSequence
+from backend.cases.workflow import ComplaintStatus
 from backend.regions.models import DayOff
+from notifications.models import Audience, OutboxMessage
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="batches are one statement on PostgreSQL")
 
@@ -99,3 +101,89 @@ def test_refusals(demo):
         batch.then("SELECT 1", [])
         with pytest.raises(ValueError, match="one final SELECT"):
             batch.then("SELECT 2", [])
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_values_read_back_as_when_django_writes_them(demo, resident):
+    """Each model's rows travel as one JSON parameter: every kind of value must come back exactly as it does from
+    Django's own INSERT (choices' members, floats to the last digit, aware and naive datetimes, NULLs, nested JSON
+    with nulls and non-ASCII text, UUIDs, a bool given to an integer field)."""
+    region = demo["muba"]
+    aware = dt.datetime(2031, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    naive = dt.datetime(2031, 1, 2, 10, 4, 5)  # Django reads it in TIME_ZONE (Asia/Jakarta)
+
+    def rows(code: str, batched: bool = False) -> list:
+        case = Case(
+            kind=CaseKind.COMPLAINT,
+            tracking_code=code,
+            region=region,
+            resident=resident,
+            status=ComplaintStatus.SUBMITTED,  # a member of TextChoices, not a str
+            lat=-2.8996591234567,
+            lon=103.98047591,
+            h3_cell="8a8c8da34937fff",
+            submitted_at=aware,
+            due_at=naive,
+            transfer_hops=True,  # Django writes 1
+            idempotency_key="",
+        )
+        if batched:  # keys first, as open_case takes them: the rows below refer to the case by its key
+            with_keys([case])
+        event = CaseEvent(
+            case=case,
+            seq=1,
+            type="submitted",
+            visibility="public",
+            payload={
+                "reason": '#5: Lampu jalan → DISHUB \\ "kutip" \u00e9',
+                "none": None,
+                "list": [1, 2.5, None, True],
+            },
+            created_at=aware,
+            prev_hash="0" * 64,
+            hash=code.ljust(64, "f"),
+        )
+        if batched:
+            with_keys([event])
+        outbox = OutboxMessage(case=case, event=event, audience=Audience.USER, audience_id=resident.pk, event_type="x")
+        return [case, event, outbox]
+
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        django = rows("TST-DJANGO")
+        for obj in django:
+            obj.save()
+    batched = rows("TST-BATCHED", batched=True)
+    with pytest.warns(RuntimeWarning, match="naive datetime"), writes.insert_batch() as batch:
+        for obj in batched:
+            batch.add([obj])
+
+    def read(objs) -> list[dict]:
+        found = []
+        for obj in objs:
+            row = type(obj).objects.filter(pk=obj.pk).values().get()
+            found.append({k: v for k, v in row.items() if k not in ("id", "case_id", "event_id", "tracking_code")})
+        return found
+
+    django_rows, batched_rows = read(django), read(batched)
+    for row in (*django_rows, *batched_rows):  # timestamps the fields take themselves
+        for name in ("created_at", "updated_at", "next_attempt_at"):
+            row.pop(name, None)
+        row.pop("hash", None)
+    assert batched_rows == django_rows
+    assert batched_rows[0]["transfer_hops"] == 1 and batched_rows[0]["due_at"] == dt.datetime(
+        2031, 1, 2, 3, 4, 5, tzinfo=dt.UTC
+    )
+    assert batched_rows[1]["payload"]["none"] is None and batched_rows[0]["assignee_id"] is None
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_value_the_column_refuses_fails_the_batch_as_django_would(demo):
+    region = demo["muba"]
+    sequence = with_keys([TrackingSequence(region=region, prefix="TOO-LONG-A-PREFIX", year=2031)])
+    with pytest.raises(DataError), writes.insert_batch() as batch:
+        batch.add(sequence)
+    with pytest.raises(ValueError), writes.insert_batch() as batch:  # not JSON: refused before anything is sent
+        batch.add(with_keys([Case(region=region, lat=float("nan"), lon=0.0, kind="complaint")]))
+    assert not TrackingSequence.objects.filter(year=2031).exists() and not Case.objects.exists()
