@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from dataclasses import dataclass
 
@@ -33,6 +34,14 @@ def hit(limit: Limit, identity: str) -> Verdict:
     if count > limit.limit:
         return Verdict(False, window_start + limit.window_seconds - now)
     return Verdict(True, 0)
+
+
+def give_back(limit: Limit, identity: str) -> None:
+    """Uncount an attempt that `hit` counted and that turned out to cost nothing (a retry of one already done)."""
+    now = int(time.time())
+    key = f"rl:{limit.scope}:{identity}:{now - now % limit.window_seconds}"
+    with contextlib.suppress(ValueError):  # the window it was counted in has ended since
+        cache.decr(key)
 
 
 def peek(limit: Limit, identity: str) -> Verdict:

@@ -3,8 +3,8 @@
 On PostgreSQL an `InsertBatch` collects the rows (their primary keys already taken, see `reserve_ids`) and writes
 them in one statement at the end of the `with` block: each model's INSERT, its rows passed as one JSON parameter,
 becomes a data-modifying CTE of that statement, which PostgreSQL runs atomically without a transaction of its own
-(no BEGIN and COMMIT round trips; foreign keys are checked at its end). Elsewhere (SQLite, the embedded default) the block is
-a transaction and each `add()` is a `bulk_create` at once."""
+(no BEGIN and COMMIT round trips; foreign keys are checked at its end). Elsewhere (SQLite, the embedded default)
+the block is a transaction and each `add()` is a `bulk_create` at once."""
 
 from __future__ import annotations
 

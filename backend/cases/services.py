@@ -38,43 +38,81 @@ def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     return format_code(number)
 
 
-def _counter(*, region, kind: str, at: datetime):
-    """The upsert of the region's counter (without its RETURNING), and how a number becomes a code."""
+def _counter(*, region, kind: str, at: datetime, unless: str | None = None):
+    """The upsert of the region's counter (without its RETURNING), and how a number becomes a code. `unless`: a
+    relation of the same statement that, when it has a row, leaves the counter alone."""
     prefix = TRACKING_PREFIX[kind]
     year = at.astimezone(region.tz).year
     table = connection.ops.quote_name(TrackingSequence._meta.db_table)
+    condition = f" WHERE NOT EXISTS (SELECT FROM {unless})" if unless else ""
     sql = (
-        f"INSERT INTO {table} (region_id, prefix, year, last_value) VALUES (%s, %s, %s, 1) "  # noqa: S608
+        f"INSERT INTO {table} (region_id, prefix, year, last_value) SELECT %s, %s, %s, 1{condition} "
         f"ON CONFLICT (region_id, prefix, year) DO UPDATE SET last_value = {table}.last_value + 1"
     )
     return sql, [region.pk, prefix, year], lambda number: f"{prefix}-{year}-{number:06d}"
 
 
+class AlreadyOpened(Exception):
+    """open_case found a case the same resident opened with the same idempotency key: nothing was written."""
+
+    def __init__(self, case_id: int):
+        super().__init__(case_id)
+        self.case_id = case_id
+
+
 def _take_numbers(case: Case, *, events: int, at: datetime) -> list[int] | None:
     """Before the case is written: its tracking number, unless it has one, and where rows are written in one batch
     (PostgreSQL, backend.writes) the primary keys of the case and its first `events`, all in one statement (which,
-    outside a transaction, commits at once). Returns the events' keys; None where the database assigns them."""
+    outside a transaction, commits at once) that also looks for a case of the resident with the same idempotency key
+    (AlreadyOpened, and no number taken then). Returns the events' keys; None where the database assigns them."""
+    key = case.idempotency_key
     if not writes.batched():
+        earlier = _same_key(case) if key else None
+        if earlier is not None:
+            raise AlreadyOpened(earlier)
         if not case.tracking_code:
             case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=at)
         return None
     case_sql, case_params = writes.reserve_ids_sql(Case, 1)
     event_sql, event_params = writes.reserve_ids_sql(CaseEvent, events)
+    # Our own SQL fragments below; every value is a parameter.
+    earlier_sql = "SELECT NULL::bigint AS id WHERE false"
+    earlier_params: list = []
+    if key:
+        table = connection.ops.quote_name(Case._meta.db_table)
+        earlier_sql = f"SELECT id FROM {table} WHERE resident_id = %s AND idempotency_key = %s"  # noqa: S608
+        earlier_params = [case.resident_id, key]
+    if case.tracking_code:
+        counter_sql, counter_params, format_code = "SELECT NULL::int AS last_value", [], None
+    else:
+        counter_sql, counter_params, format_code = _counter(region=case.region, kind=case.kind, at=at, unless="earlier")
+        counter_sql += " RETURNING last_value"
+    # Alone in its transaction, the statement's commit need not wait for the disk: the case written with the number
+    # commits after it, waiting for the log up to its own commit, which holds the counter's. A crash before that
+    # loses the number with the case that used it, and the number is handed out again: no clash, and the counter's
+    # row lock is held for less time. Inside a caller's transaction, that transaction's commit is the one.
+    quick_commit = "" if connection.in_atomic_block else ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
-        if case.tracking_code:
-            cursor.execute(f"SELECT {case_sql}, {event_sql}", case_params + event_params)
-            case_ids, event_ids = cursor.fetchone()
-        else:
-            counter_sql, counter_params, format_code = _counter(region=case.region, kind=case.kind, at=at)
-            cursor.execute(  # our own SQL fragments; every value is a parameter
-                f"WITH counter AS ({counter_sql} RETURNING last_value) "  # noqa: S608
-                f"SELECT counter.last_value, {case_sql}, {event_sql} FROM counter",
-                counter_params + case_params + event_params,
-            )
-            number, case_ids, event_ids = cursor.fetchone()
-            case.tracking_code = format_code(number)
+        cursor.execute(
+            f"WITH earlier AS ({earlier_sql}), counter AS ({counter_sql}) "  # noqa: S608
+            f"SELECT (SELECT id FROM earlier), (SELECT last_value FROM counter), {case_sql}, {event_sql}{quick_commit}",
+            earlier_params + counter_params + case_params + event_params,
+        )
+        earlier, number, case_ids, event_ids = cursor.fetchone()[:4]
+    if earlier is not None:
+        raise AlreadyOpened(earlier)
+    if format_code is not None:
+        case.tracking_code = format_code(number)
     case.pk = case_ids[0]
     return event_ids
+
+
+def _same_key(case: Case) -> int | None:
+    return (
+        Case.objects.filter(resident_id=case.resident_id, idempotency_key=case.idempotency_key)
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def _audiences(
@@ -148,11 +186,12 @@ def open_case(
     details: Callable[[Case], Iterable] | None = None,
 ) -> Case:
     """Create a case in its first state with its first timeline event (and `then`, a first move by the system), their
-    outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing. On PostgreSQL
-    that is two statements and no transaction of their own: one takes the tracking number and the keys
-    (_take_numbers), one writes every row and tells the outbox relay (backend.writes). Elsewhere, the tracking number
-    and then one transaction. Inside a caller's transaction the region's tracking counter stays locked until it
-    ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code)."""
+    outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing; or raise
+    AlreadyOpened when the resident opened one with the same `idempotency_key` before. On PostgreSQL that is two
+    statements and no transaction of their own: one looks for that earlier case and takes the tracking number and
+    the keys (_take_numbers), one writes every row and tells the outbox relay (backend.writes). Elsewhere, the
+    look-up, the tracking number and then one transaction. Inside a caller's transaction the region's tracking
+    counter stays locked until it ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code)."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, **fields})
     entries = [

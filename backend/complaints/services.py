@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from backend import compiled, ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import FirstMove, open_case, transition
+from backend.cases.services import AlreadyOpened, FirstMove, open_case, transition
 from backend.cases.workflow import ComplaintStatus
 from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
@@ -97,12 +97,66 @@ def submit_complaint(
         raise DomainError(
             ComplaintErrorCode.INVALID, _("The idempotency key is too long (64 at most)."), field="idempotencyKey"
         )
-    if idempotency_key:
-        existing = compiled.first("case-by-idempotency-key", _by_idempotency_key, user.pk, idempotency_key)
-        if existing is not None:
-            return Submitted(existing, False)
+    # A retry that brings photos is looked up first, so they are not processed and stored again for nothing.
+    # Otherwise the opening's first statement finds the earlier case itself (open_case: AlreadyOpened).
+    earlier = _earlier_case(user, idempotency_key) if idempotency_key and photos else None
+    if earlier is not None:
+        return Submitted(earlier, False)
+    limit = ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600)
+    verdict = ratelimit.hit(limit, str(user.pk))
+    try:
+        return Submitted(
+            _file(
+                actor=actor,
+                user=user,
+                verdict=verdict,
+                region_slug_or_code=region_slug_or_code,
+                category_id=category_id,
+                description=description,
+                lat=lat,
+                lon=lon,
+                address=address,
+                anonymous=anonymous,
+                confidential=confidential,
+                extra=extra,
+                idempotency_key=idempotency_key,
+                photos=photos,
+            ),
+            True,
+        )
+    except AlreadyOpened as found:
+        earlier = Case.objects.get(pk=found.case_id)
+    except (DomainError, DomainErrors):
+        # A retry of a submission that went through may be refused now (the hour's limit reached by then, a
+        # category withdrawn since): it still gets its case back.
+        earlier = _earlier_case(user, idempotency_key) if idempotency_key else None
+        if earlier is None:
+            raise
+    ratelimit.give_back(limit, str(user.pk))  # a retry is free
+    return Submitted(earlier, False)
 
-    verdict = ratelimit.hit(ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600), str(user.pk))
+
+def _earlier_case(user, idempotency_key: str) -> Case | None:
+    return compiled.first("case-by-idempotency-key", _by_idempotency_key, user.pk, idempotency_key)
+
+
+def _file(
+    *,
+    actor: Actor,
+    user,
+    verdict: ratelimit.Verdict,
+    region_slug_or_code: str,
+    category_id: int,
+    description: str,
+    lat: float,
+    lon: float,
+    address: str,
+    anonymous: bool,
+    confidential: bool,
+    extra: dict | None,
+    idempotency_key: str,
+    photos: Sequence,
+) -> Case:
     if not verdict.allowed:
         raise DomainError(
             ComplaintErrorCode.RATE_LIMITED,
@@ -212,14 +266,14 @@ def submit_complaint(
     except IntegrityError:
         stored.discard()
         # Two attempts with the same key raced; the other one won: hand back its case.
-        existing = _by_idempotency_key(user.pk, idempotency_key).first() if idempotency_key else None
-        if existing is None:
+        earlier = _earlier_case(user, idempotency_key) if idempotency_key else None
+        if earlier is None:
             raise
-        return Submitted(existing, False)
+        raise AlreadyOpened(earlier.pk) from None
     except BaseException:
         stored.discard()
         raise
-    return Submitted(case, True)
+    return case
 
 
 def _complaint_case(case_id: int, actor: Actor) -> Case:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from django.db import connection, transaction
 from graphql_relay import from_global_id
 
 from backend.cases.models import Case, CaseEvent
 from backend.cases.selectors import verify_chain
 from backend.complaints.models import ComplaintCategory
+from backend.regions.services import config_changed
 from notifications.models import Audience, OutboxMessage
 from tests.helpers import SUBMIT, complaint_input
 
@@ -143,12 +145,31 @@ def test_categories_query(gql, demo):
 def test_filing_is_rate_limited_per_resident(submit, places, category, settings, other_resident):
     settings.COMPLAINTS_PER_HOUR = 2
     first = submit(category("sampah"), *places["lais"], idempotencyKey="a")
-    submit(category("sampah"), *places["lais"])
-    assert submit(category("sampah"), *places["lais"], idempotencyKey="a")["created"] is False  # a retry is free
+    for _ in range(3):  # retries are free
+        assert submit(category("sampah"), *places["lais"], idempotencyKey="a")["created"] is False
+    assert submit(category("sampah"), *places["lais"])["errors"] == []
     refused = submit(category("sampah"), *places["lais"])
     assert refused["errors"][0]["code"] == "RATE_LIMITED" and refused["case"] is None
+    # Past the limit, a retry of a complaint that went through still gets its case back.
+    again = submit(category("sampah"), *places["lais"], idempotencyKey="a")
+    assert again["created"] is False and again["case"]["trackingCode"] == first["case"]["trackingCode"]
     assert submit(category("sampah"), *places["lais"], as_user=other_resident)["errors"] == []
     assert first["errors"] == []
+
+
+def test_a_retry_takes_no_number_and_survives_a_withdrawn_category(submit, places, category):
+    first = submit(category("sampah"), *places["lais"], idempotencyKey="k-1")
+    assert submit(category("sampah"), *places["lais"], idempotencyKey="k-1")["created"] is False
+    second = submit(category("sampah"), *places["lais"])
+    numbers = [int(r["case"]["trackingCode"].rsplit("-", 1)[1]) for r in (first, second)]
+    assert numbers[1] == numbers[0] + 1  # the retry left no gap
+    withdrawn = category("sampah")
+    ComplaintCategory.objects.filter(pk=withdrawn.pk).update(active=False)
+    config_changed({withdrawn.region_id})
+    again = submit(category("sampah"), *places["lais"], idempotencyKey="k-1")
+    assert again["created"] is False and again["case"]["trackingCode"] == first["case"]["trackingCode"]
+    refused = submit(category("sampah"), *places["lais"], idempotencyKey="k-2")
+    assert refused["errors"][0]["code"] == "UNKNOWN_CATEGORY" and refused["case"] is None
 
 
 def test_status_label_follows_the_language(gql, submit, places, category):
@@ -180,3 +201,19 @@ def test_a_case_by_tracking_code_reads_the_columns_asked_for_in_one_query(
     assert data["caseByTrackingCode"]["dueAt"] == case.due_at.isoformat()
     assert data["caseByTrackingCode"]["complaint"]["category"] == {"code": "jalan-rusak"}
     assert data["caseByTrackingCode"]["version"] == 2 and data["caseByTrackingCode"]["kind"] == "COMPLAINT"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the counter's commit is PostgreSQL's")
+@pytest.mark.django_db(transaction=True)
+def test_the_counters_quick_commit_stays_with_its_statement(submit, places, category):
+    """The tracking number's statement commits without waiting for the disk (open_case: it is a transaction of its
+    own); the connection's next transactions wait again, and inside a caller's transaction nothing changes."""
+    assert submit(category("sampah"), *places["lais"])["errors"] == []
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone() == ("on",)
+    with transaction.atomic():
+        assert submit(category("sampah"), *places["lais"])["errors"] == []
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW synchronous_commit")
+            assert cursor.fetchone() == ("on",)
