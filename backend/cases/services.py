@@ -38,13 +38,14 @@ def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     return format_code(number)
 
 
-def _counter(*, region, kind: str, at: datetime, unless: str | None = None):
-    """The upsert of the region's counter (without its RETURNING), and how a number becomes a code. `unless`: a
-    relation of the same statement that, when it has a row, leaves the counter alone."""
+def _counter(*, region, kind: str, at: datetime, only_if: str | None = None):
+    """The upsert of the region's counter (without its RETURNING), and how a number becomes a code. `only_if`: an
+    SQL condition (of our own text; values as parameters, after the counter's) without which the counter is left
+    alone."""
     prefix = TRACKING_PREFIX[kind]
     year = at.astimezone(region.tz).year
     table = connection.ops.quote_name(TrackingSequence._meta.db_table)
-    condition = f" WHERE NOT EXISTS (SELECT FROM {unless})" if unless else ""
+    condition = f" WHERE {only_if}" if only_if else ""
     sql = (
         f"INSERT INTO {table} (region_id, prefix, year, last_value) SELECT %s, %s, %s, 1{condition} "
         f"ON CONFLICT (region_id, prefix, year) DO UPDATE SET last_value = {table}.last_value + 1"
@@ -60,13 +61,16 @@ class AlreadyOpened(Exception):
         self.case_id = case_id
 
 
-def _take_numbers(case: Case, *, events: int, at: datetime) -> list[int] | None:
+def _take_numbers(case: Case, *, events: int, at: datetime, still: tuple[str, list] | None) -> list[int] | None:
     """Before the case is written: its tracking number, unless it has one, and where rows are written in one batch
     (PostgreSQL, backend.writes) the primary keys of the case and its first `events`, all in one statement (which,
     outside a transaction, commits at once) that also looks for a case of the resident with the same idempotency key
-    (AlreadyOpened, and no number taken then). Returns the events' keys; None where the database assigns them."""
+    (AlreadyOpened) and checks `still` (Outdated); no number is taken then. Returns the events' keys; None where the
+    database assigns them."""
     key = case.idempotency_key
     if not writes.batched():
+        if still is not None:
+            raise ValueError("checking what an opening relied on takes PostgreSQL")
         earlier = _same_key(case) if key else None
         if earlier is not None:
             raise AlreadyOpened(earlier)
@@ -82,10 +86,16 @@ def _take_numbers(case: Case, *, events: int, at: datetime) -> list[int] | None:
         table = connection.ops.quote_name(Case._meta.db_table)
         earlier_sql = f"SELECT id FROM {table} WHERE resident_id = %s AND idempotency_key = %s"  # noqa: S608
         earlier_params = [case.resident_id, key]
+    still_sql, still_params = still or ("true", [])
     if case.tracking_code:
         counter_sql, counter_params, format_code = "SELECT NULL::int AS last_value", [], None
     else:
-        counter_sql, counter_params, format_code = _counter(region=case.region, kind=case.kind, at=at, unless="earlier")
+        counter_sql, counter_params, format_code = _counter(
+            region=case.region,
+            kind=case.kind,
+            at=at,
+            only_if="NOT EXISTS (SELECT FROM earlier) AND (SELECT ok FROM still)",
+        )
         counter_sql += " RETURNING last_value"
     # Alone in its transaction, the statement's commit need not wait for the disk: the case written with the number
     # commits after it, waiting for the log up to its own commit, which holds the counter's. A crash before that
@@ -94,17 +104,24 @@ def _take_numbers(case: Case, *, events: int, at: datetime) -> list[int] | None:
     quick_commit = "" if connection.in_atomic_block else ", set_config('synchronous_commit', 'off', true)"
     with connection.cursor() as cursor:
         cursor.execute(
-            f"WITH earlier AS ({earlier_sql}), counter AS ({counter_sql}) "  # noqa: S608
-            f"SELECT (SELECT id FROM earlier), (SELECT last_value FROM counter), {case_sql}, {event_sql}{quick_commit}",
-            earlier_params + counter_params + case_params + event_params,
+            f"WITH earlier AS ({earlier_sql}), still AS (SELECT {still_sql} AS ok), counter AS ({counter_sql}) "  # noqa: S608
+            f"SELECT (SELECT id FROM earlier), (SELECT ok FROM still), (SELECT last_value FROM counter), {case_sql}, "
+            f"{event_sql}{quick_commit}",
+            earlier_params + still_params + counter_params + case_params + event_params,
         )
-        earlier, number, case_ids, event_ids = cursor.fetchone()[:4]
+        earlier, current, number, case_ids, event_ids = cursor.fetchone()[:5]
     if earlier is not None:
         raise AlreadyOpened(earlier)
+    if not current:
+        raise Outdated
     if format_code is not None:
         case.tracking_code = format_code(number)
     case.pk = case_ids[0]
     return event_ids
+
+
+class Outdated(Exception):
+    """What an opening relied on (`still`: a region as the process cached it) has changed: nothing was written."""
 
 
 def _same_key(case: Case) -> int | None:
@@ -184,6 +201,7 @@ def open_case(
     event_payload: dict,
     then: FirstMove | None = None,
     details: Callable[[Case], Iterable] | None = None,
+    still: tuple[str, list] | None = None,
 ) -> Case:
     """Create a case in its first state with its first timeline event (and `then`, a first move by the system), their
     outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing; or raise
@@ -191,7 +209,9 @@ def open_case(
     statements and no transaction of their own: one looks for that earlier case and takes the tracking number and
     the keys (_take_numbers), one writes every row and tells the outbox relay (backend.writes). Elsewhere, the
     look-up, the tracking number and then one transaction. Inside a caller's transaction the region's tracking
-    counter stays locked until it ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code)."""
+    counter stays locked until it ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code).
+    `still` (PostgreSQL only): an SQL condition on data the caller read from a cache (regions.selectors.
+    still_current); checked by the first statement, which raises Outdated, writing nothing, if it no longer holds."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, **fields})
     entries = [
@@ -208,7 +228,7 @@ def open_case(
         payload = _apply(case, then.action, move, actor=None, payload=dict(then.payload), changes=then.changes, now=now)
         entries.append({"type": move.event, "actor_user": None, "visibility": move.visibility, "payload": payload})
         audiences.append(_audiences(case, move.visibility, None, new_case=True))
-    event_ids = _take_numbers(case, events=len(entries), at=now)
+    event_ids = _take_numbers(case, events=len(entries), at=now, still=still)
     with writes.insert_batch() as batch:
         batch.add([case])
         events, prev_hash = [], GENESIS

@@ -3,6 +3,7 @@ staff marking a duplicate and moderating public view. Every status change goes t
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,7 +18,7 @@ from django.utils.translation import gettext as _
 from backend import compiled, ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import AlreadyOpened, FirstMove, open_case, transition
+from backend.cases.services import AlreadyOpened, FirstMove, Outdated, open_case, transition
 from backend.cases.workflow import ComplaintStatus
 from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
@@ -104,26 +105,30 @@ def submit_complaint(
         return Submitted(earlier, False)
     limit = ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600)
     verdict = ratelimit.hit(limit, str(user.pk))
+    processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode) if verdict.allowed else ([], [])
+    attempt = functools.partial(
+        _file,
+        actor=actor,
+        user=user,
+        verdict=verdict,
+        region_slug_or_code=region_slug_or_code,
+        category_id=category_id,
+        description=description,
+        lat=lat,
+        lon=lon,
+        address=address,
+        anonymous=anonymous,
+        confidential=confidential,
+        extra=extra,
+        idempotency_key=idempotency_key,
+        processed=processed,
+        photo_errors=photo_errors,
+    )
     try:
-        return Submitted(
-            _file(
-                actor=actor,
-                user=user,
-                verdict=verdict,
-                region_slug_or_code=region_slug_or_code,
-                category_id=category_id,
-                description=description,
-                lat=lat,
-                lon=lon,
-                address=address,
-                anonymous=anonymous,
-                confidential=confidential,
-                extra=extra,
-                idempotency_key=idempotency_key,
-                photos=photos,
-            ),
-            True,
-        )
+        try:
+            return Submitted(attempt(fresh=False), True)
+        except Outdated:  # the region (or its areas, categories, rules…) changed since this process read it
+            return Submitted(attempt(fresh=True), True)
     except AlreadyOpened as found:
         earlier = Case.objects.get(pk=found.case_id)
     except (DomainError, DomainErrors):
@@ -155,8 +160,12 @@ def _file(
     confidential: bool,
     extra: dict | None,
     idempotency_key: str,
-    photos: Sequence,
+    processed: list,
+    photo_errors: list[DomainError],
+    fresh: bool,
 ) -> Case:
+    """The submission itself, with the region as this process cached it (checked when the number is taken) or, when
+    `fresh`, as read now."""
     if not verdict.allowed:
         raise DomainError(
             ComplaintErrorCode.RATE_LIMITED,
@@ -164,8 +173,8 @@ def _file(
             % {"minutes": max(1, verdict.retry_after // 60)},
             retry_after=verdict.retry_after,
         )
-    region = region_selectors.region_by_slug_or_code(region_slug_or_code)
-    if region is None:
+    region = region_selectors.cached_region(region_slug_or_code, fresh=fresh)
+    if region is None:  # not cached: read just now
         raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
     errors: list[DomainError] = []
     config = region_config(region)
@@ -218,8 +227,9 @@ def _file(
         errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
     elif category is not None:
         errors.extend(_extra_errors(config.validator(category), extra))
-    processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode)
     errors.extend(photo_errors)
+    if errors and not fresh:
+        raise Outdated  # maybe refused by an outdated region (a category or an area added since): read it again
     if errors:
         raise DomainErrors(errors)
 
@@ -250,6 +260,7 @@ def _file(
                 changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
                 payload=decision.as_payload(),
             ),
+            still=None if fresh else region_selectors.still_current(region),
             details=lambda case: [
                 Complaint(
                     case=case,

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+from django.db import connection
 from django.db.models import QuerySet
+from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
 from backend import compiled
@@ -26,6 +28,49 @@ def region_by_slug_or_code(value: str, *, queryset: QuerySet[Region] | None = No
         return queryset.filter(**{field: value}).first()
     # Nearly every request naming a region starts here: the look-up's SQL is compiled once per process and thread.
     return compiled.first(("active-region-by", field), lambda v: active_regions().filter(**{field: v}), value)
+
+
+# The regions this process has read for writes that re-check them (cached_region), by slug or code as asked.
+_cached: dict[str, Region] = {}
+
+
+def cached_region(value: str, *, fresh: bool = False) -> Region | None:
+    """The active region named by `value` as this process last read it (`fresh`: read it now), which may be out of
+    date: a write that relies on it puts `still_current(region)` in its statement, and, if that fails, calls again
+    with `fresh`. Shared by the process's threads: read it, never change it. Where `still_current` cannot be
+    checked (SQLite), every call reads the database."""
+    key = (value or "").strip().lower()
+    region = None if fresh else _cached.get(key)
+    if region is not None:
+        return region
+    if connection.vendor != "postgresql":
+        return region_by_slug_or_code(value)
+    field = "code" if key[:1].isdigit() else "slug"
+    region = compiled.first(
+        ("active-region-with-fingerprint-by", field),
+        # The row's text, hashed: any change of the region (its versions too, bumped whenever its areas, days off,
+        # agencies, categories or routing rules change) changes it.
+        lambda v: active_regions().filter(**{field: v}).annotate(fingerprint=RawSQL('md5("regions_region"::text)', ())),
+        key,
+    )
+    if region is None:
+        _cached.pop(key, None)
+    else:
+        _cached[key] = region
+    return region
+
+
+def still_current(region: Region) -> tuple[str, list] | None:
+    """An SQL condition that holds while `region` (from cached_region) is what the database has, active; None where
+    there is nothing to check (SQLite)."""
+    fingerprint = getattr(region, "fingerprint", None)
+    if fingerprint is None:
+        return None
+    table = connection.ops.quote_name(Region._meta.db_table)
+    return f"EXISTS (SELECT FROM {table} r WHERE r.id = %s AND r.active AND md5(r::text) = %s)", [
+        region.pk,
+        fingerprint,
+    ]
 
 
 def region_areas(region: Region, *, level: str | None = None) -> QuerySet[Area]:

@@ -9,6 +9,7 @@ from graphql_relay import from_global_id
 from backend.cases.models import Case, CaseEvent
 from backend.cases.selectors import verify_chain
 from backend.complaints.models import ComplaintCategory
+from backend.regions.models import Agency, Region
 from backend.regions.services import config_changed
 from notifications.models import Audience, OutboxMessage
 from tests.helpers import SUBMIT, complaint_input
@@ -217,3 +218,17 @@ def test_the_counters_quick_commit_stays_with_its_statement(submit, places, cate
         with connection.cursor() as cursor:
             cursor.execute("SHOW synchronous_commit")
             assert cursor.fetchone() == ("on",)
+
+
+def test_a_region_changed_since_this_process_read_it_is_read_again(submit, places, category, demo):
+    """Submissions use the region as the process cached it and check, when the number is taken, that it is still
+    so: a change made without bumping any version (here straight in the table) is still seen at once."""
+    region = demo["muba"]
+    assert submit(category("sampah"), *places["lais"])["case"]["agency"] == {"code": "dlh"}
+    other = ComplaintCategory.objects.create(region=region, code="lainnya", name_id="Lainnya", name_en="Other")
+    config_changed({region.pk})
+    Region.objects.filter(pk=region.pk).update(triage_agency=Agency.objects.get(region=region, code="dpupr"))
+    assert submit(other, *places["lais"])["case"]["agency"] == {"code": "dpupr"}
+    Region.objects.filter(pk=region.pk).update(active=False)
+    refused = submit(category("sampah"), *places["lais"])
+    assert refused["errors"][0]["code"] == "UNKNOWN_REGION" and refused["case"] is None
