@@ -49,3 +49,25 @@ def test_a_client_kept_across_a_fork_uses_the_childs_own_connections():
     assert os.waitstatus_to_exitcode(status) == 0
     assert cache.get("after-fork") == "child"
     assert cache.get("before-fork") == "parent"
+
+
+@needs_redis
+def test_incr_is_one_round_trip_with_djangos_answers():
+    """The rate limits count every attempt with incr: one script call, where Django asks EXISTS then INCRBY."""
+    client = cache._cache.get_client()
+    cache.set("hits", 5, timeout=300)
+    before = client.info("commandstats")
+    assert cache.incr("hits") == 6 and cache.incr("hits", 4) == 10 and cache.incr("hits", -3) == 7
+    after = client.info("commandstats")
+
+    def calls(stats, name):
+        return stats.get(f"cmdstat_{name}", {}).get("calls", 0)
+
+    # Three script calls (EXISTS and INCRBY run inside them, on the server).
+    assert sum(calls(after, c) - calls(before, c) for c in ("evalsha", "eval")) == 3
+    assert 290 < client.ttl(cache.make_key("hits")) <= 300  # the count keeps its expiry
+    with pytest.raises(ValueError, match="not found"):
+        cache.incr("no-such-count")
+    assert cache.get("no-such-count") is None  # and is not created by asking
+    client.script_flush()  # a server that lost the script (restarted, flushed) gets it again
+    assert cache.incr("hits") == 8
