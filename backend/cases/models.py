@@ -25,8 +25,11 @@ class Priority(models.TextChoices):
 class Case(models.Model):
     kind = models.CharField(_("kind"), max_length=10, choices=CaseKind.choices)
     tracking_code = models.CharField(_("tracking code"), max_length=20)
+    # Foreign keys without an index of their own (db_index=False) are covered by an index in Meta: one that starts
+    # with the column, or a partial one where the column is mostly NULL. Every index costs each new case an
+    # insertion and every plan over the table a look.
     region = models.ForeignKey(
-        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="cases"
+        "regions.Region", verbose_name=_("region"), on_delete=models.PROTECT, related_name="cases", db_index=False
     )
     agency = models.ForeignKey(
         "regions.Agency",
@@ -35,6 +38,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="cases",
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -43,15 +47,20 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="assigned_cases",
+        db_index=False,
     )
     status = models.CharField(_("status"), max_length=32)
     priority = models.CharField(_("priority"), max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     resident = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("resident"), on_delete=models.PROTECT, related_name="cases"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resident"),
+        on_delete=models.PROTECT,
+        related_name="cases",
+        db_index=False,
     )
     lat = models.FloatField(_("latitude"), null=True, blank=True)
     lon = models.FloatField(_("longitude"), null=True, blank=True)
-    h3_cell = models.CharField(_("H3 cell"), max_length=16, blank=True, db_index=True)
+    h3_cell = models.CharField(_("H3 cell"), max_length=16, blank=True)  # indexed in Meta (equality only)
     area = models.ForeignKey(
         "regions.Area", verbose_name=_("area"), null=True, blank=True, on_delete=models.PROTECT, related_name="cases"
     )
@@ -68,6 +77,7 @@ class Case(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="incoming_transfers",
+        db_index=False,
     )
     transfer_hops = models.PositiveSmallIntegerField(_("transfers so far"), default=0)
     # When the overdue sweep told the agency's supervisors, and escalated to the region's admins: each happens once.
@@ -104,6 +114,11 @@ class Case(models.Model):
             models.Index(fields=["agency", "due_at"]),
             models.Index(fields=["region", "due_at"]),
             models.Index(fields=["resident", "-created_at"]),
+            models.Index(fields=["h3_cell"], name="case_h3_cell"),
+            models.Index(fields=["assignee"], condition=models.Q(assignee__isnull=False), name="case_assignee"),
+            models.Index(
+                fields=["transfer_to"], condition=models.Q(transfer_to__isnull=False), name="case_transfer_to"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -145,17 +160,23 @@ class AppendOnlyQuerySet(models.QuerySet):
 class CaseEvent(models.Model):
     """One entry of a case's timeline. Append-only, and chained: `hash = sha256(prev_hash + canonical event)`."""
 
-    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    # Indexed by (case, seq) and, where there is one, by actor (Meta).
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events", db_index=False)
     seq = models.PositiveIntegerField()
     type = models.CharField(max_length=40)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="case_events"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="case_events",
+        db_index=False,
     )
     visibility = models.CharField(max_length=8, choices=Visibility.choices)
     payload = models.JSONField(default=dict)
     created_at = models.DateTimeField()
     prev_hash = models.CharField(max_length=64)
-    hash = models.CharField(max_length=64, unique=True)
+    hash = models.CharField(max_length=64)  # unique (Meta): a constraint, without a LIKE index beside it
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -163,7 +184,11 @@ class CaseEvent(models.Model):
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
         ordering = ["case", "seq"]
-        constraints = [models.UniqueConstraint(fields=["case", "seq"], name="event_seq_unique_in_case")]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="event_seq_unique_in_case"),
+            models.UniqueConstraint(fields=["hash"], name="event_hash_unique"),
+        ]
+        indexes = [models.Index(fields=["actor"], condition=models.Q(actor__isnull=False), name="event_actor")]
 
     def __str__(self) -> str:
         return f"{self.case_id}#{self.seq} {self.type}"
