@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from django.core.cache.backends import redis as django_redis
 
-
 # Increment a key that exists; nil (None) for one that does not, which Django's incr must not create.
 _INCR_EXISTING = """
 if redis.call('EXISTS', KEYS[1]) == 1 then
