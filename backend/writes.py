@@ -13,6 +13,8 @@ import datetime
 import decimal
 import functools
 import json
+import os
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 
@@ -22,7 +24,7 @@ from psycopg.types.json import Jsonb
 
 
 def batched() -> bool:
-    """Whether `InsertBatch` writes one statement here (PostgreSQL) and `reserve_ids` can take keys ahead."""
+    """Whether `InsertBatch` writes one statement here (PostgreSQL) and `take_keys` can take keys ahead."""
     return connection.vendor == "postgresql"
 
 
@@ -36,11 +38,51 @@ def reserve_ids_sql(model: type[Model], count: int) -> tuple[str, list]:
     ]
 
 
-class InsertBatch:
+KEY_BLOCK = 64  # keys a process takes from a sequence at a time
+
+
+class _KeyPool:
+    """Primary keys this process took from the sequences and has not used yet, per model."""
+
     def __init__(self):
+        self.lock = threading.Lock()
+        self.free: dict[type[Model], list[int]] = {}
+
+
+_keys = _KeyPool()
+# A child process must not hand out the keys its parent took: it starts with none.
+os.register_at_fork(after_in_child=lambda: _keys.free.clear())
+
+
+def take_keys(counts: dict[type[Model], int]) -> dict[type[Model], list[int]]:
+    """Primary keys for rows about to be batched (PostgreSQL): `counts[model]` of each model's sequence, taken ahead
+    KEY_BLOCK at a time by this process, so that most calls need no statement (one refills every short pool).
+    Sequences never go back, in a transaction rolled back too, so keys are never handed out twice; they are not in
+    the order rows are written, and a process that stops leaves its unused ones as gaps."""
+    with _keys.lock:
+        short = {model: n for model, n in counts.items() if len(_keys.free.get(model, ())) < n}
+        if short:
+            parts = [reserve_ids_sql(model, max(KEY_BLOCK, n)) for model, n in short.items()]
+            with connection.cursor() as cursor:
+                cursor.execute(f"SELECT {', '.join(sql for sql, _ in parts)}", [p for _, ps in parts for p in ps])
+                for model, keys in zip(short, cursor.fetchone(), strict=True):
+                    _keys.free.setdefault(model, []).extend(keys)
+        taken = {}
+        for model, n in counts.items():
+            free = _keys.free[model]
+            taken[model], _keys.free[model] = free[:n], free[n:]
+        return taken
+
+
+class InsertBatch:
+    def __init__(self, guard: tuple[str, list] | None = None):
+        if guard is not None and not batched():
+            raise ValueError("a guarded batch takes PostgreSQL")
+        self._guard = guard
         self._rows: dict[type[Model], list[Model]] = {}
         self._then: tuple[str, list] | None = None
         self._written: list[Callable[[], None]] = []
+        self.refused = False  # the guard did not hold: nothing was written
 
     def add(self, rows: Iterable[Model]) -> list[Model]:
         """Insert `rows` (parents before children): at the end of the block on PostgreSQL, where every row must have
@@ -58,7 +100,7 @@ class InsertBatch:
 
     def then(self, sql: str, params: list) -> None:
         """A SELECT to run with the rows, atomically with them (one per batch): the batch's statement ends with it
-        on PostgreSQL; elsewhere it runs at once."""
+        on PostgreSQL (unless the guard fails); elsewhere it runs at once."""
         if not batched():
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
@@ -76,21 +118,31 @@ class InsertBatch:
             callback()
 
     def _statement(self) -> tuple[str, list]:
-        final_sql, final_params = self._then or ("SELECT 1", [])
-        if not self._rows:
-            return final_sql, final_params
-        ctes = ", ".join(f"w{n} AS ({_insert_sql(model)})" for n, model in enumerate(self._rows))
+        """`WITH guard AS (…), w0 AS (INSERT …), … SELECT <the guard held>, <the final SELECT's row count>`."""
+        guard_sql, guard_params = self._guard or ("true", [])
+        ctes = [f"guard AS (SELECT {guard_sql} AS ok)"]
+        ctes += [f"w{n} AS ({_insert_sql(model)})" for n, model in enumerate(self._rows)]
         values = [_insert_values(model, rows) for model, rows in self._rows.items()]
-        return f"WITH {ctes} {final_sql}", values + final_params
+        final_sql, final_params = self._then or ("SELECT", [])
+        # Our own SQL fragments; every value is a parameter.
+        sql = (
+            f"WITH {', '.join(ctes)} SELECT (SELECT ok FROM guard), "  # noqa: S608
+            f"(SELECT count(*) FROM ({final_sql}) AS final WHERE (SELECT ok FROM guard))"
+        )
+        return sql, guard_params + values + final_params
 
     def _write(self) -> None:
-        if not self._rows and self._then is None:
+        if not self._rows and self._then is None and self._guard is None:
             return
         sql, params = self._statement()
         # Inside a caller's transaction a failure must not spoil it: a savepoint then (no round trips otherwise).
         savepoint = transaction.atomic() if connection.in_atomic_block else contextlib.nullcontext()
         with savepoint, connection.cursor() as cursor:
             cursor.execute(sql, params)
+            ok, _ = cursor.fetchone()
+        if not ok:
+            self.refused = True
+            return
         for rows in self._rows.values():
             for row in rows:
                 row._state.adding = False
@@ -111,8 +163,12 @@ def _insert_sql(model: type[Model]) -> str:
         raise TypeError(f"{model.__name__} has fields with SQL placeholders of their own; use bulk_create")
     columns = ", ".join(quote(field.column) for field in fields)
     table = quote(model._meta.db_table)
-    # Quoted identifiers and one placeholder: every value is in the parameter.
-    return f"INSERT INTO {table} ({columns}) SELECT {columns} FROM json_populate_recordset(NULL::{table}, %s::json)"  # noqa: S608
+    # Quoted identifiers and one placeholder: every value is in the parameter. Nothing is inserted unless the
+    # batch's guard (a CTE of the statement, see InsertBatch._statement) holds.
+    return (
+        f"INSERT INTO {table} ({columns}) SELECT {columns} "  # noqa: S608
+        f"FROM json_populate_recordset(NULL::{table}, %s::json) WHERE (SELECT ok FROM guard)"
+    )
 
 
 def _insert_values(model: type[Model], rows: list[Model]) -> str:
@@ -195,8 +251,11 @@ def _json_value(value):
 
 
 @contextlib.contextmanager
-def insert_batch() -> Iterator[InsertBatch]:
-    batch = InsertBatch()
+def insert_batch(guard: tuple[str, list] | None = None) -> Iterator[InsertBatch]:
+    """Rows of several models written together at the end of the block. `guard` (PostgreSQL only): an SQL condition
+    (our own text, values as parameters) checked by the writing statement itself; when it does not hold, nothing is
+    written and the batch is `refused`."""
+    batch = InsertBatch(guard)
     if batched():
         yield batch
         batch._write()

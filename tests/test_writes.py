@@ -187,3 +187,26 @@ def test_a_value_the_column_refuses_fails_the_batch_as_django_would(demo):
     with pytest.raises(ValueError), writes.insert_batch() as batch:  # not JSON: refused before anything is sent
         batch.add(with_keys([Case(region=region, lat=float("nan"), lon=0.0, kind="complaint")]))
     assert not TrackingSequence.objects.filter(year=2031).exists() and not Case.objects.exists()
+
+
+@postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_guard_that_fails_writes_nothing_and_runs_nothing_after(demo):
+    region = demo["muba"]
+    written = []
+    no_days_off_in_2031 = (
+        "NOT EXISTS (SELECT FROM regions_dayoff WHERE region_id = %s AND date > %s)",
+        [region.pk, "2030-12-31"],
+    )
+    with CaptureQueriesContext(connection) as queries:
+        with writes.insert_batch(guard=no_days_off_in_2031) as batch:
+            batch.add(with_keys(rows(region, 2)))
+            batch.then("SELECT pg_notify('never-sent', 'x')", [])
+            batch.after_write(lambda: written.append(True))
+        assert not batch.refused and written == [True]
+        with writes.insert_batch(guard=no_days_off_in_2031) as again:
+            again.add(with_keys(rows(region, 3)))
+            again.after_write(lambda: written.append(False))
+    assert again.refused and written == [True]
+    assert list(DayOff.objects.filter(region=region, date__year=2031).values_list("name", flat=True)) == ["Libur 2"]
+    assert [q["sql"].split()[0] for q in queries].count("WITH") == 2  # the guard is checked by the writing statement

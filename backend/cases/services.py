@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import os
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -27,30 +30,76 @@ from notifications.models import Audience, OutboxMessage
 
 def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
     """The next `ADU-YYYY-NNNNNN` of the region (year in the region's time zone), in one statement: an upsert of the
-    counter row that returns the new value, so two submissions never get the same number. Called outside a
-    transaction it commits at once and the counter is free for the next submission; inside one, the counter row
-    stays locked until that transaction ends, which serialises every submission of the region behind it. Codes
-    may have gaps (a submission that fails after taking its number), never clashes."""
-    sql, params, format_code = _counter(region=region, kind=kind, at=at)
-    with connection.cursor() as cursor:
-        cursor.execute(f"{sql} RETURNING last_value", params)
-        (number,) = cursor.fetchone()
-    return format_code(number)
+    counter row that returns the new value, so two submissions never get the same number. Inside a transaction the
+    counter row stays locked until that transaction ends, which serialises every submission of the region behind
+    it. Codes may have gaps (a submission that fails after taking its number), never clashes."""
+    (number,) = _take_from_counter(region=region, kind=kind, at=at, count=1, quick_commit=False)
+    return _code(kind, at.astimezone(region.tz).year, number)
 
 
-def _counter(*, region, kind: str, at: datetime, only_if: str | None = None):
-    """The upsert of the region's counter (without its RETURNING), and how a number becomes a code. `only_if`: an
-    SQL condition (of our own text; values as parameters, after the counter's) without which the counter is left
-    alone."""
-    prefix = TRACKING_PREFIX[kind]
-    year = at.astimezone(region.tz).year
+def _code(kind: str, year: int, number: int) -> str:
+    return f"{TRACKING_PREFIX[kind]}-{year}-{number:06d}"
+
+
+def _take_from_counter(*, region, kind: str, at: datetime, count: int, quick_commit: bool) -> range:
+    """`count` consecutive numbers of the region's counter for `kind` and the year of `at`, in one upsert."""
     table = connection.ops.quote_name(TrackingSequence._meta.db_table)
-    condition = f" WHERE {only_if}" if only_if else ""
-    sql = (
-        f"INSERT INTO {table} (region_id, prefix, year, last_value) SELECT %s, %s, %s, 1{condition} "
-        f"ON CONFLICT (region_id, prefix, year) DO UPDATE SET last_value = {table}.last_value + 1"
-    )
-    return sql, [region.pk, prefix, year], lambda number: f"{prefix}-{year}-{number:06d}"
+    # Alone in its transaction, the statement's commit need not wait for the disk: a case written with one of the
+    # numbers commits after it, waiting for the log up to its own commit, which holds the counter's. A crash before
+    # that loses the numbers with the cases that used them, and they are handed out again: no clash.
+    quick = ", set_config('synchronous_commit', 'off', true)" if quick_commit else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (region_id, prefix, year, last_value) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT (region_id, prefix, year) "
+            f"DO UPDATE SET last_value = {table}.last_value + EXCLUDED.last_value RETURNING last_value{quick}",
+            [region.pk, TRACKING_PREFIX[kind], at.astimezone(region.tz).year, count],
+        )
+        last = cursor.fetchone()[0]
+    return range(last - count + 1, last + 1)
+
+
+# Tracking numbers taken ahead by this process, per (region, prefix, year): a block lasts about BLOCK_SECONDS at the
+# rate the previous one went, between 1 (a quiet region: codes in submission order, as one statement each gives
+# them) and BLOCK_MAX (a busy one: one statement per BLOCK_MAX submissions). Codes from two processes interleave
+# within a block's time, and a process that stops leaves the rest of its blocks as gaps.
+BLOCK_SECONDS = 0.5
+BLOCK_MAX = 64
+
+
+@dataclass
+class _Block:
+    numbers: Iterator[int]
+    size: int
+    taken_at: float
+
+
+_blocks: dict[tuple[int, str, int], _Block] = {}
+_blocks_lock = threading.Lock()
+os.register_at_fork(after_in_child=lambda: _blocks.clear())  # a child must not hand out its parent's numbers
+
+
+def _next_tracking_code(region, kind: str, at: datetime) -> str:
+    """A code for a case about to be opened: from this process's block of the region's numbers outside a
+    transaction; inside one (whose rollback would give the numbers back to the counter while the block kept them),
+    straight from the counter."""
+    if connection.in_atomic_block:
+        return allocate_tracking_code(region=region, kind=kind, at=at)
+    year = at.astimezone(region.tz).year
+    key = (region.pk, TRACKING_PREFIX[kind], year)
+    with _blocks_lock:
+        block = _blocks.get(key)
+        number = next(block.numbers, None) if block is not None else None
+        if number is None:
+            now = time.monotonic()
+            size = 1
+            if block is not None:  # used up: size the next one on the rate this one went
+                rate = block.size / max(now - block.taken_at, 1e-3)
+                size = max(1, min(BLOCK_MAX, round(rate * BLOCK_SECONDS)))
+            numbers = iter(_take_from_counter(region=region, kind=kind, at=at, count=size, quick_commit=True))
+            block = _blocks[key] = _Block(numbers, size, now)
+            number = next(block.numbers)
+    return _code(kind, year, number)
 
 
 class AlreadyOpened(Exception):
@@ -59,65 +108,6 @@ class AlreadyOpened(Exception):
     def __init__(self, case_id: int):
         super().__init__(case_id)
         self.case_id = case_id
-
-
-def _take_numbers(case: Case, *, events: int, at: datetime, still: tuple[str, list] | None) -> list[int] | None:
-    """Before the case is written: its tracking number, unless it has one, and where rows are written in one batch
-    (PostgreSQL, backend.writes) the primary keys of the case and its first `events`, all in one statement (which,
-    outside a transaction, commits at once) that also looks for a case of the resident with the same idempotency key
-    (AlreadyOpened) and checks `still` (Outdated); no number is taken then. Returns the events' keys; None where the
-    database assigns them."""
-    key = case.idempotency_key
-    if not writes.batched():
-        if still is not None:
-            raise ValueError("checking what an opening relied on takes PostgreSQL")
-        earlier = _same_key(case) if key else None
-        if earlier is not None:
-            raise AlreadyOpened(earlier)
-        if not case.tracking_code:
-            case.tracking_code = allocate_tracking_code(region=case.region, kind=case.kind, at=at)
-        return None
-    case_sql, case_params = writes.reserve_ids_sql(Case, 1)
-    event_sql, event_params = writes.reserve_ids_sql(CaseEvent, events)
-    # Our own SQL fragments below; every value is a parameter.
-    earlier_sql = "SELECT NULL::bigint AS id WHERE false"
-    earlier_params: list = []
-    if key:
-        table = connection.ops.quote_name(Case._meta.db_table)
-        earlier_sql = f"SELECT id FROM {table} WHERE resident_id = %s AND idempotency_key = %s"  # noqa: S608
-        earlier_params = [case.resident_id, key]
-    still_sql, still_params = still or ("true", [])
-    if case.tracking_code:
-        counter_sql, counter_params, format_code = "SELECT NULL::int AS last_value", [], None
-    else:
-        counter_sql, counter_params, format_code = _counter(
-            region=case.region,
-            kind=case.kind,
-            at=at,
-            only_if="NOT EXISTS (SELECT FROM earlier) AND (SELECT ok FROM still)",
-        )
-        counter_sql += " RETURNING last_value"
-    # Alone in its transaction, the statement's commit need not wait for the disk: the case written with the number
-    # commits after it, waiting for the log up to its own commit, which holds the counter's. A crash before that
-    # loses the number with the case that used it, and the number is handed out again: no clash, and the counter's
-    # row lock is held for less time. Inside a caller's transaction, that transaction's commit is the one.
-    quick_commit = "" if connection.in_atomic_block else ", set_config('synchronous_commit', 'off', true)"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"WITH earlier AS ({earlier_sql}), still AS (SELECT {still_sql} AS ok), counter AS ({counter_sql}) "  # noqa: S608
-            f"SELECT (SELECT id FROM earlier), (SELECT ok FROM still), (SELECT last_value FROM counter), {case_sql}, "
-            f"{event_sql}{quick_commit}",
-            earlier_params + still_params + counter_params + case_params + event_params,
-        )
-        earlier, current, number, case_ids, event_ids = cursor.fetchone()[:5]
-    if earlier is not None:
-        raise AlreadyOpened(earlier)
-    if not current:
-        raise Outdated
-    if format_code is not None:
-        case.tracking_code = format_code(number)
-    case.pk = case_ids[0]
-    return event_ids
 
 
 class Outdated(Exception):
@@ -130,6 +120,20 @@ def _same_key(case: Case) -> int | None:
         .values_list("pk", flat=True)
         .first()
     )
+
+
+def _opening_guard(case: Case, still: tuple[str, list] | None) -> tuple[str, list] | None:
+    """What the writing statement checks before it writes an opening (PostgreSQL): no earlier case of the resident
+    with the same idempotency key, and `still`."""
+    parts, params = [], []
+    if case.idempotency_key:
+        table = connection.ops.quote_name(Case._meta.db_table)
+        parts.append(f"NOT EXISTS (SELECT FROM {table} WHERE resident_id = %s AND idempotency_key = %s)")
+        params += [case.resident_id, case.idempotency_key]
+    if still is not None:
+        parts.append(still[0])
+        params += still[1]
+    return (" AND ".join(parts), params) if parts else None
 
 
 def _audiences(
@@ -205,13 +209,15 @@ def open_case(
 ) -> Case:
     """Create a case in its first state with its first timeline event (and `then`, a first move by the system), their
     outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing; or raise
-    AlreadyOpened when the resident opened one with the same `idempotency_key` before. On PostgreSQL that is two
-    statements and no transaction of their own: one looks for that earlier case and takes the tracking number and
-    the keys (_take_numbers), one writes every row and tells the outbox relay (backend.writes). Elsewhere, the
-    look-up, the tracking number and then one transaction. Inside a caller's transaction the region's tracking
+    AlreadyOpened when the resident opened one with the same `idempotency_key` before. On PostgreSQL, outside a
+    transaction, that is one statement and no transaction of its own: the tracking number and the keys come from
+    this process's blocks (_next_tracking_code, writes.take_keys; a statement now and then refills them), and the
+    statement checks for that earlier case, writes every row and tells the outbox relay (backend.writes). Elsewhere,
+    the look-up, the tracking number and then one transaction. Inside a caller's transaction the region's tracking
     counter stays locked until it ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code).
     `still` (PostgreSQL only): an SQL condition on data the caller read from a cache (regions.selectors.
-    still_current); checked by the first statement, which raises Outdated, writing nothing, if it no longer holds."""
+    still_current), checked by the writing statement: if it no longer holds, nothing is written and Outdated is
+    raised."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, **fields})
     entries = [
@@ -228,8 +234,28 @@ def open_case(
         payload = _apply(case, then.action, move, actor=None, payload=dict(then.payload), changes=then.changes, now=now)
         entries.append({"type": move.event, "actor_user": None, "visibility": move.visibility, "payload": payload})
         audiences.append(_audiences(case, move.visibility, None, new_case=True))
-    event_ids = _take_numbers(case, events=len(entries), at=now, still=still)
-    with writes.insert_batch() as batch:
+    guard = None
+    if writes.batched() and not connection.in_atomic_block:
+        # The look-up of an earlier case is part of the writing statement (a retry costs a number: a gap).
+        guard = _opening_guard(case, still)
+    else:
+        if still is not None and not writes.batched():
+            raise ValueError("checking what an opening relied on takes PostgreSQL")
+        guard = still
+        earlier = _same_key(case) if case.idempotency_key else None
+        if earlier is not None:
+            raise AlreadyOpened(earlier)
+    if not case.tracking_code:
+        case.tracking_code = (
+            _next_tracking_code(case.region, case.kind, now)
+            if writes.batched()
+            else allocate_tracking_code(region=case.region, kind=case.kind, at=now)
+        )
+    event_ids = None
+    if writes.batched():
+        keys = writes.take_keys({Case: 1, CaseEvent: len(entries)})
+        case.pk, event_ids = keys[Case][0], keys[CaseEvent]
+    with writes.insert_batch(guard) as batch:
         batch.add([case])
         events, prev_hash = [], GENESIS
         for seq, entry in enumerate(entries, start=1):
@@ -246,6 +272,11 @@ def open_case(
             for model_rows in _by_model(details(case)):
                 batch.add(model_rows)
         delivery.schedule(rows, batch=batch)
+    if batch.refused:
+        earlier = _same_key(case) if case.idempotency_key else None
+        if earlier is not None:
+            raise AlreadyOpened(earlier)
+        raise Outdated
     return case
 
 

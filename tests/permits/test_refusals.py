@@ -225,23 +225,16 @@ def test_drafts_are_the_applicants_alone(permits, resident):
     assert permits.gql("query($id: ID!) { node(id: $id) { id } }", {"id": draft["id"]})["node"] is None
 
 
-def test_the_applicant_is_pushed_when_a_revision_is_asked(permits, resident, fcm_server, settings):
+def test_the_applicant_is_pushed_when_a_revision_is_asked(permits, resident, fcm):
     from backend.accounts.models import Device
-    from notifications.push import get_push_backend
 
-    fcm_server.reset()
-    settings.FIREBASE_CREDENTIALS, settings.FCM_ENDPOINT = fcm_server.credentials(), fcm_server.url
-    get_push_backend.cache_clear()
-    try:
-        Device.objects.create(user=resident, token="tok-applicant", platform="android", language="id")
-        case_id = permits.filed(resident)["case"]["id"]
-        permits.as_user("ptsp.staf")
-        permits.act("startPermitVerification", case_id)
-        fcm_server.reset()
-        permits.act("requestPermitRevision", case_id, items=[{"field": "nik", "note": "NIK tidak terbaca"}])
-    finally:
-        get_push_backend.cache_clear()
-    (push,) = fcm_server.sends
+    Device.objects.create(user=resident, token="tok-applicant", platform="android", language="id")
+    case_id = permits.filed(resident)["case"]["id"]
+    permits.as_user("ptsp.staf")
+    permits.act("startPermitVerification", case_id)
+    fcm.reset()
+    permits.act("requestPermitRevision", case_id, items=[{"field": "nik", "note": "NIK tidak terbaca"}])
+    (push,) = fcm.sends
     message = push.body["message"]
     assert message["data"]["eventType"] == "revision_requested" and message["android"]["priority"] == "high"
     assert message["notification"]["body"] == "Silakan perbaiki permohonan Anda."
