@@ -234,7 +234,6 @@ def open_case(
         payload = _apply(case, then.action, move, actor=None, payload=dict(then.payload), changes=then.changes, now=now)
         entries.append({"type": move.event, "actor_user": None, "visibility": move.visibility, "payload": payload})
         audiences.append(_audiences(case, move.visibility, None, new_case=True))
-    guard = None
     if writes.batched() and not connection.in_atomic_block:
         # The look-up of an earlier case is part of the writing statement (a retry costs a number: a gap).
         guard = _opening_guard(case, still)

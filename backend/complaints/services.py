@@ -164,8 +164,8 @@ def _file(
     photo_errors: list[DomainError],
     fresh: bool,
 ) -> Case:
-    """The submission itself, with the region as this process cached it (checked when the number is taken) or, when
-    `fresh`, as read now."""
+    """The submission itself, with the region as this process cached it (checked by the statement that writes the
+    case: Outdated) or, when `fresh`, as read now."""
     if not verdict.allowed:
         raise DomainError(
             ComplaintErrorCode.RATE_LIMITED,
@@ -176,6 +176,7 @@ def _file(
     region = region_selectors.cached_region(region_slug_or_code, fresh=fresh)
     if region is None:  # not cached: read just now
         raise DomainError(ComplaintErrorCode.UNKNOWN_REGION, _("Unknown region."), field="region")
+    still = None if fresh else region_selectors.still_current(region)  # None: nothing cached to check
     errors: list[DomainError] = []
     config = region_config(region)
     category = config.categories.get(category_id)
@@ -228,7 +229,7 @@ def _file(
     elif category is not None:
         errors.extend(_extra_errors(config.validator(category), extra))
     errors.extend(photo_errors)
-    if errors and not fresh:
+    if errors and still is not None:
         raise Outdated  # maybe refused by an outdated region (a category or an area added since): read it again
     if errors:
         raise DomainErrors(errors)
@@ -260,7 +261,7 @@ def _file(
                 changes={"agency": decision.agency, "due_at": deadline(region, category, now)},
                 payload=decision.as_payload(),
             ),
-            still=None if fresh else region_selectors.still_current(region),
+            still=still,
             details=lambda case: [
                 Complaint(
                     case=case,
