@@ -18,7 +18,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 
-from django.db import connection, models, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.db.models import Field, Model
 from psycopg.types.json import Jsonb
 
@@ -76,7 +76,8 @@ def take_keys(counts: dict[type[Model], int]) -> dict[type[Model], list[int]]:
 
 class InsertBatch:
     def __init__(self, guard: tuple[str, list] | None = None):
-        if guard is not None and not batched():
+        self._batched = batched()
+        if guard is not None and not self._batched:
             raise ValueError("a guarded batch takes PostgreSQL")
         self._guard = guard
         self._rows: dict[type[Model], list[Model]] = {}
@@ -90,7 +91,7 @@ class InsertBatch:
         rows = list(rows)
         if not rows:
             return rows
-        if not batched():
+        if not self._batched:
             return type(rows[0])._default_manager.bulk_create(rows)
         for row in rows:
             if row.pk is None:
@@ -101,7 +102,7 @@ class InsertBatch:
     def then(self, sql: str, params: list) -> None:
         """A SELECT to run with the rows, atomically with them (one per batch): the batch's statement ends with it
         on PostgreSQL (unless the guard fails); elsewhere it runs at once."""
-        if not batched():
+        if not self._batched:
             with connection.cursor() as cursor:
                 cursor.execute(sql, params)
             return
@@ -112,7 +113,7 @@ class InsertBatch:
     def after_write(self, callback: Callable[[], None]) -> None:
         """Call `callback` once the rows are written (on PostgreSQL, after the statement; elsewhere at once, inside
         the block's transaction: what it registers with `transaction.on_commit` waits for the COMMIT)."""
-        if batched():
+        if self._batched:
             self._written.append(callback)
         else:
             callback()
@@ -174,20 +175,25 @@ def _insert_sql(model: type[Model]) -> str:
 def _insert_values(model: type[Model], rows: list[Model]) -> str:
     """The rows as a JSON array of objects keyed by column, NULLs left out. Each value is what Django's insert
     compiler would send (`pre_save` with add=True, then `get_db_prep_save`), written as the column type reads it
-    back (_json_value). A value that the field's preparation would hand through unchanged (_unchanged) skips it."""
+    back (_json_value). A value that the field's preparation would hand through unchanged (_unchanged), None
+    included, skips it."""
     columns = _columns(model)
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself: `connection` is a per-thread proxy of it
     objects = []
     for row in rows:
         values = {}
         state = row.__dict__
         for field, attname, column, unchanged in columns:
-            value = state.get(attname) if unchanged is not None else None
-            if value is None or not (
-                type(value) is unchanged or (unchanged is str and isinstance(value, str))  # str: choices' members
-            ):
-                value = _prepared(model, field, row)
-            elif unchanged is datetime.datetime and value.tzinfo is None:
-                value = _prepared(model, field, row)  # Django makes a naive datetime aware (and warns)
+            if unchanged is None:
+                value = _prepared(model, field, row, db)
+            else:
+                value = state.get(attname)
+                if value is None:
+                    continue
+                if not (type(value) is unchanged or (unchanged is str and isinstance(value, str))):  # str: choices
+                    value = _prepared(model, field, row, db)
+                elif unchanged is datetime.datetime and value.tzinfo is None:
+                    value = _prepared(model, field, row, db)  # Django makes a naive datetime aware (and warns)
             if value is not None:
                 values[column] = value
         objects.append(values)
@@ -208,9 +214,9 @@ _INTEGER_FIELDS = (
 
 
 def _unchanged(field: Field) -> type | None:
-    """The type of value that `field`'s `pre_save` and `get_db_prep_save` return unchanged on PostgreSQL, or None
-    (JSON, `auto_now` datetimes, anything unknown: the field prepares every value). Exact field classes: a subclass
-    may prepare values its own way."""
+    """The type of value that `field`'s `pre_save` and `get_db_prep_save` return unchanged on PostgreSQL (None too),
+    or None (JSON, `auto_now` datetimes, anything unknown: the field prepares every value). Exact field classes: a
+    subclass may prepare values its own way."""
     kind = type(field)
     if kind in (models.ForeignKey, models.OneToOneField):
         return _unchanged(field.target_field)
@@ -232,11 +238,11 @@ def _columns(model: type[Model]) -> tuple[tuple[Field, str, str, type | None], .
     return tuple((field, field.attname, field.column, _unchanged(field)) for field in model._meta.concrete_fields)
 
 
-def _prepared(model: type[Model], field: Field, row: Model):
+def _prepared(model: type[Model], field: Field, row: Model, db):
     value = field.pre_save(row, True)
     if hasattr(value, "resolve_expression"):
         raise TypeError(f"{model.__name__}.{field.name}: a batched insert takes values, not expressions")
-    return field.get_db_prep_save(value, connection=connection)
+    return field.get_db_prep_save(value, connection=db)
 
 
 def _json_value(value):
