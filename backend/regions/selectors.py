@@ -21,9 +21,14 @@ def active_regions() -> QuerySet[Region]:
     return Region.objects.filter(active=True).select_related("triage_agency")
 
 
-def region_by_slug_or_code(value: str, *, queryset: QuerySet[Region] | None = None) -> Region | None:
+def _slug_or_code(value: str) -> tuple[str, str]:
+    """The field a region is named by (a Kemendagri code starts with a digit, a slug never does), and the name."""
     value = (value or "").strip().lower()
-    field = "code" if value[:1].isdigit() else "slug"
+    return ("code" if value[:1].isdigit() else "slug"), value
+
+
+def region_by_slug_or_code(value: str, *, queryset: QuerySet[Region] | None = None) -> Region | None:
+    field, value = _slug_or_code(value)
     if queryset is not None:
         return queryset.filter(**{field: value}).first()
     # Nearly every request naming a region starts here: the look-up's SQL is compiled once per process and thread.
@@ -39,13 +44,12 @@ def cached_region(value: str, *, fresh: bool = False) -> Region | None:
     date: a write that relies on it puts `still_current(region)` in its statement, and, if that fails, calls again
     with `fresh`. Shared by the process's threads: read it, never change it. Where `still_current` cannot be
     checked (SQLite), every call reads the database."""
-    key = (value or "").strip().lower()
+    field, key = _slug_or_code(value)
     region = None if fresh else _cached.get(key)
     if region is not None:
         return region
     if connection.vendor != "postgresql":
         return region_by_slug_or_code(value)
-    field = "code" if key[:1].isdigit() else "slug"
     region = compiled.first(
         ("active-region-with-fingerprint-by", field),
         # The row's text, hashed: any change of the region (its versions too, bumped whenever its areas, days off,
