@@ -1,6 +1,6 @@
 """Rows of several models written all or nothing, in as few round trips as the database allows.
 
-On PostgreSQL an `InsertBatch` collects the rows (their primary keys already taken, see `reserve_ids`) and writes
+On PostgreSQL an `InsertBatch` collects the rows (their primary keys already taken, see `take_keys`) and writes
 them in one statement at the end of the `with` block: each model's INSERT, its rows passed as one JSON parameter,
 becomes a data-modifying CTE of that statement, which PostgreSQL runs atomically without a transaction of its own
 (no BEGIN and COMMIT round trips; foreign keys are checked at its end). Elsewhere (SQLite, the embedded default)
