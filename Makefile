@@ -30,7 +30,13 @@ seed: $(VENV)/.runtime-installed
 serve: $(VENV)/.runtime-installed
 	$(BIN)/daphne -b $(HOST) -p $(PORT) backend.asgi:application
 
-test: $(VENV)/.dev-installed
+# The JavaScript clients the tests drive (tests/js); their tests are skipped on a machine without Node.js.
+tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: the tests with JavaScript clients will be skipped"; fi
+
+test: $(VENV)/.dev-installed tests/js/node_modules/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Regenerate the committed GraphQL SDL after changing the API.
@@ -47,4 +53,4 @@ messages: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/js/node_modules

@@ -136,10 +136,24 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
         }
     }
+    # A consumer's receive is BZPOPMIN blocking up to channels-redis's `brpop_timeout` (5 s) on the server. redis-py
+    # gives every read `socket_timeout` (5 s by default since redis-py 6), so an idle receive timed out on the client
+    # just as the server answered and Channels closed the socket with 1011. Reads here wait longer than the block
+    # (tests/notifications/test_soak.py keeps sockets idle past every timeout); connecting still fails fast.
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", "simpul")},
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": env.int("CHANNEL_LAYER_READ_TIMEOUT_SECONDS", 15, minimum=6),
+                        "socket_connect_timeout": 2,
+                        "socket_keepalive": True,
+                    }
+                ],
+                "prefix": env.str("CHANNEL_LAYER_PREFIX", "simpul"),
+            },
         }
     }
 else:
@@ -304,6 +318,10 @@ if FIREBASE_CREDENTIALS and not _credentials_json and not Path(FIREBASE_CREDENTI
 GRAPHQL_WS_INIT_TIMEOUT_SECONDS = env.int("GRAPHQL_WS_INIT_TIMEOUT_SECONDS", 10, minimum=1)
 GRAPHQL_WS_MAX_SUBSCRIPTIONS = env.int("GRAPHQL_WS_MAX_SUBSCRIPTIONS", 20, minimum=1)
 GRAPHQL_WS_SESSION_CHECK_SECONDS = env.int("GRAPHQL_WS_SESSION_CHECK_SECONDS", 60, minimum=5)
+# Under nginx's 60 s proxy_read_timeout and the idle timeouts of common load balancers; 0 sends no pings.
+GRAPHQL_WS_KEEPALIVE_SECONDS = env.int("GRAPHQL_WS_KEEPALIVE_SECONDS", 25, minimum=0)
+GRAPHQL_WS_REPLAY_LIMIT = env.int("GRAPHQL_WS_REPLAY_LIMIT", 200, minimum=1)
+GRAPHQL_WS_REPLAY_MAX_AGE_SECONDS = env.int("GRAPHQL_WS_REPLAY_MAX_AGE_SECONDS", 86400, minimum=60)
 
 SMS_BACKEND = env.str("SMS_BACKEND", "notifications.sms.LogSMSBackend")
 SMS_HTTP_URL = env.str("SMS_HTTP_URL")

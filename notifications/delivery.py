@@ -67,6 +67,12 @@ def group_name(audience: str, audience_id) -> str:
     return f"{audience}.{audience_id}"
 
 
+def notification_id(event_id: int) -> str:
+    """The id every subscription and push carries for one change: its timeline event's. An app drops an id it has
+    handled (delivery is at least once) and passes the last one it saw to resume after a reconnect."""
+    return str(event_id)
+
+
 def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: doubling from OUTBOX_RETRY_BASE_SECONDS, capped, with 20 % jitter."""
     seconds = min(settings.OUTBOX_RETRY_MAX_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
@@ -244,7 +250,7 @@ def live_message(row: OutboxMessage) -> dict:
     return {
         "type": NOTIFY,
         "group": group,
-        "id": str(row.id),
+        "id": notification_id(row.event_id),
         "case": row.case_id,
         "event": row.event_id,
         "event_type": row.event_type,
@@ -314,7 +320,7 @@ def push_for(row: PushDelivery) -> PushMessage:
         title=title,
         body=body,
         data={
-            "notificationId": str(message.id),
+            "notificationId": notification_id(message.event_id),
             "caseId": to_global_id("Case", case.pk),
             "trackingCode": case.tracking_code,
             "eventType": message.event_type,

@@ -1,7 +1,8 @@
 """The outbox: what must be delivered, written in the same transaction as the change that caused it.
 
 A row per (event, audience). Delivery (WebSocket, push, webhooks) drains the table after commit and retries what
-is left; the row's id is the stable notification id that receivers use to drop duplicates.
+is left. The notification id receivers see, and use to drop duplicates, is the event's (one change, one id on every
+channel); the rows also serve replay to a subscriber that reconnects (notifications.selectors).
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ class OutboxMessage(models.Model):
     class Meta:
         verbose_name = _("outbox message")
         verbose_name_plural = _("outbox messages")
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"]),
+            # What one subscription's group was sent since a moment: the replay after a reconnect.
+            models.Index(fields=["audience", "audience_id", "created_at"], name="outbox_audience_replay"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.audience} {self.audience_id} ({self.status})"

@@ -5,14 +5,18 @@ The protocol (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md), 
 - The client must offer the subprotocol `graphql-transport-ws`; otherwise the socket closes with 4406.
 - `connection_init` within GRAPHQL_WS_INIT_TIMEOUT_SECONDS (else 4408), once (a second one: 4429). Its payload may
   carry `{"authorization": "Bearer <access token>"}` (or `{"token": "<access token>"}`); without one the connection
-  is anonymous (public cases only). A token that is not valid, or whose session was revoked: 4403. An expired one:
-  4401, so the app refreshes and reconnects. The server answers `connection_ack`.
-- `subscribe` before the ack: 4401. An id already running: 4409. Anything malformed: 4400. Each operation answers
-  with `next` messages and a `complete`, or an `error` message when it cannot start (validation, permission).
-- `ping` is answered with `pong`; `complete` from the client stops that subscription.
-- A signed-in connection closes with 4401 when its access token expires and with 4403 as soon as its session is
-  revoked (sign-out, sign-out everywhere, a password change, a reused refresh token), and at the latest at the next
-  session check (GRAPHQL_WS_SESSION_CHECK_SECONDS) if the revocation message was lost.
+  is anonymous (public cases only). It may carry `lastNotificationId`: every subscription of the connection then
+  replays what its subscriber missed since (schema.subscriptions). The server answers `connection_ack`.
+- A token that is expired, not valid, or whose session was revoked: 4403, at `connection_init` or later, while the
+  socket is open (at expiry; at once on sign-out, sign-out everywhere, a password change, a reused refresh token; at
+  the latest at the next session check, GRAPHQL_WS_SESSION_CHECK_SECONDS, if the revocation message was lost).
+  `graphql-ws` retries 4403 (and treats 4401 as final): it reconnects and asks the app's `connectionParams` again,
+  where the app puts a fresh token, or finds it cannot refresh and signs the user out.
+- `subscribe` before the ack: 4401, as the protocol says. An id already running: 4409. Anything malformed: 4400.
+  Each operation answers with `next` messages and a `complete`, or an `error` message when it cannot start
+  (validation, permission, a replay that is not available).
+- `ping` is answered with `pong`; `complete` from the client stops that subscription. The server sends `ping` when
+  it has sent nothing for GRAPHQL_WS_KEEPALIVE_SECONDS, so proxies that close quiet connections do not.
 
 Execution: the subscription's source stream runs on the event loop (it only waits on channel-layer messages); each
 event's payload, like queries and mutations sent over the socket, is executed in a worker thread with the
@@ -25,7 +29,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import AsyncIterator
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -72,14 +75,39 @@ class ScopeRequest:
 
 
 class SocketContext(GraphQLContext):
-    """The GraphQL context of one connection: its session and actor, and the groups its subscriptions listen to."""
+    """The GraphQL context of one connection: its session and actor, the groups its subscriptions listen to, and the
+    notification its subscriptions resume after (`lastNotificationId` of `connection_init`)."""
 
-    def __init__(self, consumer: GraphQLWSConsumer, session: AuthSession | None):
+    def __init__(self, consumer: GraphQLWSConsumer, session: AuthSession | None, resume_after: str | None):
         super().__init__(ScopeRequest(consumer.scope), session)
         self.consumer = consumer
+        self.resume_after = resume_after
 
-    async def listen(self, group: str) -> AsyncIterator[dict]:
+    async def listen(self, group: str) -> Listener:
         return await self.consumer.listen(group)
+
+
+class Listener:
+    """The messages sent to one group, for one subscription, from the moment it was made. `aclose()` (also when it
+    was never iterated) stops listening, and leaves the group when no other subscription of the socket is in it."""
+
+    def __init__(self, consumer: GraphQLWSConsumer, group: str):
+        self.consumer, self.group = consumer, group
+        self.queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
+        self.closed = False
+
+    def __aiter__(self) -> Listener:
+        return self
+
+    async def __anext__(self) -> dict:
+        if self.closed:
+            raise StopAsyncIteration
+        return await self.queue.get()
+
+    async def aclose(self) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.consumer.stop_listening(self)
 
 
 def _language(scope, session: AuthSession | None, payload: dict) -> str:
@@ -99,6 +127,16 @@ def _language(scope, session: AuthSession | None, payload: dict) -> str:
 
 def _error(message: str, code: str) -> dict:
     return {"message": message, "extensions": {"code": code}}
+
+
+def _resume_after(payload: dict) -> str | None:
+    """`lastNotificationId` of the init payload (a string; a number is taken as its digits); ValueError otherwise."""
+    value = payload.get("lastNotificationId")
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    raise ValueError("lastNotificationId must be a string")
 
 
 def _token(payload: dict) -> str | None:
@@ -132,8 +170,9 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         self.language = settings.LANGUAGE_CODE
         self.init_received = False
         self.operations: dict[str, asyncio.Task] = {}
-        self.listeners: dict[str, set[asyncio.Queue]] = {}
+        self.listeners: dict[str, set[Listener]] = {}
         self.timers: list[asyncio.TimerHandle | asyncio.Task] = []
+        self.last_sent = asyncio.get_running_loop().time()
         if PROTOCOL not in self.scope.get("subprotocols", []):
             await self.accept()
             await self.close(code=4406, reason="Subprotocol not acceptable")
@@ -158,6 +197,7 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
 
     async def send_json(self, message: dict) -> None:
         await self.send(text_data=json.dumps(message, default=str))
+        self.last_sent = asyncio.get_running_loop().time()
 
     async def receive(self, text_data=None, bytes_data=None):
         try:
@@ -187,24 +227,27 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         if not isinstance(payload, dict):
             await self.close(code=4400, reason="The connection_init payload must be an object")
             return
+        try:
+            resume_after = _resume_after(payload)
+        except ValueError as exc:
+            await self.close(code=4400, reason=str(exc))
+            return
         session, actor = None, Actor.anonymous()
         token = _token(payload)
         if token is not None:
             try:
                 session, expires, actor = await database_sync_to_async(_authenticate)(token)
             except TokenError as exc:
-                if exc.reason == "expired":
-                    await self.close(code=4401, reason="Token expired")
-                else:
-                    await self.close(code=4403, reason="Forbidden")
+                await self.close(code=4403, reason="Token expired" if exc.reason == "expired" else "Forbidden")
                 return
             self.timers.append(asyncio.create_task(self._expire_at(expires)))
             await self.join(group_name("session", session.pk))
         self.language = _language(self.scope, session, payload)
-        self.context = SocketContext(self, session)
+        self.context = SocketContext(self, session, resume_after)
         self.context.__dict__["actor"] = actor  # the cached_property, filled with the roles loaded above
         self.timers.append(asyncio.create_task(self._maintain(session.pk if session else None)))
         await self.send_json({"type": "connection_ack"})
+        self.timers.append(asyncio.create_task(self._keepalive(settings.GRAPHQL_WS_KEEPALIVE_SECONDS)))
 
     async def _ping(self, message):
         pong = {"type": "pong"}
@@ -332,30 +375,26 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         except Exception:  # Redis gone while closing: the membership expires by itself
             logger.warning("Could not leave group %s", group, exc_info=True)
 
-    async def listen(self, group: str) -> AsyncIterator[dict]:
+    async def listen(self, group: str) -> Listener:
         """The messages sent to `group` from the moment this returns, for one subscription."""
         await self.join(group)
-        queue: asyncio.Queue = asyncio.Queue(maxsize=QUEUE_SIZE)
-        self.listeners[group].add(queue)
-        return self._messages(group, queue)
+        listener = Listener(self, group)
+        self.listeners[group].add(listener)
+        return listener
 
-    async def _messages(self, group: str, queue: asyncio.Queue) -> AsyncIterator[dict]:
-        try:
-            while True:
-                yield await queue.get()
-        finally:
-            listeners = self.listeners.get(group)
-            if listeners is not None:
-                listeners.discard(queue)
-                if not listeners and not group.startswith("session."):
-                    await self._leave(group)
+    async def stop_listening(self, listener: Listener) -> None:
+        listeners = self.listeners.get(listener.group)
+        if listeners is not None:
+            listeners.discard(listener)
+            if not listeners and not listener.group.startswith("session."):
+                await self._leave(listener.group)
 
     async def simpul_notify(self, message):
-        for queue in self.listeners.get(message.get("group"), ()):
-            if queue.full():
-                queue.get_nowait()
+        for listener in self.listeners.get(message.get("group"), ()):
+            if listener.queue.full():
+                listener.queue.get_nowait()
                 logger.warning("Subscription on %s too slow: dropped its oldest event", message.get("group"))
-            queue.put_nowait(message)
+            listener.queue.put_nowait(message)
 
     async def simpul_session_revoked(self, message):
         await self.close(code=4403, reason="Session revoked")
@@ -364,7 +403,17 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
 
     async def _expire_at(self, expires: float):
         await asyncio.sleep(max(0.0, expires - time.time()))
-        await self.close(code=4401, reason="Token expired")
+        await self.close(code=4403, reason="Token expired")
+
+    async def _keepalive(self, interval: int):
+        """Send `ping` whenever nothing has been sent for `interval` seconds (0: never)."""
+        if not interval:
+            return
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(max(0.0, self.last_sent + interval - loop.time()))
+            if loop.time() - self.last_sent >= interval:
+                await self.send_json({"type": "ping"})
 
     async def _maintain(self, session_id):
         """Every GRAPHQL_WS_SESSION_CHECK_SECONDS: renew the group memberships (the channel layer expires them after

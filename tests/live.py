@@ -4,11 +4,15 @@ them); on the embedded SQLite default these tests are skipped."""
 
 from __future__ import annotations
 
+import json
 import os
+import queue
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -88,6 +92,10 @@ def daphne(port: int, log: Path, **env) -> Process:
         process_env(**{"CELERY_TASK_ALWAYS_EAGER": "true", **env}),
         log,
     ).start()
+    return _until_healthy(server, port, "daphne")
+
+
+def _until_healthy(server: Process, port: int, what: str) -> Process:
     server.host = f"127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -99,7 +107,16 @@ def daphne(port: int, log: Path, **env) -> Process:
                 break
             time.sleep(0.1)
     server.stop()
-    raise RuntimeError(f"daphne did not start:\n{server.logged()}")
+    raise RuntimeError(f"{what} did not start:\n{server.logged()}")
+
+
+def gunicorn(port: int, log: Path, **env) -> Process:
+    """The production HTTP server as docs/serving.md runs it (threaded workers over WSGI), with changes handed to
+    the relay of a Celery worker unless `env` says otherwise."""
+    args = [str(BIN / "gunicorn"), "backend.wsgi:application", "--worker-class", "gthread", "--workers", "2"]
+    args += ["--threads", "4", "--bind", f"127.0.0.1:{port}"]
+    server = Process(args, process_env(**{"CELERY_TASK_ALWAYS_EAGER": "false", **env}), log).start()
+    return _until_healthy(server, port, "gunicorn")
 
 
 def celery_worker(log: Path, *, beat: bool = False, **env) -> Process:
@@ -118,3 +135,51 @@ def wait_for(condition, timeout: float, what: str, *, every: float = 0.05):
             return value
         time.sleep(every)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+JS = ROOT / "tests" / "js"
+needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="needs Node.js for the JavaScript clients")
+
+
+class JsClient:
+    """`tests/js/follow.mjs`: the `graphql-ws` client following one subscription in a Node.js process; what it
+    reports (connects, closes, results) is read line by line as it comes."""
+
+    def __init__(self, config: dict, log: Path):
+        if not (JS / "node_modules" / "graphql-ws").is_dir():
+            raise RuntimeError("tests/js/node_modules is missing: `make test` installs it (npm ci --prefix tests/js)")
+        self.log = log
+        self.proc = subprocess.Popen(
+            ["node", str(JS / "follow.mjs"), json.dumps(config)],
+            cwd=JS,
+            stdout=subprocess.PIPE,
+            stderr=open(log, "ab"),  # noqa: SIM115 - the process owns it until it ends
+            text=True,
+            start_new_session=True,
+        )
+        self.events: queue.Queue = queue.Queue()
+        self.seen: list[dict] = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.events.put(json.loads(line))
+
+    def expect(self, event: str, timeout: float = 10) -> dict:
+        """The next report of kind `event`; the ones before it are kept in `seen`."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                report = self.events.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise AssertionError(f"the JavaScript client did not report {event!r}; it did {self.seen}") from None
+            self.seen.append(report)
+            if report["event"] == event:
+                return report
+            if report["event"] == "error":  # the subscription ended
+                raise AssertionError(f"the JavaScript client failed: {report}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)

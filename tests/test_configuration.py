@@ -3,6 +3,7 @@ refuses to start, with one message, when a required service is unreachable."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -111,3 +112,21 @@ def test_configuration_doc_lists_every_variable():
     documented = (ROOT / "docs/configuration.md").read_text()
     missing = sorted(n for n in names if f"`{n}`" not in documented)
     assert names and not missing, f"add to docs/configuration.md: {missing}"
+
+
+def test_the_channel_layer_waits_longer_for_redis_than_a_receive_blocks_there():
+    """A WebSocket consumer's receive blocks in Redis for channels-redis's `brpop_timeout`; a read timeout at or under
+    it closed every idle socket (1011). tests/notifications/test_soak.py shows it on the real topology."""
+    from channels_redis.core import RedisChannelLayer
+
+    code = (
+        "import django, json; django.setup(); from django.conf import settings; "
+        "print(json.dumps(settings.CHANNEL_LAYERS['default']['CONFIG']['hosts']))"
+    )
+    for configured in ({}, {"CHANNEL_LAYER_READ_TIMEOUT_SECONDS": "6"}):
+        env = {"DJANGO_SETTINGS_MODULE": "backend.settings", "REDIS_URL": "redis://127.0.0.1:6379/0", **configured}
+        result = run(["-c", code], env)
+        assert result.returncode == 0, result.stderr
+        (host,) = json.loads(result.stdout)
+        assert host["socket_timeout"] > RedisChannelLayer.brpop_timeout
+        assert host["socket_connect_timeout"] <= 2

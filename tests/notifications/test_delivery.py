@@ -61,7 +61,7 @@ def test_group_receives_ids_only(filed):
     assert message == {
         "type": "simpul.notify",
         "group": f"case.{filed.pk}",
-        "id": str(row.pk),
+        "id": str(row.event_id),  # the notification id: the event's, the same in every group and on every phone
         "case": filed.pk,
         "event": row.event_id,
         "event_type": "accepted",
@@ -91,7 +91,7 @@ def test_push_reaches_fcm_with_the_exact_v1_json(fcm, filed, resident):
             "token": "tok-resident-id",
             "notification": {"title": f"Kasus {filed.tracking_code}", "body": "Instansi menerima laporan Anda."},
             "data": {
-                "notificationId": str(row.pk),
+                "notificationId": str(row.event_id),
                 "caseId": sends["tok-resident-id"].body["message"]["data"]["caseId"],
                 "trackingCode": filed.tracking_code,
                 "eventType": "accepted",

@@ -81,7 +81,7 @@ def test_a_change_goes_out_through_the_relay(filed, relay_on, relays):
     transition(filed, "accept", actor=staff_actor("pupr.staf"))  # autocommit: the NOTIFY goes out with it
     message = receive()
     row = accepted_rows(filed).get(audience=Audience.USER)
-    assert message["id"] == str(row.pk) and message["event_type"] == "accepted" and message["case"] == filed.pk
+    assert message["id"] == str(row.event_id) and message["event_type"] == "accepted" and message["case"] == filed.pk
     wait_for(lambda: PushDelivery.objects.filter(message=row, status=PushStatus.SENT).exists(), 10, "the push")
     assert relay_on.tokens_sent() == ["phone-1"]
     assert {r.status for r in accepted_rows(filed)} == {OutboxStatus.SENT}

@@ -16,10 +16,11 @@ from gql import Client
 from gql import gql as parse
 from gql.transport.exceptions import TransportQueryError
 from gql.transport.websockets import WebsocketsTransport
+from graphql_relay import to_global_id
 
 from backend.accounts.models import User
 from backend.accounts.services import ClientInfo, _start_session
-from backend.cases.models import Case
+from backend.cases.models import Case, CaseEvent
 from tests.helpers import SUBMIT, complaint_input
 from tests.live import daphne, free_port, needs_services
 
@@ -282,7 +283,7 @@ def test_wrong_token_is_forbidden(server, db):
     assert (received, code) == ([], 4403)
 
 
-def test_expired_token_is_unauthorized(server, resident, settings):
+def test_an_expired_token_is_refused_with_a_code_clients_retry(server, resident, settings):
     import jwt
 
     from backend.accounts.tokens import ALGORITHM, key_id
@@ -293,7 +294,8 @@ def test_expired_token_is_unauthorized(server, resident, settings):
     key = settings.JWT_SIGNING_KEY
     token = jwt.encode(claims, key, algorithm=ALGORITHM, headers={"kid": key_id(key)})
     _received, code, _reason = asyncio.run(raw(server, {"type": "connection_init", "payload": {"token": token}}))
-    assert code == 4401
+    # 4403, which graphql-ws retries (asking the app's connectionParams for a fresh token); it gives up on 4401.
+    assert code == 4403
 
 
 def test_the_socket_closes_when_its_token_expires(server, resident, settings):
@@ -319,7 +321,7 @@ def test_the_socket_closes_when_its_token_expires(server, resident, settings):
             return socket.close_code, time.time() - now
 
     code, after = asyncio.run(run())
-    assert code == 4401 and 1 <= after <= 4
+    assert code == 4403 and 1 <= after <= 4
 
 
 def test_signing_out_closes_the_socket(server, resident):
@@ -376,3 +378,139 @@ def test_ping_and_queries_over_the_socket(server, db):
     received, _code, _reason = asyncio.run(raw(server, init, invalid, until=2))
     assert received[1]["type"] == "error" and received[1]["id"] == "v"
     assert received[1]["payload"][0]["message"].startswith("Cannot query field 'nope'")
+
+
+# --- one id per change, resuming after a reconnect, keep-alive -----------------------------------------------------
+
+FOLLOW_AFTER = """
+subscription($code: String, $after: ID) {
+  caseUpdated(region: "musi-banyuasin", trackingCode: $code, after: $after) {
+    notificationId eventType replayed case { status }
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def quick_server(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A server that pings after one quiet second and replays at most three notifications."""
+    log = tmp_path_factory.mktemp("ws-quick") / "daphne.log"
+    process = daphne(free_port(), log, GRAPHQL_WS_KEEPALIVE_SECONDS=1, GRAPHQL_WS_REPLAY_LIMIT=3)
+    yield process.host
+    process.stop()
+
+
+def test_one_change_carries_one_notification_id_on_every_subscription(server, filed):
+    case, token = filed
+
+    async def run():
+        async with Client(transport=transport(server, token)) as session:
+            results = {}
+
+            async def collect(name, query, variables):
+                async for result in session.subscribe(parse(query), variable_values=variables):
+                    results[name] = result[name]
+                    return
+
+            tasks = [
+                asyncio.create_task(collect("caseUpdated", CASE_UPDATED, {"id": to_global_id("Case", case.pk)})),
+                asyncio.create_task(collect("myCases", MY_CASES, {})),
+            ]
+            await listening(f"case.{case.pk}")
+            await listening(f"user.{case.resident_id}")
+            await asyncio.to_thread(staff, server, "acceptCase", case)
+            await asyncio.wait_for(asyncio.gather(*tasks), 10)
+            return results
+
+    results = asyncio.run(run())
+    event = CaseEvent.objects.get(case=case, type="accepted")
+    assert results["caseUpdated"]["notificationId"] == results["myCases"]["notificationId"] == str(event.pk)
+
+
+def test_a_client_that_comes_back_gets_what_it_missed_then_live_changes(server, filed):
+    case, token = filed
+
+    async def follow(after, count, then):
+        async with Client(transport=transport(server, token)) as session:
+            variables = {"code": case.tracking_code, "after": after}
+            return await first_results(session, FOLLOW_AFTER, variables, count, group=f"case.{case.pk}", then=then)
+
+    (seen,) = asyncio.run(follow(None, 1, lambda: staff(server, "acceptCase", case)))
+    assert (seen["caseUpdated"]["eventType"], seen["caseUpdated"]["replayed"]) == ("accepted", False)
+    # The app is away (no socket) while staff work on: an internal note, the work started.
+    staff(server, "addCaseNote", case, text="cek lokasi")
+    staff(server, "startCase", case)
+    last = seen["caseUpdated"]["notificationId"]
+    results = asyncio.run(follow(last, 2, lambda: staff(server, "resolveCase", case, note="Sudah ditambal.")))
+    updates = [r["caseUpdated"] for r in results]
+    # What was missed first (not the note: the resident never sees it), then what happens now; nothing twice.
+    assert [(u["eventType"], u["replayed"]) for u in updates] == [("work_started", True), ("resolved", False)]
+    assert last not in {u["notificationId"] for u in updates}
+
+
+def test_last_notification_id_in_connection_init_resumes_every_subscription(server, filed):
+    case, token = filed
+    staff(server, "acceptCase", case)
+    accepted = CaseEvent.objects.get(case=case, type="accepted")
+    staff(server, "startCase", case)
+
+    async def run():
+        connection = transport(server, token)
+        connection.init_payload["lastNotificationId"] = str(accepted.pk)
+        async with Client(transport=connection) as session:
+            async for result in session.subscribe(parse(MY_CASES)):
+                return result["myCases"]
+
+    update = asyncio.run(asyncio.wait_for(run(), 10))
+    assert update["eventType"] == "work_started"
+
+
+def test_replay_refusals_are_typed(quick_server, filed):
+    case, token = filed
+
+    def refused(after):
+        async def run():
+            async with Client(transport=transport(quick_server, token)) as session:
+                with pytest.raises(TransportQueryError) as error:
+                    async for _result in session.subscribe(
+                        parse(FOLLOW_AFTER), variable_values={"code": case.tracking_code, "after": after}
+                    ):
+                        pass
+                return error.value.errors[0]
+
+        return asyncio.run(asyncio.wait_for(run(), 10))
+
+    assert refused("not-an-id")["extensions"]["code"] == "INVALID"
+    assert refused("1\x00")["extensions"]["code"] == "INVALID"
+    assert refused(str(2**70))["extensions"]["code"] == "INVALID"
+    assert refused("987654321")["extensions"]["code"] == "REPLAY_UNAVAILABLE"  # no such notification
+    staff(quick_server, "acceptCase", case)
+    first = CaseEvent.objects.get(case=case, type="accepted").pk
+    for n in range(4):  # more than this server replays (3): the app must reload instead
+        staff(quick_server, "addCaseNote", case, text=f"catatan {n}")
+    staff(quick_server, "startCase", case)
+    error = refused(str(first))
+    assert error["extensions"]["code"] == "REPLAY_UNAVAILABLE"
+    assert "Reload" in error["message"] or "Muat" in error["message"]
+
+
+def test_a_malformed_last_notification_id_closes_with_4400(server, db):
+    init = {"type": "connection_init", "payload": {"lastNotificationId": {"id": 1}}}
+    assert asyncio.run(raw(server, init))[1] == 4400
+
+
+def test_the_server_pings_a_quiet_socket(quick_server, db):
+    async def run():
+        async with websockets.connect(f"ws://{quick_server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps({"type": "connection_init"}))
+            assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+            started = asyncio.get_running_loop().time()
+            first = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            waited = asyncio.get_running_loop().time() - started
+            await socket.send(json.dumps({"type": "pong"}))
+            second = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            return first, second, waited
+
+    first, second, waited = asyncio.run(run())
+    assert first == second == {"type": "ping"}
+    assert 0.8 <= waited <= 3
