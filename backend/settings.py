@@ -101,6 +101,10 @@ except ValueError as exc:
     env.problems.append(f"DATABASE_URL is not a database URL ({exc})")
     _db = dj_database_url.parse(f"sqlite:///{DATA_DIR / 'simpul.sqlite3'}")
 if _db["ENGINE"] == "django.db.backends.postgresql":
+    # Every connection is checked as it leaves the pool or is reused: one that PostgreSQL ended (a restart, a
+    # failover, pg_terminate_backend) is replaced instead of failing the request that drew it
+    # (tests/notifications/test_drills.py).
+    _db["CONN_HEALTH_CHECKS"] = True
     if env.bool("DATABASE_POOL", True):
         _db["CONN_MAX_AGE"] = 0
         _db.setdefault("OPTIONS", {})["pool"] = {
@@ -110,7 +114,6 @@ if _db["ENGINE"] == "django.db.backends.postgresql":
         }
     else:
         _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", 60, minimum=0)
-        _db["CONN_HEALTH_CHECKS"] = True
     _db.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", 5, minimum=1)
 elif _db["ENGINE"] == "django.db.backends.sqlite3":
     if PRODUCTION and env.str("DATABASE_URL"):

@@ -16,8 +16,13 @@ is the app: a graphql-transport-ws client subscribed to `caseUpdated`.
 - FCM: the `request_info` changes also push to the resident's phone; latency from the start of `transition()` to the
   request arriving at the FCM server. Target: p95 < 1 s.
 - Memory: a fresh daphne process, N anonymous sockets each holding one `caseUpdated` subscription (over 100
-  cases), idle; resident memory (VmRSS) before and with 1,000 / 5,000 / 10,000. Target: 10,000 under 1 GiB.
+  cases); resident memory (VmRSS) before and with 1,000 / 5,000 / 10,000. Target: 10,000 under 1 GiB. Then the
+  10,000 stay idle for --idle-minutes (10), as a phone with the app open does: each client answers the server's
+  keep-alive `ping` with `pong` (and WebSocket pings, as every client library does) and sends nothing else. After
+  that, how many sockets are still open, and the memory again.
 Results: bench/realtime.json and the tables printed (copied into bench/README.md).
+
+    .venv/bin/python bench/realtime.py --memory-only --idle-minutes 10   # only the sockets: ~12 minutes
 """
 
 from __future__ import annotations
@@ -256,13 +261,27 @@ def latency_run(cycles: int, fcm, log_dir: Path) -> dict:
 # --- memory: many idle sockets ---------------------------------------------------------------------------------------
 
 
-async def hold_sockets(url: str, targets: list[int], cases: list[int], pid: int, settle: float) -> list[dict]:
+async def hold_sockets(
+    url: str, targets: list[int], cases: list[int], pid: int, settle: float, idle_seconds: float
+) -> dict:
     import websockets
     from graphql_relay import to_global_id
 
     sockets = []
     results = [{"sockets": 0, "rss_mib": round(rss_mib(pid), 1)}]
     query = "subscription($id: ID) { caseUpdated(id: $id) { eventType } }"
+    pings = 0
+
+    async def answer(ws):
+        """What an app does with a quiet socket: answer the server's keep-alive, nothing else."""
+        nonlocal pings
+        try:
+            async for raw in ws:
+                if json.loads(raw).get("type") == "ping":
+                    pings += 1
+                    await ws.send(json.dumps({"type": "pong"}))
+        except websockets.ConnectionClosed:
+            pass
 
     async def open_one(n: int):
         ws = await websockets.connect(url, subprotocols=["graphql-transport-ws"], open_timeout=60, ping_interval=None)
@@ -270,7 +289,7 @@ async def hold_sockets(url: str, targets: list[int], cases: list[int], pid: int,
         await ws.recv()
         variables = {"id": to_global_id("Case", cases[n % len(cases)])}
         await ws.send(json.dumps({"type": "subscribe", "id": "1", "payload": {"query": query, "variables": variables}}))
-        sockets.append(ws)
+        sockets.append((ws, asyncio.create_task(answer(ws))))
 
     for target in targets:
         started = time.monotonic()
@@ -281,12 +300,24 @@ async def hold_sockets(url: str, targets: list[int], cases: list[int], pid: int,
         await asyncio.sleep(settle)
         results.append({"sockets": target, "rss_mib": round(rss_mib(pid), 1), "open_seconds": round(opened, 1)})
         print(f"  {target} sockets: {results[-1]['rss_mib']} MiB", flush=True)
-    for ws in sockets:
+    print(f"  idle for {idle_seconds / 60:g} minutes", flush=True)
+    await asyncio.sleep(idle_seconds)
+    still_open = sum(1 for ws, _task in sockets if ws.close_code is None)
+    idle = {
+        "sockets": len(sockets),
+        "idle_minutes": round(idle_seconds / 60, 1),
+        "still_open": still_open,
+        "rss_mib": round(rss_mib(pid), 1),
+        "server_pings_per_socket": round(pings / max(1, len(sockets)), 1),
+    }
+    print(f"  after {idle['idle_minutes']} idle minutes: {still_open} open, {idle['rss_mib']} MiB", flush=True)
+    for ws, task in sockets:
         await ws.close()
-    return results
+        task.cancel()
+    return {"opened": results, "idle": idle}
 
 
-def memory_run(targets: list[int], log_dir: Path) -> list[dict]:
+def memory_run(targets: list[int], log_dir: Path, idle_seconds: float) -> dict:
     from backend.cases.models import Case
 
     cases = list(Case.objects.order_by("pk").values_list("pk", flat=True)[:100])
@@ -299,7 +330,8 @@ def memory_run(targets: list[int], log_dir: Path) -> list[dict]:
     try:
         wait_http(PORT + 1, server, log)
         time.sleep(1)
-        return asyncio.run(hold_sockets(f"ws://127.0.0.1:{PORT + 1}/graphql", targets, cases, server.pid, 3))
+        url = f"ws://127.0.0.1:{PORT + 1}/graphql"
+        return asyncio.run(hold_sockets(url, targets, cases, server.pid, 3, idle_seconds))
     finally:
         stop(server)
 
@@ -307,8 +339,11 @@ def memory_run(targets: list[int], log_dir: Path) -> list[dict]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", default=str(ROOT / "bench" / "realtime.json"))
+    parser.add_argument("--memory-only", action="store_true", help="only the idle sockets, not the latencies")
+    parser.add_argument("--idle-minutes", type=float, default=10, help="how long the sockets stay idle (10)")
+    parser.add_argument("--out", help="bench/realtime.json (bench/realtime-idle.json with --memory-only)")
     options = parser.parse_args()
+    out = options.out or str(ROOT / "bench" / ("realtime-idle.json" if options.memory_only else "realtime.json"))
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     from tests.fcm_server import FcmServer
@@ -327,6 +362,32 @@ def main() -> int:
 
     redis.from_url(ENV["REDIS_URL"]).flushdb()
     log_dir = Path(tempfile.mkdtemp(prefix="simpul-bench-realtime-"))
+    latency = None if options.memory_only else measure_latency(options, fcm, log_dir)
+    targets = [200, 500, 1000] if options.quick else [1000, 5000, 10000]
+    print(f"memory: {targets}", flush=True)
+    memory = memory_run(targets, log_dir, options.idle_minutes * 60)
+    fcm.stop()
+    results = {
+        "latency": latency,
+        "memory": memory,
+        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_after": os.getloadavg(),
+    }
+    Path(out).write_text(json.dumps(results, indent=2))
+    if latency is not None:
+        print_latency(latency)
+    print("\n| idle subscriptions | daphne RSS MiB | seconds to open |\n| --- | --- | --- |")
+    for row in memory["opened"]:
+        print(f"| {row['sockets']} | {row['rss_mib']} | {row.get('open_seconds', '')} |")
+    idle = memory["idle"]
+    print(
+        f"\nafter {idle['idle_minutes']} idle minutes: {idle['still_open']} of {idle['sockets']} sockets open, "
+        f"{idle['rss_mib']} MiB, {idle['server_pings_per_socket']} server pings per socket"
+    )
+    return 0
+
+
+def measure_latency(options, fcm, log_dir: Path) -> dict:
     env = dict(os.environ)
     daphne = start(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(PORT), "backend.asgi:application"],
@@ -347,17 +408,10 @@ def main() -> int:
     finally:
         stop(worker)
         stop(daphne)
-    targets = [200, 500, 1000] if options.quick else [1000, 5000, 10000]
-    print(f"memory: {targets}", flush=True)
-    memory = memory_run(targets, log_dir)
-    fcm.stop()
-    results = {
-        "latency": latency,
-        "memory": memory,
-        "at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-        "load_average_after": os.getloadavg(),
-    }
-    Path(options.out).write_text(json.dumps(results, indent=2))
+    return latency
+
+
+def print_latency(latency: dict) -> None:
     print("\n| path | changes | p50 ms | p95 ms | p99 ms | max ms | target |")
     print("| --- | --- | --- | --- | --- | --- | --- |")
     for key, label, target in (
@@ -371,12 +425,7 @@ def main() -> int:
             f"| {label} | {row['n']} | {row['p50_ms']} | {row['p95_ms']} | {row['p99_ms']} | {row['max_ms']} "
             f"| {target} |"
         )
-    print(
-        f"\nlost: {latency['lost']}\n\n| idle subscriptions | daphne RSS MiB | seconds to open |\n| --- | --- | --- |"
-    )
-    for row in memory:
-        print(f"| {row['sockets']} | {row['rss_mib']} | {row.get('open_seconds', '')} |")
-    return 0
+    print(f"\nlost: {latency['lost']}")
 
 
 if __name__ == "__main__":

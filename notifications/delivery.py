@@ -42,6 +42,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 from graphql_relay import to_global_id
 
+from backend import breaker
 from backend.accounts.models import Device
 from backend.writes import InsertBatch
 from notifications import events
@@ -150,7 +151,8 @@ _layer_loop = _LayerLoop()
 
 
 def publish(messages: list[dict]) -> bool:
-    """Send live messages to their groups; False when the channel layer failed (the sweep sends them again)."""
+    """Send live messages to their groups; False when the channel layer failed or is known to be away
+    (breaker.CHANNEL_LAYER): the sweep sends them again, and subscribers that reconnect get them by replay."""
     layer = get_channel_layer()
     if layer is None:
         return True
@@ -159,26 +161,37 @@ def publish(messages: list[dict]) -> bool:
         for message in messages:
             await layer.group_send(message["group"], message)
 
-    try:
-        if isinstance(layer, InMemoryChannelLayer):  # one process (the embedded default): its own event loop
-            async_to_sync(send_all)()
-        else:
-            _layer_loop.run(send_all(), timeout=5)
-    except Exception:  # Redis unreachable or too slow: the worker (or the sweep) tries again
-        logger.warning("Live notifications left to the worker", exc_info=True)
+    if isinstance(layer, InMemoryChannelLayer):  # one process (the embedded default): its own event loop
+        async_to_sync(send_all)()
+        return True
+    if not breaker.CHANNEL_LAYER.available():
         return False
+    try:
+        _layer_loop.run(send_all(), timeout=5)
+    except Exception as exc:  # Redis unreachable or too slow: the worker (or the sweep) tries again
+        breaker.CHANNEL_LAYER.failed(exc)
+        return False
+    breaker.CHANNEL_LAYER.succeeded()
     return True
 
 
 def enqueue(ids: list[str], *, live_sent: bool = False) -> None:
     """Hand the rows to a worker. Never raises: the change is committed, and rows a worker never got are found by
-    the sweep."""
+    the sweep (also at once while the broker is known to be away)."""
+    from kombu.exceptions import OperationalError
+
     from notifications.tasks import deliver_outbox
 
+    if not breaker.BROKER.available():
+        return
     try:
         deliver_outbox.apply_async(args=[ids], kwargs={"live_sent": live_sent}, retry=False)
-    except Exception:  # the broker (or, with eager tasks, the delivery itself) failed: the sweep will retry
+    except OperationalError as exc:  # the broker is away
+        breaker.BROKER.failed(exc)
+    except Exception:  # with eager tasks, the delivery itself failed: the sweep will retry
         logger.warning("Outbox rows %s left for the sweep", ids, exc_info=True)
+    else:
+        breaker.BROKER.succeeded()
 
 
 # --- claiming ------------------------------------------------------------------------------------------------------

@@ -5,16 +5,23 @@ live messages.
 
 On (re)connecting it first delivers whatever is due, so rows written while no relay listened (every worker down,
 PostgreSQL restarted) go out then; the beat sweep covers the rest. Several workers each run a relay: all hear every
-notification, and the claim (SKIP LOCKED) gives each row to one of them."""
+notification, and the claim (SKIP LOCKED) gives each row to one of them.
+
+The relay never waits on Redis per change: live sends skip a channel layer known to be away (breaker.CHANNEL_LAYER;
+those rows are retried, and replayed to subscribers that reconnect), and pushes are handed to the worker pool by a
+thread of their own (PushHandoff), which sends them itself while the broker is away, so phones are still reached
+during a Redis outage."""
 
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 
 import psycopg
 from django.db import close_old_connections, connection, connections
 
+from backend import breaker
 from notifications import delivery
 
 logger = logging.getLogger("simpul.notifications")
@@ -22,14 +29,67 @@ logger = logging.getLogger("simpul.notifications")
 RECONNECT_SECONDS = (0.5, 1, 2, 5)  # waits between attempts to reach PostgreSQL again, the last repeated
 
 
+class PushHandoff:
+    """Hands pushes the relay queued to the worker pool (a Celery task) from a thread of its own, so the relay's live
+    path never waits on the broker. While the broker is away (breaker.BROKER) this thread sends them itself. Never
+    raises: pushes that fail here are pending rows, and the sweep sends them."""
+
+    def __init__(self):
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> PushHandoff:
+        self._thread = threading.Thread(target=self._run, name="push-handoff", daemon=True)
+        self._thread.start()
+        return self
+
+    def put(self, ids: list[int]) -> None:
+        self._queue.put(ids)
+
+    def stop(self, timeout: float = 10) -> None:
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _run(self) -> None:
+        try:
+            while (ids := self._queue.get()) is not None:
+                self.hand_off(ids)
+        finally:
+            connections.close_all()
+
+    @staticmethod
+    def hand_off(ids: list[int]) -> None:
+        from kombu.exceptions import OperationalError
+
+        from notifications.tasks import send_pushes
+
+        if breaker.BROKER.available():
+            try:
+                send_pushes.apply_async(args=[ids], retry=False)
+            except OperationalError as exc:
+                breaker.BROKER.failed(exc)
+            else:
+                breaker.BROKER.succeeded()
+                return
+        close_old_connections()
+        try:
+            delivery.send_pushes(ids)
+        except Exception:
+            logger.exception("Pushes %s left for the sweep", ids)
+            connection.close()
+
+
 class OutboxRelay:
     def __init__(self, *, poll_seconds: float = 1.0):
         self.poll_seconds = poll_seconds  # how often the listening loop looks at the stop flag
         self.listening = threading.Event()  # set while LISTEN is in place (tests, health)
+        self.pushes = PushHandoff()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> OutboxRelay:
+        self.pushes.start()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
         self._thread.start()
         return self
@@ -38,6 +98,7 @@ class OutboxRelay:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout)
+        self.pushes.stop(timeout)
 
     def _run(self) -> None:
         failures = 0
@@ -69,10 +130,8 @@ class OutboxRelay:
                     return
 
     def deliver(self, ids: list[str] | None) -> int:
-        """Deliver the named rows (or, with None, every due row): live from this thread, pushes as worker tasks.
+        """Deliver the named rows (or, with None, every due row): live from this thread, pushes through the hand-off.
         Never raises: what fails here stays pending for the next attempt (the sweep)."""
-        from notifications.tasks import send_pushes
-
         close_old_connections()
         try:
             delivered = delivery.deliver(ids)
@@ -81,10 +140,7 @@ class OutboxRelay:
             connection.close()
             return 0
         if delivered.pushes_queued:
-            try:
-                send_pushes.apply_async(args=[delivered.pushes_queued], retry=False)
-            except Exception:  # the broker is away: the pushes are pending rows, the sweep sends them
-                logger.warning("Pushes %s left for the sweep", delivered.pushes_queued, exc_info=True)
+            self.pushes.put(delivered.pushes_queued)
         return delivered.claimed
 
     def deliver_due(self) -> None:

@@ -36,6 +36,8 @@ from django.conf import settings
 from django.utils import translation
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 from graphql.execution import create_source_event_stream
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend.accounts.actor import Actor
 from backend.accounts.models import AuthSession
@@ -165,6 +167,17 @@ def _session_still_valid(session_id) -> Actor | None:
 
 
 class GraphQLWSConsumer(AsyncWebsocketConsumer):
+    async def __call__(self, scope, receive, send):
+        """Run the connection; when the channel layer's Redis goes away, close with 4503 (service unavailable: try
+        again), which clients retry, instead of failing with 1011, which graphql-ws treats as final (and 1013, Try
+        Again Later, is a code daphne does not let an application send)."""
+        try:
+            await super().__call__(scope, receive, send)
+        except (RedisConnectionError, RedisTimeoutError) as exc:
+            logger.warning("Channel layer unreachable: closing a WebSocket with 4503 (%s)", exc)
+            await self._stop_everything()
+            await send({"type": "websocket.close", "code": 4503})
+
     async def connect(self):
         self.context: SocketContext | None = None
         self.language = settings.LANGUAGE_CODE
@@ -186,6 +199,9 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
             await self.close(code=4408, reason="Connection initialisation timeout")
 
     async def disconnect(self, code):
+        await self._stop_everything()
+
+    async def _stop_everything(self):
         for timer in getattr(self, "timers", []):
             timer.cancel()
         for task in list(getattr(self, "operations", {}).values()):

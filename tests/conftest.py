@@ -12,6 +12,7 @@ import pytest
 from django.test import Client, TestCase
 from django.utils import translation
 
+from backend import breaker
 from backend.accounts.models import User
 from backend.celery import app as celery_app
 from backend.complaints import config as complaint_config
@@ -34,6 +35,8 @@ def _isolated(settings):
     celery_app.conf.task_always_eager = True
     celery_app.conf.task_eager_propagates = True
     settings.OUTBOX_RELAY = False
+    for service in (breaker.CACHE, breaker.CHANNEL_LAYER, breaker.BROKER):
+        service.succeeded()  # a service one test made unreachable is back for the next
     # Each test's database is rolled back under the per-process caches, which production never does.
     geo.forget_index()
     calendar.forget_days_off()

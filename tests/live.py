@@ -4,6 +4,7 @@ them); on the embedded SQLite default these tests are skipped."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -15,11 +16,12 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -28,6 +30,10 @@ needs_services = pytest.mark.skipif(
     not (os.environ.get("DATABASE_URL", "").startswith("postgres") and os.environ.get("REDIS_URL")),
     reason="runs real server and worker processes: needs DATABASE_URL (PostgreSQL) and REDIS_URL",
 )
+
+
+APPLICATION_NAME = "simpul-live"
+CACHE_KEY_PREFIX = f"live-{uuid.uuid4().hex[:12]}"
 
 
 def free_port() -> int:
@@ -42,11 +48,15 @@ def process_env(**overrides) -> dict:
     env = dict(os.environ)
     env.update(
         {
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+            # Named, so that a test can tell the servers' and workers' connections from its own.
+            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+            f"?application_name={APPLICATION_NAME}",
             "SIMPUL_ENV": "development",
             "DJANGO_DEBUG": "false",
             "LOG_LEVEL": "WARNING",
             "PYTHONUNBUFFERED": "1",
+            # Rate-limit counts of this test run only: ids start again in every run's fresh database, Redis stays.
+            "CACHE_KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     )
     assert connection.vendor == "postgresql"
@@ -119,11 +129,39 @@ def gunicorn(port: int, log: Path, **env) -> Process:
     return _until_healthy(server, port, "gunicorn")
 
 
+def redis_server(port: int, log: Path) -> Process:
+    """A Redis of the test's own, which it may stop and start again (empty: it keeps nothing on disk)."""
+    args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    process = Process(args, {}, log).start()
+    wait_for(lambda: process.logged().count("Ready to accept connections") > 0, 10, "redis")
+    return process
+
+
 def celery_worker(log: Path, *, beat: bool = False, **env) -> Process:
     args = [str(BIN / "celery"), "-A", "backend", "worker", "--pool", "threads", "--concurrency", "2", "-l", "INFO"]
     if beat:
         args += ["--beat", "--schedule", str(log.with_suffix(".beat"))]
     return Process(args, process_env(**{"CELERY_TASK_ALWAYS_EAGER": "false", **env}), log).start()
+
+
+async def off_loop(function, *args, **kwargs):
+    """`asyncio.to_thread` for synchronous Django code: the thread gives its database connection back to the pool
+    when it is done (a thread that ends holding one keeps it from the pool)."""
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    return await asyncio.to_thread(run)
+
+
+def relay_listening() -> int:
+    """How many outbox relays (of Celery workers) are listening on the test database."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN simpul_outbox'")
+        return cursor.fetchone()[0]
 
 
 def wait_for(condition, timeout: float, what: str, *, every: float = 0.05):

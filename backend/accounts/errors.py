@@ -5,6 +5,7 @@ class AuthErrorCode(StrEnum):
     INVALID_PHONE = "invalid_phone"
     PHONE_NOT_ALLOWED = "phone_not_allowed"
     RATE_LIMITED = "rate_limited"
+    SMS_UNAVAILABLE = "sms_unavailable"
     INVALID_CODE = "invalid_code"
     CODE_EXPIRED = "code_expired"
     TOO_MANY_ATTEMPTS = "too_many_attempts"

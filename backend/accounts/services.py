@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend import ratelimit
+from backend import breaker, ratelimit
 from backend.accounts.errors import AuthErrorCode, DeviceErrorCode
 from backend.accounts.models import (
     AuthSession,
@@ -33,6 +34,8 @@ from backend.accounts.phones import PhoneError, normalise_phone
 from backend.accounts.tokens import TokenPair, hash_refresh_token, issue_access_token, new_refresh_token
 from backend.errors import DomainError
 from notifications import live
+
+logger = logging.getLogger("simpul.accounts")
 
 
 @dataclass(frozen=True)
@@ -117,14 +120,36 @@ def request_otp(*, phone: str, client: ClientInfo) -> OtpSent:
         # A new code replaces any earlier one still open for the number.
         OtpChallenge.objects.filter(phone=e164, consumed_at__isnull=True).update(consumed_at=now)
         challenge.save()
-        transaction.on_commit(lambda: _send_sms(e164, text))
+    _send_sms(e164, text)  # after COMMIT (a mutation's service runs outside any transaction)
     return OtpSent(phone=e164, expires_in=settings.OTP_TTL_SECONDS, resend_after=settings.OTP_RESEND_SECONDS)
 
 
 def _send_sms(to: str, text: str) -> None:
+    """Queue the SMS for a worker, or, while the broker is away (breaker.BROKER), send it from here. When that fails
+    too, the caller is told to try again (the code is stored, but nobody can read it)."""
+    from kombu.exceptions import OperationalError
+
+    from notifications.sms import SMSError, get_sms_backend
     from notifications.tasks import send_sms
 
-    send_sms.delay(to, text)
+    if breaker.BROKER.available():
+        try:
+            send_sms.delay(to, text)
+        except OperationalError as exc:
+            breaker.BROKER.failed(exc)
+        else:
+            breaker.BROKER.succeeded()
+            return
+    try:
+        get_sms_backend().send(to, text)
+    except SMSError as exc:
+        logger.error("SMS to %s failed while the broker is away: %s", to, exc)
+        wait = max(settings.OTP_RESEND_SECONDS, 30)
+        raise DomainError(
+            AuthErrorCode.SMS_UNAVAILABLE,
+            _("The code could not be sent just now. Try again in %(seconds)d seconds.") % {"seconds": wait},
+            retry_after=wait,
+        ) from None
 
 
 def verify_otp(*, phone: str, code: str, client: ClientInfo) -> TokenPair:

@@ -183,3 +183,32 @@ def test_sms_text_follows_the_request_language(gql, caplog):
     texts = [r.getMessage() for r in caplog.records if r.name == "simpul.sms"]
     assert "Kode Simpul Anda" in texts[0]
     assert "Your Simpul code" in texts[1]
+
+
+# --- while Redis is away --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def broker_away():
+    """The Celery broker is known to be unreachable (its breaker is open): nothing waits on it."""
+    from backend import breaker
+
+    breaker.BROKER.failed(ConnectionError("refused"))
+    yield
+    breaker.BROKER.succeeded()
+
+
+def test_with_the_broker_away_the_code_is_sent_from_the_request(gql, caplog, broker_away):
+    data, code = request_code(gql, caplog)
+    assert gql(VERIFY, {"p": data["phone"], "c": code})["verifyOtp"]["errors"] == []
+
+
+def test_with_the_broker_and_the_gateway_away_the_answer_says_when_to_try_again(gql, settings, broker_away):
+    from tests.live import free_port
+
+    settings.SMS_BACKEND = "notifications.sms.HttpSMSBackend"
+    settings.SMS_HTTP_URL = f"http://127.0.0.1:{free_port()}/send"  # nothing listens there
+    result = gql(REQUEST, {"p": "081234567890"})["requestOtp"]
+    [error] = result["errors"]
+    assert error["code"] == "SMS_UNAVAILABLE"
+    assert error["retryAfter"] >= 30 and str(error["retryAfter"]) in error["message"]

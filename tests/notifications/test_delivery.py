@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -13,6 +14,7 @@ from channels.layers import get_channel_layer
 from django.test import TestCase
 from django.utils import timezone
 
+from backend import breaker
 from backend.accounts.models import Device
 from backend.cases.models import Case
 from backend.cases.services import transition
@@ -222,7 +224,8 @@ def test_a_claimed_row_is_left_alone_until_its_lease_ends(filed, settings):
     assert delivery.deliver().messages == 3
 
 
-def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident, settings):
+def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident, settings, monkeypatch):
+    monkeypatch.setattr(breaker.CHANNEL_LAYER, "cooldown", 0.2)
     device(resident, "tok-1")
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
     settings.CHANNEL_LAYERS = {
@@ -240,6 +243,7 @@ def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident,
     assert {r.status for r in rows} == {OutboxStatus.PENDING}
     assert all("live: " in r.last_error for r in rows)
     assert fcm.tokens_sent() == ["tok-1"]  # the phone heard of it anyway
+    time.sleep(0.25)  # Redis is back, and the breaker's cooldown (0.2 s here) has passed
     rows.update(next_attempt_at=timezone.now())
     assert delivery.sweep() == (3, 0)  # live again; the push is not repeated
     assert {r.status for r in rows} == {OutboxStatus.SENT}

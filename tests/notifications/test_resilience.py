@@ -16,7 +16,7 @@ from backend.cases.services import transition
 from backend.celery import app as celery_app
 from notifications.models import OutboxMessage, OutboxStatus, PushDelivery, PushStatus
 from tests.helpers import staff_actor
-from tests.live import Process, celery_worker, daphne, free_port, needs_services, wait_for
+from tests.live import celery_worker, daphne, free_port, needs_services, off_loop, redis_server, wait_for
 
 pytestmark = [needs_services, pytest.mark.django_db(transaction=True)]
 
@@ -92,13 +92,7 @@ def test_redis_down_while_a_case_changes(cases, fcm_server, tmp_path):
     port = free_port()
     redis_url = f"redis://127.0.0.1:{port}/0"
 
-    def redis_server():
-        args = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
-        process = Process(args, {}, tmp_path / "redis.log").start()
-        wait_for(lambda: "Ready to accept connections" in process.logged(), 10, "redis")
-        return process
-
-    redis = redis_server()
+    redis = redis_server(port, tmp_path / "redis.log")
     env = {"REDIS_URL": redis_url, "CELERY_TASK_ALWAYS_EAGER": "false", **push_env(fcm_server)}
     server = daphne(free_port(), tmp_path / "daphne.log", **env)
     worker = None
@@ -117,7 +111,7 @@ def test_redis_down_while_a_case_changes(cases, fcm_server, tmp_path):
         assert pending.exists() and all(r.status == OutboxStatus.PENDING for r in pending)
         assert fcm_server.sends == []
 
-        redis = redis_server()  # Redis is back (empty: it kept nothing)
+        redis = redis_server(port, tmp_path / "redis-2.log")  # Redis is back (empty: it kept nothing)
         resident_token = token_for(case.resident)
 
         async def follow():
@@ -137,7 +131,7 @@ def test_redis_down_while_a_case_changes(cases, fcm_server, tmp_path):
                 task = asyncio.create_task(collect())
                 await listening(f"case.{case.pk}", redis_url)
                 nonlocal worker
-                worker = await asyncio.to_thread(celery_worker, tmp_path / "worker.log", beat=True, **env)
+                worker = await off_loop(celery_worker, tmp_path / "worker.log", beat=True, **env)
                 await asyncio.wait_for(task, 30)
                 return results
 

@@ -13,17 +13,15 @@ from __future__ import annotations
 import asyncio
 import json
 
-import psycopg
 import pytest
 import websockets
-from django.db import connection
 from gql import Client
 from gql import gql as parse
 
 from backend.accounts.models import User
 from backend.cases.models import Case, CaseEvent
 from tests.helpers import SUBMIT, complaint_input
-from tests.live import celery_worker, daphne, free_port, gunicorn, needs_services, wait_for
+from tests.live import celery_worker, daphne, free_port, gunicorn, needs_services, off_loop, relay_listening, wait_for
 from tests.notifications.test_ws import (
     CASE_UPDATED,
     MY_CASES,
@@ -48,14 +46,6 @@ def topology(tmp_path):
     ws = daphne(free_port(), tmp_path / "daphne.log", CELERY_TASK_ALWAYS_EAGER="false")
     web = gunicorn(free_port(), tmp_path / "gunicorn.log")
     worker = celery_worker(tmp_path / "worker.log")
-
-    def relay_listening():
-        params = connection.get_connection_params()
-        with psycopg.connect(
-            **{k: v for k, v in params.items() if k not in ("cursor_factory", "context", "prepare_threshold")}
-        ) as conn:
-            sql = "SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN simpul_outbox'"
-            return conn.execute(sql).fetchone()[0]
 
     try:
         wait_for(relay_listening, 30, "the worker's relay to listen", every=0.2)
@@ -111,7 +101,7 @@ def test_idle_subscriptions_outlive_every_timeout_and_get_the_next_change(topolo
             await listening(group)
         await asyncio.sleep(IDLE_SECONDS)
         assert not any(task.done() for task in followers + pingers), [t.exception() for t in followers if t.done()]
-        await asyncio.to_thread(staff, topology["http"], "acceptCase", case)
+        await off_loop(staff, topology["http"], "acceptCase", case)
         await asyncio.wait_for(asyncio.gather(*followers), 15)
         stop.set()
         await asyncio.gather(*pingers)

@@ -22,7 +22,7 @@ from backend.accounts.models import User
 from backend.accounts.services import ClientInfo, _start_session
 from backend.cases.models import Case, CaseEvent
 from tests.helpers import SUBMIT, complaint_input
-from tests.live import daphne, free_port, needs_services
+from tests.live import daphne, free_port, needs_services, off_loop
 
 pytestmark = [needs_services, pytest.mark.django_db(transaction=True)]
 
@@ -117,7 +117,7 @@ async def first_results(session, query, variables, count, *, group, then):
 
     task = asyncio.create_task(collect())
     await listening(group)
-    await asyncio.to_thread(then)
+    await off_loop(then)
     await asyncio.wait_for(task, 10)
     return results
 
@@ -331,7 +331,7 @@ def test_signing_out_closes_the_socket(server, resident):
         async with websockets.connect(f"ws://{server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
             await socket.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
             assert json.loads(await socket.recv()) == {"type": "connection_ack"}
-            await asyncio.to_thread(http, server, "mutation { signOut { errors { code } } }", None, token)
+            await off_loop(http, server, "mutation { signOut { errors { code } } }", None, token)
             with pytest.raises(websockets.ConnectionClosed):
                 await asyncio.wait_for(socket.recv(), 5)
             return socket.close_code
@@ -418,7 +418,7 @@ def test_one_change_carries_one_notification_id_on_every_subscription(server, fi
             ]
             await listening(f"case.{case.pk}")
             await listening(f"user.{case.resident_id}")
-            await asyncio.to_thread(staff, server, "acceptCase", case)
+            await off_loop(staff, server, "acceptCase", case)
             await asyncio.wait_for(asyncio.gather(*tasks), 10)
             return results
 
