@@ -162,16 +162,15 @@ def subscribed(redis_url: str, group: str) -> bool:
     return bool(redis.from_url(redis_url).zcard(f"simpul:group:{group}"))
 
 
-def latency_run(cycles: int, fcm, log_dir: Path) -> dict:
+def filed_case(resident):
+    """A complaint by `resident`, filed through the service as the API files it, accepted and in progress."""
     import django
 
     django.setup()
-    from django.db import transaction
-    from graphql_relay import to_global_id
+    from shapely.geometry import shape
 
     from backend.accounts.actor import Actor
-    from backend.accounts.models import Device, User
-    from backend.accounts.services import ClientInfo, _start_session
+    from backend.accounts.models import User
     from backend.cases.models import Case
     from backend.cases.services import transition
     from backend.complaints.models import ComplaintCategory
@@ -179,11 +178,7 @@ def latency_run(cycles: int, fcm, log_dir: Path) -> dict:
     from backend.regions.models import Area, Region
 
     region = Region.objects.get(code="16.06")
-    resident, _created = User.objects.get_or_create(phone="+6281355500001", defaults={"full_name": "Bench"})
-    Device.objects.filter(user=resident).delete()
-    Device.objects.create(user=resident, token="bench-phone", platform="android")
     staff = Actor.for_user(User.objects.get(username="pupr.staf"))
-    from shapely.geometry import shape
 
     point = shape(Area.objects.get(region=region, code="16.06.02").boundary).representative_point()
     category = ComplaintCategory.objects.get(region=region, code="jalan-rusak")
@@ -200,6 +195,33 @@ def latency_run(cycles: int, fcm, log_dir: Path) -> dict:
     case = Case.objects.get(pk=result.case.pk)
     transition(case, "accept", actor=staff)
     transition(case, "start", actor=staff)
+    return case
+
+
+def bench_resident():
+    import django
+
+    django.setup()
+    from backend.accounts.models import User
+
+    resident, _created = User.objects.get_or_create(phone="+6281355500001", defaults={"full_name": "Bench"})
+    return resident
+
+
+def latency_run(cycles: int, fcm, log_dir: Path) -> dict:
+    from django.db import transaction
+    from graphql_relay import to_global_id
+
+    from backend.accounts.actor import Actor
+    from backend.accounts.models import Device, User
+    from backend.accounts.services import ClientInfo, _start_session
+    from backend.cases.services import transition
+
+    resident = bench_resident()
+    Device.objects.filter(user=resident).delete()
+    Device.objects.create(user=resident, token="bench-phone", platform="android")
+    staff = Actor.for_user(User.objects.get(username="pupr.staf"))
+    case = filed_case(resident)
     token = _start_session(resident, ClientInfo()).access_token
     query = "subscription($id: ID) { caseUpdated(id: $id) { eventType case { status version } } }"
     socket = Socket(f"ws://127.0.0.1:{PORT}/graphql", token, query, {"id": to_global_id("Case", case.pk)})
@@ -318,9 +340,10 @@ async def hold_sockets(
 
 
 def memory_run(targets: list[int], log_dir: Path, idle_seconds: float) -> dict:
+    resident = bench_resident()
     from backend.cases.models import Case
 
-    cases = list(Case.objects.order_by("pk").values_list("pk", flat=True)[:100])
+    cases = list(Case.objects.order_by("pk").values_list("pk", flat=True)[:100]) or [filed_case(resident).pk]
     log = log_dir / "daphne-memory.log"
     server = start(
         [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(PORT + 1), "backend.asgi:application"],
