@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from dataclasses import dataclass
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
+from django.utils.module_loading import import_string
 
 
 @dataclass(frozen=True)
@@ -61,12 +62,20 @@ def _cache() -> None:
 
 
 async def _channel_layer_roundtrip() -> None:
-    layer = get_channel_layer()
-    channel = await layer.new_channel("readyz.")
-    await layer.send(channel, {"type": "readyz.ping"})
-    message = await layer.receive(channel)
-    if message.get("type") != "readyz.ping":
-        raise RuntimeError("channel layer returned another message")
+    """A message to a channel of a layer instance of the probe's own, and back. Not the process's layer: in an ASGI
+    process its receive loop serves the open WebSockets, and a probe queued behind it waited for seconds."""
+    config = settings.CHANNEL_LAYERS["default"]
+    layer = import_string(config["BACKEND"])(**config.get("CONFIG", {}))
+    try:
+        channel = await layer.new_channel("readyz.")
+        await layer.send(channel, {"type": "readyz.ping"})
+        message = await asyncio.wait_for(layer.receive(channel), 5)
+        if message.get("type") != "readyz.ping":
+            raise RuntimeError("channel layer returned another message")
+    finally:
+        close = getattr(layer, "close_pools", None)  # channels-redis: its connections
+        if close is not None:
+            await close()
 
 
 def run_checks() -> list[CheckResult]:

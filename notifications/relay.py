@@ -111,11 +111,11 @@ class OutboxRelay:
                         failures = 0
                         self.deliver_due()
                         self._listen(listener)
-                except psycopg.Error:  # the connection broke (PostgreSQL restarted, the backend was ended)
+                except psycopg.Error as exc:  # the connection broke (PostgreSQL restarted, the backend was ended)
                     self.listening.clear()
                     wait = RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS) - 1)]
                     failures += 1
-                    logger.warning("Outbox relay lost PostgreSQL; listening again in %s s", wait, exc_info=True)
+                    logger.warning("Outbox relay lost PostgreSQL (%s); listening again in %s s", exc, wait)
                     self._stop.wait(wait)
         finally:
             self.listening.clear()

@@ -7,10 +7,11 @@ the subscriber's own permissions, in the same worker thread that resolves the re
 they may not see (an internal event to a resident, a confidential case to a stranger, a case of another region).
 The payload is resolved like any query on the same `Case` type.
 
-A subscriber that was away (a reconnect) passes the last notification id it saw, as the field's `after` or, for every
-subscription of the connection, as `lastNotificationId` in `connection_init` (what `graphql-ws` clients resend on
-every reconnect). The subscription joins its group first, then replays what the outbox holds since then
-(notifications.selectors.missed), then goes live, dropping the live copies of what it replayed.
+A subscriber that was away (a reconnect) passes the last notification id it saw, as the field's `after` or, for the
+subscriptions a client re-sends as it reconnects, as `lastNotificationId` in `connection_init` (which `graphql-ws`
+clients ask the app for on every reconnect; schema.ws). The subscription joins its group first, then replays what
+the outbox holds since then (notifications.selectors.missed), then goes live, dropping the live copies of what it
+replayed.
 """
 
 from __future__ import annotations

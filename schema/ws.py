@@ -5,8 +5,9 @@ The protocol (https://github.com/enisdenjo/graphql-ws/blob/master/PROTOCOL.md), 
 - The client must offer the subprotocol `graphql-transport-ws`; otherwise the socket closes with 4406.
 - `connection_init` within GRAPHQL_WS_INIT_TIMEOUT_SECONDS (else 4408), once (a second one: 4429). Its payload may
   carry `{"authorization": "Bearer <access token>"}` (or `{"token": "<access token>"}`); without one the connection
-  is anonymous (public cases only). It may carry `lastNotificationId`: every subscription of the connection then
-  replays what its subscriber missed since (schema.subscriptions). The server answers `connection_ack`.
+  is anonymous (public cases only). It may carry `lastNotificationId`: the subscriptions that start within
+  GRAPHQL_WS_RESUME_WINDOW_SECONDS (those a client re-sends on reconnecting) then replay what was missed since
+  (schema.subscriptions). The server answers `connection_ack`.
 - A token that is expired, not valid, or whose session was revoked: 4403, at `connection_init` or later, while the
   socket is open (at expiry; at once on sign-out, sign-out everywhere, a password change, a reused refresh token; at
   the latest at the next session check, GRAPHQL_WS_SESSION_CHECK_SECONDS, if the revocation message was lost).
@@ -39,6 +40,7 @@ from graphql.execution import create_source_event_stream
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from backend import breaker
 from backend.accounts.actor import Actor
 from backend.accounts.models import AuthSession
 from backend.accounts.tokens import TokenError, authenticate_access_token, decode_access_token
@@ -83,7 +85,17 @@ class SocketContext(GraphQLContext):
     def __init__(self, consumer: GraphQLWSConsumer, session: AuthSession | None, resume_after: str | None):
         super().__init__(ScopeRequest(consumer.scope), session)
         self.consumer = consumer
-        self.resume_after = resume_after
+        self._resume_after = resume_after
+        self._resume_until = asyncio.get_running_loop().time() + settings.GRAPHQL_WS_RESUME_WINDOW_SECONDS
+
+    @property
+    def resume_after(self) -> str | None:
+        """`lastNotificationId`, for the subscriptions that start within GRAPHQL_WS_RESUME_WINDOW_SECONDS of the
+        connection: the ones a client re-sends as it reconnects. One started later (a screen opened afterwards) is new, not
+        resumed: it replays only with its own `after`."""
+        if asyncio.get_running_loop().time() <= self._resume_until:
+            return self._resume_after
+        return None
 
     async def listen(self, group: str) -> Listener:
         return await self.consumer.listen(group)
@@ -174,7 +186,7 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         try:
             await super().__call__(scope, receive, send)
         except (RedisConnectionError, RedisTimeoutError) as exc:
-            logger.warning("Channel layer unreachable: closing a WebSocket with 4503 (%s)", exc)
+            breaker.CHANNEL_LAYER.failed(exc)  # logged once per outage, not per socket
             await self._stop_everything()
             await send({"type": "websocket.close", "code": 4503})
 
@@ -383,13 +395,14 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         if group not in self.listeners:
             self.listeners[group] = set()
             await self.channel_layer.group_add(group, self.channel_name)
+            breaker.CHANNEL_LAYER.succeeded()
 
     async def _leave(self, group: str) -> None:
         self.listeners.pop(group, None)
         try:
             await self.channel_layer.group_discard(group, self.channel_name)
-        except Exception:  # Redis gone while closing: the membership expires by itself
-            logger.warning("Could not leave group %s", group, exc_info=True)
+        except (RedisConnectionError, RedisTimeoutError) as exc:  # gone while closing: the membership expires
+            breaker.CHANNEL_LAYER.failed(exc)
 
     async def listen(self, group: str) -> Listener:
         """The messages sent to `group` from the moment this returns, for one subscription."""
@@ -450,5 +463,5 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
             for group in list(self.listeners):
                 try:
                     await self.channel_layer.group_add(group, self.channel_name)
-                except Exception:  # Redis away: try again next time
-                    logger.warning("Could not renew group %s", group, exc_info=True)
+                except (RedisConnectionError, RedisTimeoutError) as exc:  # Redis away: try again next time
+                    breaker.CHANNEL_LAYER.failed(exc)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 import urllib.request
 
 import pytest
@@ -382,6 +383,7 @@ def test_ping_and_queries_over_the_socket(server, db):
 
 # --- one id per change, resuming after a reconnect, keep-alive -----------------------------------------------------
 
+MY_CASES_WITH_FLAG = "subscription { myCases { notificationId eventType replayed } }"
 FOLLOW_AFTER = """
 subscription($code: String, $after: ID) {
   caseUpdated(region: "musi-banyuasin", trackingCode: $code, after: $after) {
@@ -393,9 +395,12 @@ subscription($code: String, $after: ID) {
 
 @pytest.fixture(scope="module")
 def quick_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A server that pings after one quiet second and replays at most three notifications."""
+    """A server that pings after one quiet second, replays at most three notifications, and applies
+    `lastNotificationId` to the subscriptions of a connection's first second."""
     log = tmp_path_factory.mktemp("ws-quick") / "daphne.log"
-    process = daphne(free_port(), log, GRAPHQL_WS_KEEPALIVE_SECONDS=1, GRAPHQL_WS_REPLAY_LIMIT=3)
+    process = daphne(
+        free_port(), log, GRAPHQL_WS_KEEPALIVE_SECONDS=1, GRAPHQL_WS_REPLAY_LIMIT=3, GRAPHQL_WS_RESUME_WINDOW_SECONDS=1
+    )
     yield process.host
     process.stop()
 
@@ -514,3 +519,70 @@ def test_the_server_pings_a_quiet_socket(quick_server, db):
     first, second, waited = asyncio.run(run())
     assert first == second == {"type": "ping"}
     assert 0.8 <= waited <= 3
+
+
+def test_last_notification_id_resumes_only_the_subscriptions_a_reconnect_resends(quick_server, filed):
+    """A screen opened later on the same socket is new: it replays nothing, even when the id given at
+    connection_init is followed by more than can be replayed."""
+    case, token = filed
+    staff(quick_server, "acceptCase", case)
+    accepted = CaseEvent.objects.get(case=case, type="accepted")
+    for n in range(4):
+        staff(quick_server, "addCaseNote", case, text=f"catatan {n}")  # internal: resident never sees these
+    staff(quick_server, "startCase", case)
+
+    async def run():
+        follow = {"type": "subscribe", "payload": {"query": MY_CASES_WITH_FLAG}}
+        init = {"type": "connection_init", "payload": {"token": token, "lastNotificationId": int(accepted.pk)}}
+        async with websockets.connect(f"ws://{quick_server}/graphql", subprotocols=["graphql-transport-ws"]) as socket:
+            await socket.send(json.dumps(init))
+            assert json.loads(await socket.recv()) == {"type": "connection_ack"}
+            await socket.send(json.dumps({**follow, "id": "at-once"}))  # re-sent at once: resumed (a number works)
+            first = json.loads(await asyncio.wait_for(socket.recv(), 5))
+            await asyncio.sleep(1.2)
+            await socket.send(json.dumps({**follow, "id": "later"}))  # a screen opened later: live only
+            await listening(f"user.{case.resident_id}")
+            await off_loop(staff, quick_server, "resolveCase", case, note="Sudah ditambal.")
+            rest = []
+            while len(rest) < 2:
+                message = json.loads(await asyncio.wait_for(socket.recv(), 5))
+                if message["type"] != "ping":  # this server's keep-alive comes after a quiet second
+                    rest.append(message)
+            return first, rest
+
+    first, rest = asyncio.run(run())
+    assert (first["id"], first["type"]) == ("at-once", "next")
+    assert first["payload"]["data"]["myCases"]["eventType"] == "work_started"
+    assert first["payload"]["data"]["myCases"]["replayed"] is True
+    assert sorted((m["id"], m["payload"]["data"]["myCases"]["eventType"]) for m in rest) == [
+        ("at-once", "resolved"),
+        ("later", "resolved"),
+    ]
+
+
+def test_readiness_answers_at_once_while_sockets_are_open(server, filed):
+    """The probe's channel-layer round trip does not queue behind the open sockets' receive loop."""
+    case, token = filed
+
+    async def run():
+        async with Client(transport=transport(server, token)) as session:
+            task = asyncio.create_task(
+                anext(aiter(session.subscribe(parse(MY_CASES))))  # held open, idle
+            )
+            await listening(f"user.{case.resident_id}")
+            timings = []
+            for _ in range(10):
+                started = time.monotonic()
+                status, body = await off_loop(probe, server)
+                timings.append(time.monotonic() - started)
+                assert status == 200 and body["checks"]["channel_layer"]["ok"], body
+            task.cancel()
+            return timings
+
+    timings = asyncio.run(run())
+    assert max(timings) < 2, timings
+
+
+def probe(server) -> tuple[int, dict]:
+    with urllib.request.urlopen(f"http://{server}/readyz", timeout=30) as response:
+        return response.status, json.load(response)
