@@ -91,8 +91,8 @@ class SocketContext(GraphQLContext):
     @property
     def resume_after(self) -> str | None:
         """`lastNotificationId`, for the subscriptions that start within GRAPHQL_WS_RESUME_WINDOW_SECONDS of the
-        connection: the ones a client re-sends as it reconnects. One started later (a screen opened afterwards) is new, not
-        resumed: it replays only with its own `after`."""
+        connection: the ones a client re-sends as it reconnects. One started later (a screen opened afterwards) is
+        new, not resumed: it replays only with its own `after`."""
         if asyncio.get_running_loop().time() <= self._resume_until:
             return self._resume_after
         return None
