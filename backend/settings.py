@@ -358,6 +358,10 @@ GRAPHQL_MAX_DEPTH = env.int("GRAPHQL_MAX_DEPTH", 12, minimum=3)
 GRAPHQL_MAX_ALIASES = env.int("GRAPHQL_MAX_ALIASES", 30, minimum=1)
 GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", 50_000, minimum=100)
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
+# Checked before validation, whose cost grows faster than a document (schema/limits.py).
+GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", 15_000, minimum=100)
+GRAPHQL_MAX_FIELDS = env.int("GRAPHQL_MAX_FIELDS", 1_000, minimum=10)
+GRAPHQL_MAX_FIELD_REPEATS = env.int("GRAPHQL_MAX_FIELD_REPEATS", 15, minimum=2)
 
 # --- Regions and geography ---------------------------------------------------------------------------------------
 # Boundaries and locations must lie inside this box (min lon, min lat, max lon, max lat): Indonesia with a margin.

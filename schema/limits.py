@@ -1,4 +1,12 @@
-"""Validation rules that bound the work one request may ask for: depth, aliases, and cost.
+"""Bounds on the work one request may ask for: its size, checked before validation, then depth, aliases and cost.
+
+Validation itself can be made expensive: graphql-core's check that same-named fields can be merged compares them in
+pairs (2,000 repeats of `me{id}` took 9 s, 20,000 minutes), and a fragment spread twice in a fragment spread twice
+in ... doubles the work at every level. So before any validation rule runs, a document is parsed with a token limit
+(GRAPHQL_MAX_TOKENS) and its shape is measured in time linear in its text (_shape_errors): how many fields it holds
+with its fragments expanded where they are spread (GRAPHQL_MAX_FIELDS, each fragment's size worked out once), and
+how many fields share one response name where the merge check compares them (GRAPHQL_MAX_FIELD_REPEATS). Within
+those, the merge check does at most MAX_FIELDS x MAX_FIELD_REPEATS comparisons.
 
 Cost counts one per selected field, multiplied by the page size of every enclosing connection (`first`/`last`; a
 variable, or a connection asked for without one, counts as the connection cap), so a nested page of pages costs
@@ -10,9 +18,19 @@ from __future__ import annotations
 from functools import lru_cache
 
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
 from graphene.validation import DisableIntrospection, depth_limit_validator
 from graphql import DocumentNode, GraphQLError, parse, validate
-from graphql.language import FieldNode, FragmentSpreadNode, InlineFragmentNode, IntValueNode, SelectionSetNode
+from graphql.language import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    InlineFragmentNode,
+    IntValueNode,
+    OperationDefinitionNode,
+    SelectionSetNode,
+)
 from graphql.validation import ValidationRule, specified_rules
 
 PAGE_ARGUMENTS = ("first", "last")
@@ -97,25 +115,120 @@ def validation_rules() -> list:
     return rules
 
 
+class _Shape:
+    """Fields of a document counted with its fragments expanded where they are spread, without expanding anything
+    twice: each fragment's size is worked out once. Fragment cycles and unknown fragments count nothing here (the
+    standard rules report them)."""
+
+    def __init__(self, document: DocumentNode):
+        self.fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
+        self.sizes: dict[str, int] = {}
+
+    def size(self, selection_set: SelectionSetNode | None, expanding: frozenset = frozenset()) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                total += 1 + self.size(selection.selection_set, expanding)
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.size(selection.selection_set, expanding)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += self.fragment_size(selection.name.value, expanding)
+        return total
+
+    def fragment_size(self, name: str, expanding: frozenset) -> int:
+        if name in expanding or name not in self.fragments:
+            return 0
+        if name not in self.sizes:
+            self.sizes[name] = self.size(self.fragments[name].selection_set, expanding | {name})
+        return self.sizes[name]
+
+    def most_repeated(self, selection_sets: list[SelectionSetNode]) -> int:
+        """The most fields sharing one response name where the merge check compares them: in these selection sets
+        (those of same-named fields are merged), their fragments included, then the same below."""
+        groups: dict[str, list[FieldNode]] = {}
+        self._collect(selection_sets, groups, set())
+        worst = max((len(fields) for fields in groups.values()), default=0)
+        for fields in groups.values():
+            below = [field.selection_set for field in fields if field.selection_set is not None]
+            if below:
+                worst = max(worst, self.most_repeated(below))
+        return worst
+
+    def _collect(self, selection_sets, groups: dict, spread: set) -> None:
+        for selection_set in selection_sets:
+            for selection in selection_set.selections:
+                if isinstance(selection, FieldNode):
+                    name = (selection.alias or selection.name).value
+                    groups.setdefault(name, []).append(selection)
+                elif isinstance(selection, InlineFragmentNode):
+                    self._collect([selection.selection_set], groups, spread)
+                elif isinstance(selection, FragmentSpreadNode):
+                    name = selection.name.value
+                    if name not in spread and name in self.fragments:  # each fragment once per level, as merged
+                        spread.add(name)
+                        self._collect([self.fragments[name].selection_set], groups, spread)
+
+
+def _shape_errors(document: DocumentNode) -> list[GraphQLError]:
+    shape = _Shape(document)
+    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+    fields = sum(shape.size(operation.selection_set) for operation in operations)
+    fields += sum(shape.fragment_size(name, frozenset()) for name in shape.fragments)
+    if fields > settings.GRAPHQL_MAX_FIELDS:
+        message = _("The query asks for %(fields)d fields (fragments counted where they are used); at most %(limit)d.")
+        return [
+            GraphQLError(
+                message % {"fields": fields, "limit": settings.GRAPHQL_MAX_FIELDS},
+                extensions={"code": "QUERY_TOO_LARGE", "fields": fields, "limit": settings.GRAPHQL_MAX_FIELDS},
+            )
+        ]
+    for operation in operations:
+        repeats = shape.most_repeated([operation.selection_set])
+        if repeats > settings.GRAPHQL_MAX_FIELD_REPEATS:
+            message = _("One field is asked for %(repeats)d times in the same place; at most %(limit)d.")
+            limit = settings.GRAPHQL_MAX_FIELD_REPEATS
+            return [
+                GraphQLError(
+                    message % {"repeats": repeats, "limit": limit},
+                    [operation],
+                    extensions={"code": "FIELD_REPEATED", "repeats": repeats, "limit": limit},
+                )
+            ]
+    return []
+
+
 @lru_cache(maxsize=512)
 def _checked(query: str, limits: tuple) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
     from schema import schema
 
     try:
-        document = parse(query)
+        document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
     except GraphQLError as error:
+        if "tokens. Parsing aborted" in error.message:  # graphql-core's "Document contains more than N tokens. …"
+            message = _("The query is too long: at most %(limit)d tokens.") % {"limit": settings.GRAPHQL_MAX_TOKENS}
+            error = GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE", "limit": settings.GRAPHQL_MAX_TOKENS})
         return None, (error,)
+    shape_errors = _shape_errors(document)
+    if shape_errors:
+        return None, tuple(shape_errors)
     return document, tuple(validate(schema.graphql_schema, document, validation_rules()))
 
 
 def checked_document(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:
     """The parsed document and its validation errors, remembered per query text: apps send the same few queries
     over and over, and parsing plus validating costs more than running a small one. The limits are part of the key,
-    so a changed setting is honoured at once; the cache is bounded, so odd queries cannot grow it."""
+    so a changed setting is honoured at once, and so is the language; the cache is bounded, so odd queries cannot
+    grow it."""
     limits = (
         settings.GRAPHQL_MAX_DEPTH,
         settings.GRAPHQL_MAX_ALIASES,
         settings.GRAPHQL_MAX_COST,
+        settings.GRAPHQL_MAX_TOKENS,
+        settings.GRAPHQL_MAX_FIELDS,
+        settings.GRAPHQL_MAX_FIELD_REPEATS,
         settings.GRAPHQL_INTROSPECTION,
+        translation.get_language(),  # the errors' messages are in it
     )
     return _checked(query, limits)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
@@ -19,6 +20,7 @@ from schema.limits import checked_document
 from schema.uploads import MultipartError, operations_with_files
 
 logger = logging.getLogger("simpul.graphql")
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")  # graphql-core's suggestions of names (pyutils.did_you_mean)
 
 
 def json_error(status: int, message: str, code: str, **headers) -> HttpResponse:
@@ -149,7 +151,10 @@ class SimpulGraphQLView(GraphQLView):
         if isinstance(error, GraphQLError):
             original = error.original_error
             if original is None or isinstance(original, (GraphQLError, DomainError)):
-                return error.formatted
+                formatted = error.formatted
+                if not settings.GRAPHQL_INTROSPECTION:  # "Did you mean 'revealPermitNik'?" would name the schema
+                    formatted = {**formatted, "message": SUGGESTION.sub("", formatted["message"])}
+                return formatted
             logger.error("Unexpected error in a GraphQL request", exc_info=original)
             return {
                 "message": "Internal server error.",

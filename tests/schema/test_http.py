@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from django.test import Client
@@ -112,6 +113,73 @@ def test_cost_limit_sees_through_fragments_and_default_pages(http, settings):
     assert_error(post_raw(http, json.dumps({"query": query})), 400, "would cost")
 
 
+# --- documents whose validation alone would hold a CPU: refused before it runs -------------------------------------
+
+
+def refused_quickly(http, query: str, code: str) -> dict:
+    """The document is refused with `code`, before graphql-core's validation could take its time."""
+    started = time.monotonic()
+    response = post_raw(http, json.dumps({"query": query}))
+    took = time.monotonic() - started
+    assert response.status_code == 400, response.content[:300]
+    error = response.json()["errors"][0]
+    assert error["extensions"]["code"] == code, error
+    assert took < 1, f"refusing it took {took:.2f} s"
+    return error
+
+
+def test_a_field_repeated_twenty_thousand_times_is_refused_at_once(http):
+    """`{ me{id} me{id} … }`: graphql-core's merge check compares same-named fields in pairs (20,000 ran for
+    minutes); the document is 140 KB, under the body limit."""
+    query = "{ " + " ".join(["me{id}"] * 20_000) + " }"
+    assert len(query) < 256 * 1024
+    refused_quickly(http, query, "QUERY_TOO_LARGE")
+
+
+def test_fields_repeated_in_one_place(http, settings):
+    repeated = "{ " + " ".join(["me{id}"] * (settings.GRAPHQL_MAX_FIELD_REPEATS + 1)) + " }"
+    error = refused_quickly(http, repeated, "FIELD_REPEATED")
+    assert error["extensions"]["limit"] == settings.GRAPHQL_MAX_FIELD_REPEATS
+    # Merged places count together: `id` under several same-named fields is compared as one set.
+    merged = "{ " + " ".join(["me{" + " ".join(["id"] * 5) + "}"] * 5) + " }"
+    assert refused_quickly(http, merged, "FIELD_REPEATED")["extensions"]["repeats"] == 25
+    # Fragments spread where fields are merged count with them.
+    spread = " ".join(f"fragment F{i} on User {{ id }}" for i in range(21))
+    query = "{ me { " + " ".join(f"...F{i}" for i in range(21)) + " } } " + spread
+    refused_quickly(http, query, "FIELD_REPEATED")
+
+
+def test_fragments_that_double_at_every_level_are_refused_at_once(http):
+    """An 800-byte document whose fragments each spread the next twice: 2^20 fields once expanded (the cost rule
+    alone took 9 s to find out; at 2^30, hours)."""
+    fragments = " ".join(f"fragment F{i} on Query {{ ...F{i + 1} ...F{i + 1} }}" for i in range(30))
+    query = "{ ...F0 } " + fragments + " fragment F30 on Query { me { id } }"
+    assert refused_quickly(http, query, "QUERY_TOO_LARGE")["extensions"]["fields"] > 2**30
+
+
+def test_too_many_tokens(http, settings):
+    settings.GRAPHQL_MAX_TOKENS = 200
+    query = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(60)) + " }"
+    error = refused_quickly(http, query, "QUERY_TOO_LARGE")
+    assert "200" in error["message"]
+
+
+def test_what_apps_send_passes_the_shape_limits(http, demo):
+    """A client that adds `__typename` and `id` to every fragment (Apollo's colocated fragments) stays within them."""
+    fragments = " ".join(f"fragment R{i} on Region {{ __typename id code }}" for i in range(10))
+    query = "{ regions { edges { node { __typename id " + " ".join(f"...R{i}" for i in range(10)) + " } } } } "
+    response = post_raw(http, json.dumps({"query": query + fragments}))
+    assert response.status_code == 200 and "errors" not in response.json(), response.json()
+
+
+def test_limit_messages_follow_the_language(http, settings):
+    query = "{ " + " ".join(["me{id}"] * (settings.GRAPHQL_MAX_FIELD_REPEATS + 1)) + " }"
+    body = json.dumps({"query": query})
+    indonesian = post_raw(http, body).json()["errors"][0]["message"]
+    english = post_raw(http, body, HTTP_ACCEPT_LANGUAGE="en").json()["errors"][0]["message"]
+    assert english.startswith("One field is asked for") and indonesian != english
+
+
 def test_page_size_above_the_cap(http, demo):
     response = post_raw(http, json.dumps({"query": "{ regions(first: 101) { edges { node { code } } } }"}))
     assert response.status_code == 200
@@ -125,6 +193,25 @@ def test_introspection_can_be_turned_off(http, settings):
     assert post_raw(http, query).status_code == 200
     settings.GRAPHQL_INTROSPECTION = False
     assert_error(post_raw(http, query), 400, "introspection is disabled")
+
+
+def test_without_introspection_errors_suggest_no_names(http, settings, demo):
+    """ "Did you mean 'revealPermitNik'?" would hand out the schema that introspection keeps to itself: in validation
+    (fields, arguments, types) and in variables' values (enum values)."""
+    documents = [
+        {"query": "{ regionz { code } }"},
+        {"query": "{ regions { edges { node { areas(levl: KECAMATAN) { code } } } } }"},
+        {
+            "query": "query($l: AreaLevel) { regions { edges { node { areas(level: $l) { code } } } } }",
+            "variables": {"l": "KECAMATN"},
+        },
+    ]
+    with_suggestions = [post_raw(http, json.dumps(body)).json()["errors"][0]["message"] for body in documents]
+    assert all("Did you mean" in message for message in with_suggestions), with_suggestions
+    settings.GRAPHQL_INTROSPECTION = False
+    without = [post_raw(http, json.dumps(body)).json()["errors"][0]["message"] for body in documents]
+    assert not any("Did you mean" in message or "KECAMATAN" in message for message in without), without
+    assert without[0] == "Cannot query field 'regionz' on type 'Query'."
 
 
 def test_graphiql_only_in_debug(http, settings):
