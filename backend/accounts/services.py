@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -19,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend import breaker, ratelimit
+from backend.accounts.backends import check_login
 from backend.accounts.errors import AuthErrorCode, DeviceErrorCode
 from backend.accounts.models import (
     AuthSession,
@@ -209,17 +209,15 @@ def sign_in_with_password(*, login: str, password: str, client: ClientInfo) -> T
     """Staff sign-in by username or email. Wrong login and wrong password get the same answer."""
     login = (login or "").strip().lower()
     per_ip = ratelimit.Limit("login-ip", settings.LOGIN_PER_IP_PER_HOUR, 3600)
-    per_account = ratelimit.Limit("login-account", settings.LOGIN_PER_ACCOUNT_PER_HOUR, 3600)
     if client.ip:
         verdict = ratelimit.hit(per_ip, client.ip)
         if not verdict.allowed:
             raise _rate_limited(verdict)
-    verdict = ratelimit.peek(per_account, login)
+    # The per-account lock-out, shared with the admin's login form (the authentication backend).
+    user, verdict = check_login(login, password or "")
     if not verdict.allowed:
         raise _rate_limited(verdict)
-    user = authenticate(None, username=login, password=password or "")
     if user is None:
-        ratelimit.hit(per_account, login)
         raise DomainError(AuthErrorCode.INVALID_CREDENTIALS, _("Wrong username, email or password."))
     with transaction.atomic():
         return _start_session(user, client)

@@ -48,6 +48,63 @@ def test_password_guessing_is_limited_per_account(gql, demo, settings):
     assert locked["errors"][0]["code"] == "RATE_LIMITED"
 
 
+def test_username_and_email_share_one_allowance(gql, demo, settings):
+    settings.LOGIN_PER_ACCOUNT_PER_HOUR = 4
+    logins = ["pupr.staf", "pupr.staf@simpul.example", "PUPR.STAF", "pupr.staf@simpul.example", "pupr.staf"]
+    codes = [gql(SIGN_IN, {"l": login, "p": "nope"})["signIn"]["errors"][0]["code"] for login in logins]
+    assert codes == ["INVALID_CREDENTIALS"] * 4 + ["RATE_LIMITED"]
+
+
+def test_a_right_password_costs_no_attempt(gql, demo, settings):
+    settings.LOGIN_PER_ACCOUNT_PER_HOUR = 2
+    gql(SIGN_IN, {"l": "pupr.staf", "p": "nope"})
+    for _ in range(3):
+        assert gql(SIGN_IN, {"l": "pupr.staf", "p": "simpul-demo-2026"})["signIn"]["errors"] == []
+    assert gql(SIGN_IN, {"l": "pupr.staf", "p": "nope"})["signIn"]["errors"][0]["code"] == "INVALID_CREDENTIALS"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_guesses_check_no_more_passwords_than_the_allowance(demo, settings):
+    """Forty wrong passwords at once (the race that once checked 21 against a limit of 10): each attempt is counted,
+    atomically, before its password is checked."""
+    import threading
+
+    from django.db import connections
+
+    from backend.accounts.services import ClientInfo, sign_in_with_password
+    from backend.errors import DomainError
+
+    settings.LOGIN_PER_ACCOUNT_PER_HOUR = 10
+    codes, barrier = [], threading.Barrier(40)
+
+    def guess(n):
+        try:
+            barrier.wait()
+            sign_in_with_password(login="pupr.staf", password=f"guess-{n}", client=ClientInfo())
+        except DomainError as exc:
+            codes.append(str(exc.code))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=guess, args=(n,)) for n in range(40)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(codes) == ["invalid_credentials"] * 10 + ["rate_limited"] * 30
+
+
+def test_the_admin_login_shares_the_lock_out(gql, demo, settings):
+    from django.test import Client
+
+    settings.LOGIN_PER_ACCOUNT_PER_HOUR = 2
+    for _ in range(2):
+        gql(SIGN_IN, {"l": "admin.muba", "p": "nope"})
+    admin = Client()
+    response = admin.post("/admin/login/", {"username": "admin.muba", "password": "simpul-demo-2026"})
+    assert response.status_code == 200 and "_auth_user_id" not in admin.session  # the form again: not signed in
+
+
 def test_sign_in_is_limited_per_ip(gql, demo, settings):
     settings.LOGIN_PER_IP_PER_HOUR = 2
     for login in ("a", "b"):
