@@ -9,6 +9,7 @@ from datetime import timedelta
 import h3
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind
@@ -111,6 +112,17 @@ def shows_reporter(actor: Actor, case: Case) -> bool:
         agency_id=case.agency_id,
         region_id=case.region_id,
     )
+
+
+def person_label(actor: Actor, case: Case, user) -> str:
+    """How `user`, someone on `case` (its reporter, an actor on its timeline, a recipient of its notifications), is
+    named to `actor` outside the API (the admin, exports, logs): the reporter by shows_reporter(), like the API;
+    anyone else by their account."""
+    if user is None:
+        return "—"
+    if user.pk == case.resident_id and not shows_reporter(actor, case):
+        return str(_("Anonymous reporter"))
+    return str(user)
 
 
 def reporter_visible(actor: Actor, *, resident_id: int, anonymous: bool, agency_id: int | None, region_id: int) -> bool:
