@@ -98,9 +98,11 @@ def can_view(actor: Actor, case: Case) -> bool:
 
 
 def shows_photos(actor: Actor, case: Case) -> bool:
-    """Photos are public only once staff approved the complaint for public view; reporters and staff always."""
+    """Photos are public only once staff approved the complaint for public view; the reporter who took them and
+    staff always. Co-reporters see what the public sees: joining a complaint widens nobody's view."""
     published = case.kind == CaseKind.COMPLAINT and case.complaint.published
-    return published or sees_internals(actor, case) or is_reporter(actor, case)
+    took_them = actor.user is not None and case.resident_id == actor.user.pk
+    return published or took_them or sees_internals(actor, case)
 
 
 def shows_reporter(actor: Actor, case: Case) -> bool:

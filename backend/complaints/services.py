@@ -299,6 +299,12 @@ def join_as_co_reporter(*, actor: Actor, case_id: int) -> Case:
     """Follow an open complaint as a co-reporter instead of filing the same problem again."""
     user = _require_resident(actor)
     case = _complaint_case(case_id, actor)
+    if actor.staff_region_ids and not actor.works_in_region(case.region_id):
+        # Staff accounts are for the regions they work in; a staff member who has the problem too joins as a
+        # resident (an account signed in by phone), not with the account of another region's office.
+        raise DomainError(
+            ComplaintErrorCode.FORBIDDEN, _("Staff accounts join only their own region's complaints."), field="case"
+        )
     if case.resident_id == user.pk or case.participants.filter(user=user).exists():
         raise DomainError(ComplaintErrorCode.ALREADY_DONE, _("You already follow this complaint."), field="case")
     try:

@@ -94,6 +94,10 @@ def test_who_sees_photos(gql, local_media, resident, other_resident, category, p
     assert staff_view[0]["latitude"] == pytest.approx(-2.5)
     gql.sign_in_as(other_resident)
     assert gql(PHOTOS, variables)["caseByTrackingCode"]["photos"] == []  # not approved for public view yet
+    # Joining the complaint as a co-reporter widens nothing: the photos stay the reporter's and staff's.
+    join = "mutation($c: ID!) { joinComplaint(caseId: $c) { errors { code } } }"
+    assert gql(join, {"c": result["case"]["id"]})["joinComplaint"]["errors"] == []
+    assert gql(PHOTOS, variables)["caseByTrackingCode"]["photos"] == []
     gql.sign_in_as(User.objects.get(username="admin"))
     gql(
         "mutation($c: ID!) { setComplaintPublished(caseId: $c, published: true) { errors { code } } }",

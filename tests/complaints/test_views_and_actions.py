@@ -111,6 +111,15 @@ def test_duplicates_are_suggested_and_joined(gql, submit, places, category, resi
     assert gql(join, {"c": first["id"]})["joinComplaint"]["errors"] == [{"code": "ALREADY_DONE"}]
 
 
+def test_staff_join_no_other_regions_complaints(gql, submit, places, category):
+    """Case ids are sequential: another region's staff could join any public complaint by guessing one."""
+    case = submit(category("sampah"), *places["lais"])["case"]
+    join = "mutation($c: ID!) { joinComplaint(caseId: $c) { errors { code field } } }"
+    gql.sign_in_as(staff("pupr.parepare"))
+    assert gql(join, {"c": case["id"]})["joinComplaint"]["errors"] == [{"code": "FORBIDDEN", "field": "case"}]
+    assert not CaseParticipant.objects.exists()
+
+
 def test_confidential_complaints_are_not_suggested_or_joinable(gql, submit, places, category, other_resident):
     lat, lon = places["lais"]
     secret = submit(category("sampah"), lat, lon, confidential=True)["case"]
