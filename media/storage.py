@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from typing import TYPE_CHECKING
+from urllib.parse import quote
 
 from django.conf import settings
 from django.core import signing
@@ -55,14 +56,29 @@ def uses_s3() -> bool:
     return bool(settings.S3_BUCKET)
 
 
-def url_for(key: str) -> str:
-    """An address the client may fetch for a while (settings.MEDIA_URL_SECONDS), then no longer."""
+def url_for(key: str, *, download_as: str | None = None) -> str:
+    """An address the client may fetch for a while (settings.MEDIA_URL_SECONDS), then no longer. With `download_as`
+    (documents: what people uploaded, PDFs that may carry scripts) the file comes as a download under that name
+    (`Content-Disposition: attachment`), never shown by the browser as a page of this site."""
     if uses_s3():
-        return default_storage.url(key)
-    token = signing.dumps(key, salt=SIGNING_SALT, compress=True)
+        if download_as is None:
+            return default_storage.url(key)
+        return default_storage.url(key, parameters={"ResponseContentDisposition": attachment(download_as)})
+    payload = key if download_as is None else [key, download_as]
+    token = signing.dumps(payload, salt=SIGNING_SALT, compress=True)
     return reverse("media-file", kwargs={"token": token})
 
 
-def key_from_token(token: str) -> str:
-    """The storage key a local URL token names, or signing.BadSignature (also when it has expired)."""
-    return signing.loads(token, salt=SIGNING_SALT, max_age=settings.MEDIA_URL_SECONDS)
+def attachment(filename: str) -> str:
+    """A Content-Disposition header value for a download named `filename` (RFC 6266, any characters)."""
+    ascii_name = "".join(c if c.isascii() and c.isprintable() and c not in '"\\' else "_" for c in filename)
+    return f"attachment; filename=\"{ascii_name or 'document'}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def key_from_token(token: str) -> tuple[str, str | None]:
+    """The storage key a local URL token names and the download name, if it is one; signing.BadSignature for a token
+    that is not ours or has expired."""
+    payload = signing.loads(token, salt=SIGNING_SALT, max_age=settings.MEDIA_URL_SECONDS)
+    if isinstance(payload, list):
+        return payload[0], payload[1]
+    return payload, None

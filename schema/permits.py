@@ -106,7 +106,8 @@ class PermitDocument(DjangoObjectType):
 
     @staticmethod
     def resolve_url(document, info):
-        return info.context.request.build_absolute_uri(url_for(document.storage_key))
+        url = url_for(document.storage_key, download_as=document.filename or "document")
+        return info.context.request.build_absolute_uri(url)
 
 
 class PermitReviewType(DjangoObjectType):
@@ -212,7 +213,8 @@ class PermitApplicationNode(DjangoObjectType):
     def resolve_certificate_url(application, info):
         if application.certificate_id is None:
             return None
-        return info.context.request.build_absolute_uri(url_for(application.certificate.storage_key))
+        url = url_for(application.certificate.storage_key, download_as=f"{application.case.tracking_code}.pdf")
+        return info.context.request.build_absolute_uri(url)
 
     @staticmethod
     def resolve_verify_url(application, info):

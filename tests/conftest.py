@@ -189,3 +189,45 @@ def fcm(fcm_server, settings):
     yield fcm_server
     firebase_admin.delete_app(get_push_backend().app)
     get_push_backend.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def s3_server():
+    """moto's S3 server over HTTP: an S3 no one here wrote, on the wire."""
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def s3(s3_server, settings, monkeypatch):
+    """Uploads in a fresh bucket of the S3 server, through django-storages with presigned URLs, as in production;
+    a boto3 client of the bucket to look inside."""
+    import boto3
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    client = boto3.client("s3", endpoint_url=s3_server, region_name="us-east-1")
+    bucket = f"simpul-test-{uuid.uuid4().hex[:8]}"
+    client.create_bucket(Bucket=bucket)
+    client.bucket = bucket
+    settings.S3_BUCKET = bucket
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "storages.backends.s3.S3Storage",
+            "OPTIONS": {
+                "bucket_name": bucket,
+                "endpoint_url": s3_server,
+                "region_name": "us-east-1",
+                "querystring_auth": True,
+                "file_overwrite": False,
+            },
+        },
+    }
+    return client
