@@ -2,7 +2,6 @@
 
 import graphene
 from django.utils import translation
-from graphene import relay
 
 # graphene-django turns model help texts and choice labels into descriptions as the types are defined, in the
 # language active at that moment: the API's documentation is English whatever that language is.
@@ -17,6 +16,7 @@ with translation.override("en"):
         SurveyQueries,
     )
     from schema.complaints import ComplaintMutations, ComplaintQueries
+    from schema.fields import node_field
     from schema.notifications import NotificationMutations
     from schema.permits import PermitMutations, PermitQueries
     from schema.queue import QueueQueries
@@ -33,7 +33,7 @@ with translation.override("en"):
         PermitQueries,
         graphene.ObjectType,
     ):
-        node = relay.Node.Field()
+        node = node_field()
 
     class Mutation(
         AccountMutations,

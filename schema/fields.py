@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import partial
 
+import graphene
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+from graphene import relay
 from graphene.relay.connection import connection_adapter, page_info_adapter
 from graphene_django import DjangoConnectionField
-from graphql import GraphQLError
+from graphql import GraphQLError, GraphQLObjectType
 from graphql.language import FieldNode
 from graphql_relay import connection_from_array_slice, from_global_id, get_offset_with_default
+
+PK_MAX = 2**63 - 1  # the database's bigint
 
 
 class ConnectionField(DjangoConnectionField):
@@ -139,8 +144,34 @@ def selected_fields(info, *path: str) -> set[str]:
 
 def node_pk(global_id, type_name: str) -> int | None:
     """The primary key in a Relay global id of the given type; None for anything else (unreadable, another type)."""
+    found, pk = _global_id_parts(global_id)
+    return int(pk) if found == type_name else None
+
+
+def node_field() -> graphene.Field:
+    """`node(id:)`: any object you may see by its global id. A well-formed id of nothing you may see is null; one
+    that is not a global id of this API (not base64, no type, a key that is not a number) is a BAD_USER_INPUT error,
+    not a failure of the server."""
+
+    def resolve(root, info, id):
+        type_name, _pk = _global_id_parts(id)
+        found = info.schema.get_type(type_name) if type_name else None
+        if not isinstance(found, GraphQLObjectType) or not any(i.name == "Node" for i in found.interfaces):
+            raise GraphQLError(
+                _("This is not an id of this API."), extensions={"code": "BAD_USER_INPUT", "argument": "id"}
+            )
+        return relay.Node.get_node_from_global_id(info, id)
+
+    return graphene.Field(
+        relay.Node, id=graphene.ID(required=True, description="The ID of the object"), resolver=resolve
+    )
+
+
+def _global_id_parts(global_id) -> tuple[str | None, str | None]:
     try:
-        found, pk = from_global_id(global_id)
-        return int(pk) if found == type_name else None
+        type_name, pk = from_global_id(global_id)
     except (ValueError, TypeError, UnicodeDecodeError):
-        return None
+        return None, None
+    if not type_name or not pk.isascii() or not pk.isdigit() or not 0 < int(pk) <= PK_MAX:
+        return None, None
+    return type_name, pk

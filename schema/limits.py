@@ -28,8 +28,10 @@ from graphql.language import (
     FragmentSpreadNode,
     InlineFragmentNode,
     IntValueNode,
+    Node,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
 )
 from graphql.validation import ValidationRule, specified_rules
 
@@ -104,6 +106,59 @@ def _page_size(field: FieldNode) -> int:
     ):
         return cap
     return 1
+
+
+MAX_INPUT_DEPTH = 32  # nesting of lists and objects in variables: the API's deepest input is far shallower
+FORBIDDEN_CHARACTER = "\x00"  # PostgreSQL's text takes no NUL; no field of this API means one
+
+
+def input_errors(document: DocumentNode, variables: dict | None) -> list[GraphQLError]:
+    """What no resolver should see, found before execution: text with a NUL character (in the document's literals or
+    in the variables) and variables nested deeper than MAX_INPUT_DEPTH. Each is a typed BAD_USER_INPUT naming where
+    it is. Iterative: a variable nested thousands deep is measured without recursion."""
+    found = []
+    for node in _string_literals(document):
+        if FORBIDDEN_CHARACTER in node.value:
+            found.append(GraphQLError(_nul_message(), [node], extensions={"code": "BAD_USER_INPUT"}))
+            break
+    stack = [(value, [name], 1) for name, value in (variables or {}).items()]
+    while stack and len(found) < 2:
+        value, path, depth = stack.pop()
+        if depth > MAX_INPUT_DEPTH:
+            message = _("A variable is nested more than %(limit)d levels deep.") % {"limit": MAX_INPUT_DEPTH}
+            found.append(GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "variable": path[0]}))
+            break
+        if isinstance(value, str):
+            if FORBIDDEN_CHARACTER in value:
+                found.append(GraphQLError(_nul_message(), extensions={"code": "BAD_USER_INPUT", "variable": path}))
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if FORBIDDEN_CHARACTER in key:
+                    found.append(GraphQLError(_nul_message(), extensions={"code": "BAD_USER_INPUT", "variable": path}))
+                stack.append((item, [*path, key], depth + 1))
+        elif isinstance(value, list):
+            stack.extend((item, [*path, index], depth + 1) for index, item in enumerate(value))
+    return found[:1]
+
+
+def _nul_message() -> str:
+    return _("Text may not contain the NUL character (U+0000).")
+
+
+def _string_literals(document: DocumentNode):
+    """Every string literal of the document (arguments, default values, lists and objects), without recursion."""
+    stack = list(document.definitions)
+    while stack:
+        node = stack.pop()
+        if isinstance(node, StringValueNode):
+            yield node
+            continue
+        for key in node.keys:
+            child = getattr(node, key, None)
+            if isinstance(child, Node):
+                stack.append(child)
+            elif isinstance(child, (list, tuple)):
+                stack.extend(item for item in child if isinstance(item, Node))
 
 
 def validation_rules() -> list:
@@ -205,6 +260,9 @@ def _checked(query: str, limits: tuple) -> tuple[DocumentNode | None, tuple[Grap
 
     try:
         document = parse(query, max_tokens=settings.GRAPHQL_MAX_TOKENS)
+    except RecursionError:  # a literal nested thousands deep (`bbox: [[[[…]]]]`)
+        message = _("The query nests values too deeply.")
+        return None, (GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE"}),)
     except GraphQLError as error:
         if "tokens. Parsing aborted" in error.message:  # graphql-core's "Document contains more than N tokens. …"
             message = _("The query is too long: at most %(limit)d tokens.") % {"limit": settings.GRAPHQL_MAX_TOKENS}

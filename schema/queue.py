@@ -11,7 +11,9 @@ from graphql_relay import to_global_id
 
 from backend.cases import queue
 from backend.cases.workflow import STATUS_LABELS
+from backend.errors import DomainError
 from schema.cases import CaseKindEnum, PriorityEnum
+from schema.errors import query_error
 from schema.fields import check_page_size, forward_page, node_pk
 
 SlaStateEnum = graphene.Enum.from_enum(queue.SlaState, name="SlaState")
@@ -154,14 +156,20 @@ class QueueQueries(graphene.ObjectType):
         actor, filters = info.context.actor, to_filter(filter)
         limit = settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
         check_page_size(page, limit)
-        return forward_page(
-            QueueRowConnection,
-            page,
-            lambda start, stop: queue.queue_page(actor=actor, filters=filters, start=start, stop=stop),
-            limit,
-        )
+        try:
+            return forward_page(
+                QueueRowConnection,
+                page,
+                lambda start, stop: queue.queue_page(actor=actor, filters=filters, start=start, stop=stop),
+                limit,
+            )
+        except DomainError as exc:
+            raise query_error(exc) from None
 
     @staticmethod
     def resolve_staff_queue_totals(root, info, filter=None):
-        cases = queue.staff_queue(actor=info.context.actor, filters=to_filter(filter))
+        try:
+            cases = queue.staff_queue(actor=info.context.actor, filters=to_filter(filter))
+        except DomainError as exc:
+            raise query_error(exc) from None
         return QueueTotals(**queue.queue_totals(cases))

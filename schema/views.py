@@ -16,7 +16,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_o
 from backend.accounts.tokens import TokenError, authenticate_access_token
 from backend.errors import DomainError
 from schema.context import GraphQLContext
-from schema.limits import checked_document
+from schema.limits import checked_document, input_errors
 from schema.uploads import MultipartError, operations_with_files
 
 logger = logging.getLogger("simpul.graphql")
@@ -78,7 +78,10 @@ class SimpulGraphQLView(GraphQLView):
                 )
         # graphene-django's dispatch without its ensure_csrf_cookie decorator: this API reads no cookies, so a CSRF
         # token cookie (and the work of minting one) on every response would serve nothing.
-        return GraphQLView.dispatch.__wrapped__(self, request, *args, **kwargs)
+        try:
+            return GraphQLView.dispatch.__wrapped__(self, request, *args, **kwargs)
+        except RecursionError:  # JSON nested thousands deep (the body, or `variables` of a GET)
+            return json_error(400, "The request nests values too deeply.", "BAD_REQUEST")
 
     def parse_body(self, request):
         if self.get_content_type(request) == "multipart/form-data":
@@ -112,6 +115,7 @@ class SimpulGraphQLView(GraphQLView):
                 return None
             raise HttpError(HttpResponseBadRequest("Must provide query string."))
         document, errors = checked_document(query)
+        errors = errors or input_errors(document, variables)
         if errors:
             return ExecutionResult(data=None, errors=list(errors))
         operation = get_operation_ast(document, operation_name)

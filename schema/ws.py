@@ -47,7 +47,7 @@ from backend.accounts.tokens import TokenError, authenticate_access_token, decod
 from notifications.delivery import group_name
 from schema import schema as api_schema
 from schema.context import GraphQLContext
-from schema.limits import checked_document
+from schema.limits import checked_document, input_errors
 from schema.subscriptions import SkipEvent
 from schema.views import SimpulGraphQLView
 
@@ -231,7 +231,7 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         try:
             message = json.loads(text_data) if text_data is not None else None
             kind = message["type"]
-        except (TypeError, ValueError, KeyError):
+        except (TypeError, ValueError, KeyError, RecursionError):  # not JSON, not a message, nested thousands deep
             await self.close(code=4400, reason="Invalid message received")
             return
         handler = {
@@ -348,6 +348,7 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
         stream = None
         try:
             document, errors = checked_document(query)
+            errors = errors or input_errors(document, variables)
             if errors:
                 await self._error(op_id, [SimpulGraphQLView.format_error(error) for error in errors])
                 return

@@ -11,14 +11,17 @@ from django.db.models import Case as When_
 from django.db.models import CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from backend import compiled
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
+from backend.cases.errors import CaseErrorCode
 from backend.cases.models import Case, CaseEvent, Priority, Visibility
 from backend.cases.workflow import CLOCK_STOPPED
 from backend.complaints import selectors as complaint_selectors
 from backend.complaints.models import localized_name
+from backend.errors import DomainError
 from backend.regions.models import Agency, Area
 from media.models import Attachment, AttachmentKind
 
@@ -92,12 +95,12 @@ class Scope:
     ids: tuple[int, ...] = ()
 
 
-def scope_of(actor: Actor, *, incoming: bool = False) -> Scope | None:
+def scope_of(actor: Actor, *, incoming: bool = False) -> Scope:
     """Staff and supervisors: their agencies' cases (`incoming`: the cases other agencies offer them instead);
-    region admins: their regions'; superusers: all; others (None): none. One condition each, so the (agency, due_at)
-    and (region, due_at) indexes serve the queue's first page without sorting the whole queue."""
-    if actor.user is None:
-        return None
+    region admins: their regions'; superusers: all. One condition each, so the (agency, due_at) and (region, due_at)
+    indexes serve the queue's first page without sorting the whole queue. Anyone else has no queue: FORBIDDEN."""
+    if actor.user is None or not (actor.is_superuser or actor.admin_region_ids or actor.agency_roles):
+        raise DomainError(CaseErrorCode.FORBIDDEN, _("The queue is for staff. Sign in with a staff account."))
     if incoming:
         return Scope("transfer_to_id", tuple(sorted(actor.agency_roles)))
     if actor.is_superuser:
@@ -109,8 +112,6 @@ def scope_of(actor: Actor, *, incoming: bool = False) -> Scope | None:
 
 def staff_queue(*, actor: Actor, filters: QueueFilter, now: datetime | None = None) -> QuerySet[Case]:
     scope = scope_of(actor, incoming=filters.incoming)
-    if scope is None:
-        return Case.objects.none()
     now = now or timezone.now()
     soon = now + timedelta(hours=filters.due_within_hours)
     return _queue(scope.field, scope.ids, filters, actor.user.pk, now, soon)
@@ -228,7 +229,7 @@ def queue_page(*, actor: Actor, filters: QueueFilter, start: int, stop: int, now
     agencies, areas and people it names by primary key, one query each. The page's SQL is compiled once per scope,
     filter and page (compiled.rows): the actor's agencies or regions, the user and the time fill its parameters."""
     scope = scope_of(actor, incoming=filters.incoming)
-    if scope is None or (scope.field and not scope.ids):
+    if scope.field and not scope.ids:
         return []
     now = now or timezone.now()
     mine = (actor.user.pk,) if filters.assignee == AssigneeFilter.ME else ()

@@ -57,9 +57,18 @@ def test_each_role_sees_its_own(gql, filed, resident):
     assert codes_of(queue(gql, staff("admin.muba"))) == sorted(filed.values())
     assert codes_of(queue(gql, staff("admin.parepare"))) == []
     assert codes_of(queue(gql, staff("pupr.parepare"))) == []
-    assert codes_of(queue(gql, resident)) == []
     totals = queue(gql, staff("admin.muba"))["staffQueueTotals"]
     assert totals["total"] == 4 and totals["unassigned"] == 4
+
+
+@pytest.mark.parametrize("who", ["resident", "anonymous"])
+def test_no_queue_for_those_who_are_not_staff(gql, filed, resident, who):
+    """A resident or an anonymous caller asking for the queue or its badges is refused, not shown an empty queue."""
+    token = gql.sign_in_as(resident) if who == "resident" else ""
+    for field in ("staffQueue { edges { node { trackingCode } } }", "staffQueueTotals { total }"):
+        payload = gql.post("{ " + field + " }", token=token).json()
+        assert payload["data"] is None
+        assert [e["extensions"]["code"] for e in payload["errors"]] == ["FORBIDDEN"]
 
 
 def test_sla_states_and_filter(gql, filed):

@@ -486,7 +486,7 @@ def test_replay_refusals_are_typed(quick_server, filed):
         return asyncio.run(asyncio.wait_for(run(), 10))
 
     assert refused("not-an-id")["extensions"]["code"] == "INVALID"
-    assert refused("1\x00")["extensions"]["code"] == "INVALID"
+    assert refused("1\x00")["extensions"]["code"] == "BAD_USER_INPUT"  # refused before it runs, as any NUL
     assert refused(str(2**70))["extensions"]["code"] == "INVALID"
     assert refused("987654321")["extensions"]["code"] == "REPLAY_UNAVAILABLE"  # no such notification
     staff(quick_server, "acceptCase", case)
@@ -586,3 +586,28 @@ def test_readiness_answers_at_once_while_sockets_are_open(server, filed):
 def probe(server) -> tuple[int, dict]:
     with urllib.request.urlopen(f"http://{server}/readyz", timeout=30) as response:
         return response.status, json.load(response)
+
+
+def test_bad_input_over_the_socket_gets_the_same_typed_error(server, db):
+    init = {"type": "connection_init"}
+    nul = {
+        "type": "subscribe",
+        "id": "n",
+        "payload": {
+            "query": 'subscription($c: String) { caseUpdated(region: "16.06", trackingCode: $c) { eventType } }',
+            "variables": {"c": "ADU\x00"},
+        },
+    }
+    deep = '{"type": "subscribe", "id": "d", "payload": {"query": "{ __typename }", "variables": ' + "[" * 3000
+    received, _code, _reason = asyncio.run(raw(server, init, nul, until=2))
+    assert received[1] == {
+        "type": "error",
+        "id": "n",
+        "payload": [
+            {
+                "message": "Teks tidak boleh berisi karakter NUL (U+0000).",
+                "extensions": {"code": "BAD_USER_INPUT", "variable": ["c"]},
+            }
+        ],
+    }
+    assert asyncio.run(raw(server, init, deep))[1] == 4400  # not JSON a server can read: malformed

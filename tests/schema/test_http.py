@@ -7,6 +7,7 @@ import time
 
 import pytest
 from django.test import Client
+from graphql_relay import to_global_id
 
 pytestmark = pytest.mark.django_db
 
@@ -254,3 +255,84 @@ def test_region_listing_queries_do_not_grow_with_regions(http, demo, django_asse
         Region.objects.create(code=f"9{i}.01", name=f"R{i}", kind="kota", slug=f"r{i}", timezone="Asia/Jakarta")
     with django_assert_num_queries(3):
         assert post_raw(http, query).status_code == 200
+
+
+# --- bad input gets a typed answer, never a server error -----------------------------------------------------------
+
+NUL_QUERIES = [
+    ('query($v: String!) { caseByTrackingCode(region: "16.06", trackingCode: $v) { id } }', "ADU-2026-1\x00"),
+    ("query($v: String!) { region(slugOrCode: $v) { code } }", "musi\x00banyuasin"),
+    ("query($v: String!) { permitTypes(region: $v) { code } }", "musi-banyuasin\x00"),
+    ("query($v: String!) { verifyPermit(token: $v) { validity } }", "abc\x00"),
+    ("query($v: String!) { areaAt(region: $v, lat: -2.9, lon: 104.0) { code } }", "\x00"),
+    (
+        'mutation($v: String!) { createPermitDraft(region: $v, permitType: "pbg", applicantKind: INDIVIDUAL) {'
+        " errors { code } } }",
+        "musi-banyuasin\x00",
+    ),
+    ("mutation($v: String!) { updateProfile(fullName: $v) { errors { code } } }", "Budi\x00"),
+    ("mutation($v: String!) { registerDevice(token: $v, platform: ANDROID) { errors { code } } }", "tok\x00en"),
+    ("mutation($v: String!) { unregisterDevice(token: $v) { errors { code } } }", "tok\x00en"),
+]
+
+
+@pytest.mark.parametrize(("query", "value"), NUL_QUERIES)
+def test_a_nul_character_is_refused_before_anything_runs(gql, resident, query, value):
+    """PostgreSQL's text takes no NUL: every such argument once ended in a server error."""
+    gql.sign_in_as(resident)
+    response = gql.post(query, {"v": value})
+    assert response.status_code == 400
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "variable": ["v"]}
+
+
+def test_a_nul_character_in_a_literal_or_deep_in_a_variable(gql, resident):
+    gql.sign_in_as(resident)
+    literal = gql.post('mutation { updateProfile(fullName: "Budi\\u0000") { errors { code } } }')
+    assert literal.status_code == 400 and literal.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    nested = gql.post(
+        "mutation($i: SubmitComplaintInput!) { submitComplaint(input: $i) { errors { code } } }",
+        {"i": {"region": "16.06", "category": "1", "description": "x", "lat": 0, "lon": 0, "extra": {"a": ["b\x00"]}}},
+    )
+    assert nested.json()["errors"][0]["extensions"] == {
+        "code": "BAD_USER_INPUT",
+        "variable": ["i", "extra", "a", 0],
+    }
+
+
+def test_values_nested_thousands_deep(http):
+    deep = "[" * 3000 + "]" * 3000
+    query = 'query($b: [Float!]) { publicComplaints(region: "16.06", bbox: $b) { edges { node { id } } } }'
+    body = '{"query": ' + json.dumps(query) + ', "variables": {"b": ' + deep + "}}"
+    response = post_raw(http, body)
+    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    literal = '{ publicComplaints(region: "16.06", bbox: ' + deep + ") { edges { node { id } } } }"
+    response = post_raw(http, json.dumps({"query": literal}))
+    assert response.status_code == 400 and response.json()["errors"][0]["extensions"]["code"] == "QUERY_TOO_LARGE"
+    # Deeper than any input of this API, but not deep enough to trouble Python's JSON: refused by name.
+    response = post_raw(http, json.dumps({"query": query, "variables": {"b": json.loads("[" * 40 + "]" * 40)}}))
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "variable": "b"}
+
+
+@pytest.mark.parametrize(
+    "global_id",
+    [
+        "bm90LWJhc2U2NA",
+        "%%%",
+        "",
+        to_global_id("Case", "xxx"),
+        to_global_id("Case", "-1"),
+        to_global_id("Case", 2**70),
+        to_global_id("Nope", 1),
+        to_global_id("CaseUpdate", 1),
+    ],
+)
+def test_node_with_an_id_that_is_not_one(gql, demo, global_id):
+    payload = gql.post("query($id: ID!) { node(id: $id) { id } }", {"id": global_id}).json()
+    assert payload["data"] == {"node": None}
+    assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}
+
+
+def test_node_with_an_id_of_nothing_you_may_see_is_null(gql, demo):
+    assert gql("query($id: ID!) { node(id: $id) { id } }", {"id": to_global_id("Case", 987654)}) == {"node": None}
