@@ -57,7 +57,10 @@ def store_document(upload, *, prefix: str, accepted: tuple[str, ...], max_bytes:
         if b"%%EOF" not in data[-1024:]:  # cut off in transfer, or not really a PDF
             raise DocumentRejected(MediaErrorCode.CORRUPT)
     else:
-        processed = process_image(data, max_bytes=max_bytes, max_pixels=settings.MEDIA_MAX_PIXELS)
+        try:
+            processed = process_image(data, max_bytes=max_bytes, max_pixels=settings.MEDIA_MAX_PIXELS)
+        except MediaRejected as refused:  # a scan that is a bomb, claims a size it is not, or is cut off
+            raise DocumentRejected(refused.code, refused.limit) from None
         stored, content_type = processed.full.data, processed.full.content_type
         width, height = processed.width, processed.height
     key = store_bytes(stored, prefix=prefix, extension=EXTENSIONS[content_type])

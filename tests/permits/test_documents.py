@@ -52,3 +52,21 @@ def test_on_s3_the_presigned_link_is_a_download_too(permits, resident, s3):
     fetched = requests.get(url, timeout=10)
     assert fetched.status_code == 200 and fetched.content == SCRIPTED_PDF
     assert fetched.headers["Content-Disposition"].startswith('attachment; filename="shm.pdf"')
+
+
+def test_scans_that_would_break_the_decoder_get_their_own_error(permits, resident):
+    """What photos of complaints were already refused for, permit scans are refused for too (they were a server
+    error): a decompression bomb, a header claiming 60,000 x 60,000 pixels, a scan cut off in transfer."""
+    from tests.media.test_images import jpeg_claiming, png_claiming
+
+    whole = jpeg_bytes()
+    permits.as_user(resident)
+    application = permits.draft()
+    for name, data, content_type, code in (
+        ("bomb.png", png_claiming(30_000, 30_000), "image/png", "TOO_MANY_PIXELS"),
+        ("huge.jpg", jpeg_claiming(60_000, 60_000), "image/jpeg", "TOO_MANY_PIXELS"),
+        ("cut.jpg", whole[: len(whole) // 2], "image/jpeg", "CORRUPT"),
+    ):
+        result = permits.attach(application["id"], "ktp", name, data, content_type)
+        assert [(e["code"], e["field"]) for e in result["errors"]] == [(code, "file")], (name, result)
+    assert documents(permits, application["id"]) == {}
