@@ -380,13 +380,13 @@ AssignCase = work_mutation(
 AddCaseNote = work_mutation(
     "AddCaseNote",
     "Staff of the region: an internal note on the timeline (never shown to residents).",
-    lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text),
+    lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text, expected_version=version),
     text=graphene.String(required=True),
 )
 ReplyToCase = work_mutation(
     "ReplyToCase",
     "Staff of the handling agency: a public reply on the timeline; the reporters are notified.",
-    lambda actor, pk, version, text: services.reply(actor=actor, case_id=pk, text=text),
+    lambda actor, pk, version, text: services.reply(actor=actor, case_id=pk, text=text, expected_version=version),
     text=graphene.String(required=True),
 )
 

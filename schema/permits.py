@@ -424,14 +424,18 @@ ResubmitPermitApplication = _case_mutation(
 WithdrawPermitApplication = _case_mutation(
     "WithdrawPermitApplication",
     "Applicant: withdraw the application.",
-    lambda actor, pk, version, reason="": services.withdraw(actor=actor, case_id=pk, reason=reason),
+    lambda actor, pk, version, reason="": services.withdraw(
+        actor=actor, case_id=pk, reason=reason, expected_version=version
+    ),
     versioned=False,
     reason=graphene.String(),
 )
 SendPermitMessage = _case_mutation(
     "SendPermitMessage",
     "Applicant or staff: a message on the case's timeline, the one channel between them.",
-    lambda actor, pk, version, text: services.send_message(actor=actor, case_id=pk, text=text),
+    lambda actor, pk, version, text: services.send_message(
+        actor=actor, case_id=pk, text=text, expected_version=version
+    ),
     versioned=False,
     text=graphene.String(required=True),
 )
@@ -484,7 +488,7 @@ AssessPermitFee = _case_mutation(
 RecordPermitPayment = _case_mutation(
     "RecordPermitPayment",
     "Handling agency: the fee was paid (gateways use the signed callback instead).",
-    lambda actor, pk, version: services.record_payment(actor=actor, case_id=pk),
+    lambda actor, pk, version: services.record_payment(actor=actor, case_id=pk, expected_version=version),
     versioned=False,
 )
 ApprovePermit = _case_mutation(
@@ -508,14 +512,16 @@ RejectPermit = _case_mutation(
 RevokePermit = _case_mutation(
     "RevokePermit",
     "Region admin: revoke an issued permit; its verification page says so from now on.",
-    lambda actor, pk, version, reason: services.revoke(actor=actor, case_id=pk, reason=reason),
+    lambda actor, pk, version, reason: services.revoke(
+        actor=actor, case_id=pk, reason=reason, expected_version=version
+    ),
     versioned=False,
     reason=graphene.String(required=True),
 )
 AddPermitNote = _case_mutation(
     "AddPermitNote",
     "Staff: an internal note on the case (never shown to the applicant).",
-    lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text),
+    lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text, expected_version=version),
     versioned=False,
     text=graphene.String(required=True),
 )

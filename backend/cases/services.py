@@ -467,16 +467,18 @@ def assign(*, actor: Actor, case_id: int, assignee_id: int, expected_version: in
     )
 
 
-def add_note(*, actor: Actor, case_id: int, text: str) -> Case:
+def add_note(*, actor: Actor, case_id: int, text: str, expected_version: int | None = None) -> Case:
     """An internal note: staff of the region see it, the resident never does."""
     case = staff_case(actor=actor, case_id=case_id)
-    return transition(case, "note", actor=actor, payload={"text": _text(text, field="text")})
+    payload = {"text": _text(text, field="text")}
+    return transition(case, "note", actor=actor, expected_version=expected_version, payload=payload)
 
 
-def reply(*, actor: Actor, case_id: int, text: str) -> Case:
+def reply(*, actor: Actor, case_id: int, text: str, expected_version: int | None = None) -> Case:
     """A public reply on the timeline: the reporter and co-reporters see it and are notified."""
     case = staff_case(actor=actor, case_id=case_id)
-    return transition(case, "reply", actor=actor, payload={"text": _text(text, field="text")})
+    payload = {"text": _text(text, field="text")}
+    return transition(case, "reply", actor=actor, expected_version=expected_version, payload=payload)
 
 
 # --- waiting on the resident (the clock pauses) --------------------------------------------------------------------

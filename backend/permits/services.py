@@ -484,18 +484,20 @@ def resubmit(*, actor: Actor, case_id: int, expected_version: int | None = None)
     return case
 
 
-def withdraw(*, actor: Actor, case_id: int, reason: str = "") -> Case:
+def withdraw(*, actor: Actor, case_id: int, reason: str = "", expected_version: int | None = None) -> Case:
     case, _application = _applicant_case(actor, case_id)
-    return transition(case, "withdraw", actor=actor, payload={"reason": _text(reason, field="reason", required=False)})
+    payload = {"reason": _text(reason, field="reason", required=False)}
+    return transition(case, "withdraw", actor=actor, expected_version=expected_version, payload=payload)
 
 
-def send_message(*, actor: Actor, case_id: int, text: str) -> Case:
+def send_message(*, actor: Actor, case_id: int, text: str, expected_version: int | None = None) -> Case:
     """The one way applicant and officials talk: a message on the case's timeline, seen by both."""
     user = _require_user(actor)
     case = Case.objects.filter(pk=case_id, kind=CaseKind.PERMIT).select_related("region").first()
     if case is None or (case.resident_id != user.pk and not actor.works_in_region(case.region_id)):
         raise DomainError(PermitErrorCode.NOT_FOUND, _("No such application."), field="caseId")
-    return transition(case, "message", actor=actor, payload={"text": _text(text, field="text")})
+    payload = {"text": _text(text, field="text")}
+    return transition(case, "message", actor=actor, expected_version=expected_version, payload=payload)
 
 
 # --- the office and the reviewing agencies ---------------------------------------------------------------------------
@@ -664,7 +666,12 @@ def assess_fee(*, actor: Actor, case_id: int, expected_version: int | None = Non
 
 
 def record_payment(
-    *, actor: Actor | None, case_id: int | None = None, reference: str = "", amount: int | None = None
+    *,
+    actor: Actor | None,
+    case_id: int | None = None,
+    reference: str = "",
+    amount: int | None = None,
+    expected_version: int | None = None,
 ) -> Case:
     """The fee is paid: recorded by staff (by case), or by the payment gateway's callback (`actor` None, by payment
     reference and amount, which must match)."""
@@ -686,6 +693,7 @@ def record_payment(
             case,
             "record_payment",
             actor=actor,
+            expected_version=expected_version,
             payload={"payment_reference": application.payment_reference, "via": "staff" if actor else "gateway"},
         )
         application.paid_at = now
@@ -798,17 +806,18 @@ def reveal_nik(*, actor: Actor, case_id: int) -> str:
     return nik.decrypt(case.permit.nik_encrypted)
 
 
-def add_note(*, actor: Actor, case_id: int, text: str) -> Case:
+def add_note(*, actor: Actor, case_id: int, text: str, expected_version: int | None = None) -> Case:
     case = _permit_case(actor, case_id)
-    return transition(case, "note", actor=actor, payload={"text": _text(text, field="text")})
+    payload = {"text": _text(text, field="text")}
+    return transition(case, "note", actor=actor, expected_version=expected_version, payload=payload)
 
 
-def revoke(*, actor: Actor, case_id: int, reason: str) -> Case:
+def revoke(*, actor: Actor, case_id: int, reason: str, expected_version: int | None = None) -> Case:
     """The region admin withdraws an issued permit; its verification page says so from now on."""
     case = _permit_case(actor, case_id)
     reason = _text(reason, field="reason")
     with transaction.atomic():
-        transition(case, "revoke", actor=actor, payload={"reason": reason})
+        transition(case, "revoke", actor=actor, expected_version=expected_version, payload={"reason": reason})
         case.permit.revoked_at, case.permit.revoke_reason = timezone.now(), reason
         case.permit.save(update_fields=["revoked_at", "revoke_reason", "updated_at"])
     return case

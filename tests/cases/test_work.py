@@ -66,6 +66,47 @@ def test_a_stale_version_is_refused(gql, case_id):
     ]
 
 
+@pytest.mark.parametrize(("mutation", "arguments"), [("addCaseNote", {"text": "cek"}), ("replyToCase", {"text": "Ok"})])
+def test_a_note_or_reply_from_a_stale_screen_is_refused_too(gql, case_id, mutation, arguments):
+    """They took a `version` and ignored it: a stale one succeeded where acceptCase answered CONFLICT."""
+    staf = staff("pupr.staf")
+    act(gql, staf, "acceptCase", case_id)  # version 3 now
+    assert act(gql, staf, mutation, case_id, version=2, **arguments)["errors"] == [
+        {"code": "CONFLICT", "field": "version"}
+    ]
+    assert act(gql, staf, mutation, case_id, version=3, **arguments)["errors"] == []
+
+
+MUTATION_FACTORIES = {"work_mutation", "_case_mutation"}
+
+
+def test_every_versioned_mutation_hands_its_version_to_the_service():
+    """The class of the bug above: a `work_mutation` with the `version` argument (the default) whose call does not
+    pass `expected_version=version` on to the service. Read from the schema's source."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent.parent / "schema"
+    ignoring = []
+    for path in sorted(root.glob("*.py")):
+        for call in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) in MUTATION_FACTORIES):
+                continue
+            versioned = next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "versioned"), True)
+            run = call.args[2]
+            if not isinstance(run, ast.Lambda):  # a factory handing its `run` on (schema/permits.py)
+                continue
+            passes = any(
+                isinstance(node, ast.keyword)
+                and node.arg == "expected_version"
+                and getattr(node.value, "id", "") == "version"
+                for node in ast.walk(run)
+            )
+            if versioned and not passes:
+                ignoring.append(f"{path.name}:{call.lineno} {ast.unparse(call.args[0])}")
+    assert ignoring == []
+
+
 @pytest.mark.parametrize(
     ("username", "code"),
     [
