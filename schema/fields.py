@@ -60,13 +60,20 @@ class ConnectionField(DjangoConnectionField):
 
 
 def check_page_size(args: dict, max_limit: int | None) -> None:
+    """The page arguments a connection can honour; anything else is BAD_USER_INPUT naming the argument."""
     for name in ("first", "last"):
         value = args.get(name)
         if value is not None and not 0 <= value <= (max_limit or value):
             raise GraphQLError(
-                f"`{name}` must be between 0 and {max_limit}.",
+                _("`%(name)s` must be between 0 and %(limit)d.") % {"name": name, "limit": max_limit},
                 extensions={"code": "BAD_USER_INPUT", "argument": name},
             )
+    offset = args.get("offset")
+    if offset is not None and (offset < 0 or args.get("before") is not None):
+        raise GraphQLError(
+            _("`offset` must be 0 or more, and cannot be combined with `before`."),
+            extensions={"code": "BAD_USER_INPUT", "argument": "offset"},
+        )
 
 
 def forward_page(connection, args: dict, read: Callable[[int, int], list], max_limit: int):
