@@ -14,9 +14,11 @@ from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen import canvas
 
 QR_SIDE = 38 * mm
+MARGIN = 20 * mm
 
 
 def qr_drawing(url: str) -> Drawing:
@@ -27,8 +29,33 @@ def qr_drawing(url: str) -> Drawing:
     return drawing
 
 
+def _lines(text: str, font: str, size: float, width: float) -> list[str]:
+    """`text` broken at spaces into lines no wider than `width` points (a word longer than that on its own line)."""
+    return simpleSplit(str(text), font, size, width) or [""]
+
+
+def _centred(pdf, y: float, text: str, font: str, size: float, width: float, page_width: float) -> float:
+    """Centred lines of `text` from `y` down; returns the y below them."""
+    pdf.setFont(font, size)
+    for line in _lines(text, font, size, width):
+        pdf.drawCentredString(page_width / 2, y, line)
+        y -= size * 1.25
+    return y
+
+
+def _block(pdf, x: float, y: float, text: str, font: str, size: float, width: float) -> float:
+    """Left-aligned lines of `text` at `x` from `y` down; returns the y below them."""
+    pdf.setFont(font, size)
+    for line in _lines(text, font, size, width):
+        pdf.drawString(x, y, line)
+        y -= size * 1.3
+    return y
+
+
 def render(application, *, verify_url: str) -> bytes:
-    """The certificate of an issued application, in Bahasa Indonesia (the language of the region's documents)."""
+    """The certificate of an issued application, in Bahasa Indonesia (the language of the region's documents).
+    Every text that comes from data (names of the region, agency, permit, holder, official) wraps within the page's
+    margins: the longest real OPD names take two or three lines (tests/permits/test_certificate.py)."""
     version = application.type_version
     case = application.case
     with translation.override("id"):
@@ -37,21 +64,16 @@ def render(application, *, verify_url: str) -> bytes:
         pdf.setTitle(f"{version.name_id} {application.permit_number}")
         pdf.setAuthor(version.handling_agency.name)
         width, height = A4
+        text_width = width - 2 * MARGIN
         y = height - 25 * mm
-        pdf.setFont("Helvetica-Bold", 13)
-        pdf.drawCentredString(width / 2, y, application.region.name.upper())
-        y -= 6 * mm
-        pdf.setFont("Helvetica-Bold", 11)
-        pdf.drawCentredString(width / 2, y, version.handling_agency.name.upper())
-        y -= 4 * mm
-        pdf.line(20 * mm, y, width - 20 * mm, y)
+        y = _centred(pdf, y, application.region.name.upper(), "Helvetica-Bold", 13, text_width, width) - 1 * mm
+        y = _centred(pdf, y, version.handling_agency.name.upper(), "Helvetica-Bold", 11, text_width, width)
+        y += 2 * mm
+        pdf.line(MARGIN, y, width - MARGIN, y)
         y -= 14 * mm
-        pdf.setFont("Helvetica-Bold", 16)
-        pdf.drawCentredString(width / 2, y, version.name_id.upper())
-        y -= 7 * mm
-        pdf.setFont("Helvetica", 11)
-        pdf.drawCentredString(width / 2, y, _("Number: %(number)s") % {"number": application.permit_number})
-        y -= 16 * mm
+        y = _centred(pdf, y, version.name_id.upper(), "Helvetica-Bold", 16, text_width, width) + 1 * mm
+        number = _("Number: %(number)s") % {"number": application.permit_number}
+        y = _centred(pdf, y, number, "Helvetica", 11, text_width, width) - 12 * mm
         holder = application.business_name or application.applicant_name
         rows = [
             (_("Holder"), holder),
@@ -65,26 +87,24 @@ def render(application, *, verify_url: str) -> bytes:
                 date_format(application.valid_until, "j F Y") if application.valid_until else _("indefinitely"),
             ),
         ]
+        value_x = 70 * mm
         for label, value in rows:
             pdf.setFont("Helvetica", 11)
             pdf.drawString(25 * mm, y, label)
-            pdf.drawString(70 * mm, y, f": {value}")
-            y -= 7 * mm
+            pdf.drawString(value_x, y, ":")
+            y = _block(pdf, value_x + 3 * mm, y, value, "Helvetica", 11, width - MARGIN - value_x - 3 * mm)
+            y -= 7 * mm - 11 * 1.3
         y -= 10 * mm
-        pdf.drawString(
-            width - 90 * mm,
-            y,
-            _("Issued on %(date)s")
-            % {"date": date_format(application.issued_at.astimezone(application.region.tz), "j F Y")},
-        )
-        y -= 6 * mm
-        pdf.drawString(width - 90 * mm, y, version.handling_agency.name)
-        y -= 22 * mm
-        pdf.setFont("Helvetica-Bold", 11)
-        pdf.drawString(width - 90 * mm, y, application.official_name or "-")
+        signature_x = width - 90 * mm
+        signature_width = width - MARGIN - signature_x
+        issued = date_format(application.issued_at.astimezone(application.region.tz), "j F Y")
+        y = _block(pdf, signature_x, y, _("Issued on %(date)s") % {"date": issued}, "Helvetica", 11, signature_width)
+        y = _block(pdf, signature_x, y, version.handling_agency.name, "Helvetica", 11, signature_width)
+        y -= 18 * mm
+        _block(pdf, signature_x, y, application.official_name or "-", "Helvetica-Bold", 11, signature_width)
         renderPDF.draw(qr_drawing(verify_url), pdf, 25 * mm, 30 * mm)
-        pdf.setFont("Helvetica", 8)
-        pdf.drawString(25 * mm, 25 * mm, _("Check this permit: %(url)s") % {"url": verify_url})
+        check = _("Check this permit: %(url)s") % {"url": verify_url}
+        _block(pdf, 25 * mm, 25 * mm, check, "Helvetica", 8, text_width - 5 * mm)
         pdf.showPage()
         pdf.save()
         return buffer.getvalue()
