@@ -12,7 +12,11 @@ import logging
 import threading
 import time
 
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
 logger = logging.getLogger("simpul.outage")
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 
 COOLDOWN_SECONDS = 5.0
 
@@ -51,3 +55,17 @@ class Breaker:
 CACHE = Breaker("The shared cache (Redis)")
 CHANNEL_LAYER = Breaker("The channel layer (Redis)")
 BROKER = Breaker("The Celery broker")
+
+
+def cache_call(operation):
+    """Run an operation on the shared cache unless it is known to be away: `(result,)`, or None when it is (or turns
+    out to be), for a caller that has a fallback of its own (the rate limits' local counts, persisted queries)."""
+    if not CACHE.available():
+        return None
+    try:
+        result = operation()
+    except UNREACHABLE as exc:
+        CACHE.failed(exc)
+        return None
+    CACHE.succeeded()
+    return (result,)

@@ -12,12 +12,9 @@ import time
 from dataclasses import dataclass
 
 from django.core.cache import cache
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from backend import breaker
 
-UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
 LOCAL_KEYS_MAX = 10_000  # counts kept in a process before the ended windows are dropped
 
 
@@ -65,19 +62,6 @@ def _key(limit: Limit, identity: str) -> tuple[str, int, int]:
     return f"rl:{limit.scope}:{identity}:{window_start}", window_start + limit.window_seconds, now
 
 
-def _shared(operation):
-    """Run a cache operation unless the cache is known to be away; None when it is (or turns out to be)."""
-    if not breaker.CACHE.available():
-        return None
-    try:
-        result = operation()
-    except UNREACHABLE as exc:
-        breaker.CACHE.failed(exc)
-        return None
-    breaker.CACHE.succeeded()
-    return (result,)
-
-
 def _incr_shared(key: str, limit: Limit) -> int:
     try:
         return cache.incr(key)  # one round trip, except for the first attempt of a window
@@ -88,7 +72,7 @@ def _incr_shared(key: str, limit: Limit) -> int:
 def hit(limit: Limit, identity: str) -> Verdict:
     """Count one attempt by `identity`; refuse when the window already holds `limit` attempts."""
     key, window_end, now = _key(limit, identity)
-    counted = _shared(lambda: _incr_shared(key, limit))
+    counted = breaker.cache_call(lambda: _incr_shared(key, limit))
     count = counted[0] if counted else _local.add(key, 1, window_end)
     if count > limit.limit:
         return Verdict(False, window_end - now)
@@ -103,14 +87,14 @@ def give_back(limit: Limit, identity: str) -> None:
         with contextlib.suppress(ValueError):  # the window it was counted in has ended since
             cache.decr(key)
 
-    if _shared(decrement) is None and _local.get(key):
+    if breaker.cache_call(decrement) is None and _local.get(key):
         _local.add(key, -1, window_end)
 
 
 def peek(limit: Limit, identity: str) -> Verdict:
     """Whether the next attempt would be refused, without counting one."""
     key, window_end, now = _key(limit, identity)
-    counted = _shared(lambda: cache.get(key, 0))
+    counted = breaker.cache_call(lambda: cache.get(key, 0))
     count = counted[0] if counted else _local.get(key)
     if count >= limit.limit:
         return Verdict(False, window_end - now)

@@ -360,6 +360,14 @@ GRAPHQL_MAX_COST = env.int("GRAPHQL_MAX_COST", 50_000, minimum=100)
 GRAPHQL_MAX_BODY_BYTES = env.int("GRAPHQL_MAX_BODY_BYTES", 256 * 1024, minimum=1024)
 # Checked before validation, whose cost grows faster than a document (schema/limits.py).
 GRAPHQL_MAX_TOKENS = env.int("GRAPHQL_MAX_TOKENS", 15_000, minimum=100)
+# Automatic persisted queries (schema/persisted.py): open, known (only the manifest's hashes) or off.
+GRAPHQL_APQ = env.str("GRAPHQL_APQ", "open").strip().lower()
+if GRAPHQL_APQ not in {"open", "known", "off"}:
+    env.problems.append("GRAPHQL_APQ must be open, known or off")
+GRAPHQL_APQ_MANIFEST = env.str("GRAPHQL_APQ_MANIFEST")
+if GRAPHQL_APQ == "known" and not (GRAPHQL_APQ_MANIFEST and Path(GRAPHQL_APQ_MANIFEST).is_file()):
+    env.problems.append("GRAPHQL_APQ=known needs GRAPHQL_APQ_MANIFEST, the path of the app's persisted-query manifest")
+GRAPHQL_APQ_SECONDS = env.int("GRAPHQL_APQ_SECONDS", 7 * 86400, minimum=60)
 GRAPHQL_MAX_FIELDS = env.int("GRAPHQL_MAX_FIELDS", 1_000, minimum=10)
 GRAPHQL_MAX_FIELD_REPEATS = env.int("GRAPHQL_MAX_FIELD_REPEATS", 15, minimum=2)
 

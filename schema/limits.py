@@ -20,7 +20,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from graphene.validation import DisableIntrospection, depth_limit_validator
+from graphene.validation import depth_limit_validator
 from graphql import DocumentNode, GraphQLError, parse, validate
 from graphql.language import (
     FieldNode,
@@ -166,8 +166,23 @@ def validation_rules() -> list:
     depth = depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)
     rules = [*specified_rules, depth, AliasLimitRule, CostLimitRule]
     if not settings.GRAPHQL_INTROSPECTION:
-        rules.append(DisableIntrospection)
+        rules.append(NoIntrospection)
     return rules
+
+
+class NoIntrospection(ValidationRule):
+    """Without introspection: no `__schema` and no `__type`. `__typename` stays, as the GraphQL specification has it
+    on every object: Apollo Client adds it to every selection to keep its cache."""
+
+    def enter_field(self, node: FieldNode, *_args):
+        if node.name.value in ("__schema", "__type"):
+            self.report_error(
+                GraphQLError(
+                    _("Introspection is turned off on this server."),
+                    node,
+                    extensions={"code": "INTROSPECTION_DISABLED"},
+                )
+            )
 
 
 class _Shape:

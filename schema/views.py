@@ -10,11 +10,13 @@ import re
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpResponse, HttpResponseBadRequest, HttpResponseNotAllowed
+from django.utils.translation import gettext as _
 from graphene_django.views import GraphQLView, HttpError
 from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_operation_ast
 
 from backend.accounts.tokens import TokenError, authenticate_access_token
 from backend.errors import DomainError
+from schema import persisted
 from schema.context import GraphQLContext
 from schema.limits import checked_document, input_errors
 from schema.uploads import MultipartError, operations_with_files
@@ -35,18 +37,44 @@ def _never_awaitable(value) -> bool:
     return False
 
 
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+JSON = "application/json"
+
+
+def response_media(request) -> str:
+    """The GraphQL-over-HTTP media type of the answer: `application/graphql-response+json` when the client accepts it
+    at least as much as `application/json` (Apollo Client and urql ask for it first), else `application/json`, also
+    without an Accept header (older clients)."""
+    if not request.META.get("HTTP_ACCEPT"):
+        return JSON
+    return request.get_preferred_type([GRAPHQL_RESPONSE, JSON]) or JSON
+
+
 class SimpulGraphQLView(GraphQLView):
+    """Status codes and media types follow the GraphQL-over-HTTP specification. With `application/graphql-response+json`
+    a request that cannot run (a syntax or validation error, a limit, a bad token) is a 4xx whose body is a GraphQL
+    response; with `application/json` every well-formed request gets 200 and its errors in the body (what older
+    clients read). A request that is not well formed (no JSON, no query) is a 400 either way."""
+
     def dispatch(self, request, *args, **kwargs):
+        request.graphql_media = response_media(request)
+        response = self._dispatch(request, *args, **kwargs)
+        if response.get("Content-Type", "").startswith(JSON):
+            response["Content-Type"] = f"{request.graphql_media}; charset=utf-8"
+        return response
+
+    def _dispatch(self, request, *args, **kwargs):
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:
-            return json_error(400, "Content-Length is not a number.", "BAD_REQUEST")
+            return json_error(400, _("Content-Length is not a number."), "BAD_REQUEST")
         limit = (
             settings.GRAPHQL_MAX_UPLOAD_BYTES
             if self.get_content_type(request) == "multipart/form-data"
             else settings.GRAPHQL_MAX_BODY_BYTES
         )
-        too_large = json_error(413, f"The request body is larger than {limit} bytes.", "PAYLOAD_TOO_LARGE")
+        message = _("The request body is larger than %(limit)d bytes.") % {"limit": limit}
+        too_large = json_error(413, message, "PAYLOAD_TOO_LARGE")
         if length > limit:
             return too_large
         if not length and self.get_content_type(request) in ("application/json", "application/graphql"):
@@ -59,21 +87,19 @@ class SimpulGraphQLView(GraphQLView):
         request.graphql_session = None
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header:
+            unauthenticated = 401 if request.graphql_media == GRAPHQL_RESPONSE else 200
             scheme, _space, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
-                return json_error(
-                    401, "Use 'Authorization: Bearer <access token>'.", "UNAUTHENTICATED", WWW_Authenticate="Bearer"
-                )
+                message = _("Use 'Authorization: Bearer <access token>'.")
+                return json_error(unauthenticated, message, "UNAUTHENTICATED", WWW_Authenticate="Bearer")
             try:
                 request.graphql_session = authenticate_access_token(token.strip())
             except TokenError as exc:
-                code = "TOKEN_EXPIRED" if exc.reason == "expired" else "UNAUTHENTICATED"
+                expired = exc.reason == "expired"
                 return json_error(
-                    401,
-                    "The access token has expired; refresh it."
-                    if exc.reason == "expired"
-                    else "The access token is not valid.",
-                    code,
+                    unauthenticated,
+                    _("The access token has expired; refresh it.") if expired else _("The access token is not valid."),
+                    "TOKEN_EXPIRED" if expired else "UNAUTHENTICATED",
                     WWW_Authenticate='Bearer error="invalid_token"',
                 )
         # graphene-django's dispatch without its ensure_csrf_cookie decorator: this API reads no cookies, so a CSRF
@@ -81,9 +107,11 @@ class SimpulGraphQLView(GraphQLView):
         try:
             return GraphQLView.dispatch.__wrapped__(self, request, *args, **kwargs)
         except RecursionError:  # JSON nested thousands deep (the body, or `variables` of a GET)
-            return json_error(400, "The request nests values too deeply.", "BAD_REQUEST")
+            return json_error(400, _("The request nests values too deeply."), "BAD_REQUEST")
 
     def parse_body(self, request):
+        if request.method == "GET":  # the query is in the URL; a GET has no body, whatever its Content-Type says
+            return {}
         if self.get_content_type(request) == "multipart/form-data":
             if request.method != "POST":
                 raise HttpError(HttpResponse(status=400), "File uploads need POST.")
@@ -107,14 +135,26 @@ class SimpulGraphQLView(GraphQLView):
     def get_context(self, request):
         return GraphQLContext(request, request.graphql_session)
 
+    def get_response(self, request, data, show_graphiql=False):
+        result, status = super().get_response(request, data, show_graphiql)
+        if status == 400 and request.graphql_media == JSON:
+            status = 200  # a well-formed request that could not run: `application/json` answers 200, errors in the body
+        return result, status
+
     def execute_graphql_request(self, request, data, query, variables, operation_name, show_graphiql=False):
         """graphene-django's flow (parse, validate, refuse mutations over GET, execute) with the parse and
         validation of each distinct query text done once per process (schema.limits.checked_document)."""
+        try:
+            query, keep_as = persisted.resolve(query, persisted.extensions_of(request, data))
+        except GraphQLError as error:
+            return ExecutionResult(data=None, errors=[error])
         if not query:
             if show_graphiql:
                 return None
             raise HttpError(HttpResponseBadRequest("Must provide query string."))
         document, errors = checked_document(query)
+        if keep_as is not None and not errors:  # kept under its hash once it has proved a valid document
+            persisted.keep(keep_as, query)
         errors = errors or input_errors(document, variables)
         if errors:
             return ExecutionResult(data=None, errors=list(errors))

@@ -154,6 +154,11 @@ def _resume_after(payload: dict) -> str | None:
 
 
 def _token(payload: dict) -> str | None:
+    """The access token of a connection_init payload: `authorization` ("Bearer …"), `token`, or, as some clients send
+    it, `headers.Authorization`."""
+    headers = payload.get("headers")
+    if isinstance(headers, dict):
+        payload = {**{k.lower(): v for k, v in headers.items() if isinstance(k, str)}, **payload}
     header = payload.get("authorization") or payload.get("Authorization")
     if isinstance(header, str) and header.lower().startswith("bearer "):
         return header[7:].strip() or None

@@ -62,11 +62,15 @@ def demo(db):
     return {"muba": Region.objects.get(code="16.06"), "parepare": Region.objects.get(code="73.72")}
 
 
+# What Apollo Client and urql send: the GraphQL-over-HTTP media type first (request errors are then 4xx).
+ACCEPT = "application/graphql-response+json, application/json;q=0.9"
+
+
 class GraphQLClient:
     """Posts GraphQL over HTTP to /graphql exactly as an app would."""
 
     def __init__(self):
-        self.http = Client(REMOTE_ADDR="203.0.113.10")
+        self.http = Client(REMOTE_ADDR="203.0.113.10", HTTP_ACCEPT=ACCEPT)
         self.token: str | None = None
 
     def post(self, query: str, variables: dict | None = None, *, token: str | None = None, **extra):

@@ -611,3 +611,14 @@ def test_bad_input_over_the_socket_gets_the_same_typed_error(server, db):
         ],
     }
     assert asyncio.run(raw(server, init, deep))[1] == 4400  # not JSON a server can read: malformed
+
+
+def test_a_token_in_connection_init_headers_is_taken(server, resident):
+    """Some clients put the token where an HTTP request has it: `{headers: {Authorization: "Bearer …"}}`."""
+    token = token_for(resident)
+    init = {"type": "connection_init", "payload": {"headers": {"Authorization": f"Bearer {token}"}}}
+    me = {"type": "subscribe", "id": "me", "payload": {"query": "{ me { phone } }"}}
+    received, _code, _reason = asyncio.run(raw(server, init, me, until=3))
+    assert received[1]["payload"]["data"] == {"me": {"phone": resident.phone}}
+    wrong = {"type": "connection_init", "payload": {"headers": {"authorization": "Bearer nonsense"}}}
+    assert asyncio.run(raw(server, wrong))[1] == 4403  # refused clearly, not taken as anonymous

@@ -9,12 +9,14 @@ import pytest
 from django.test import Client
 from graphql_relay import to_global_id
 
+from tests.conftest import ACCEPT
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def http():
-    return Client()
+    return Client(HTTP_ACCEPT=ACCEPT)
 
 
 def post_raw(http, body, content_type="application/json", **extra):
@@ -23,7 +25,7 @@ def post_raw(http, body, content_type="application/json", **extra):
 
 def assert_error(response, status, fragment):
     assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/json"
+    assert response["Content-Type"] == "application/graphql-response+json; charset=utf-8"
     payload = response.json()
     assert any(fragment in e["message"] for e in payload["errors"]), payload
     return payload
@@ -69,7 +71,7 @@ def test_wrong_variable_type(http):
 def test_oversized_body(http, settings):
     settings.GRAPHQL_MAX_BODY_BYTES = 2048
     body = json.dumps({"query": "{ me { id } }", "pad": "x" * 4096})
-    payload = assert_error(post_raw(http, body), 413, "larger than")
+    payload = assert_error(post_raw(http, body), 413, "2048")
     assert payload["errors"][0]["extensions"]["code"] == "PAYLOAD_TOO_LARGE"
 
 
@@ -193,7 +195,12 @@ def test_introspection_can_be_turned_off(http, settings):
     query = json.dumps({"query": "{ __schema { types { name } } }"})
     assert post_raw(http, query).status_code == 200
     settings.GRAPHQL_INTROSPECTION = False
-    assert_error(post_raw(http, query), 400, "introspection is disabled")
+    payload = assert_error(post_raw(http, query), 400, "Introspeksi")
+    assert payload["errors"][0]["extensions"]["code"] == "INTROSPECTION_DISABLED"
+    # `__type` too; `__typename` stays: Apollo Client adds it to every selection.
+    assert_error(post_raw(http, json.dumps({"query": '{ __type(name: "Case") { name } }'})), 400, "Introspeksi")
+    typed = post_raw(http, json.dumps({"query": "{ __typename regions { edges { node { __typename code } } } }"}))
+    assert typed.status_code == 200 and typed.json()["data"]["__typename"] == "Query"
 
 
 def test_without_introspection_errors_suggest_no_names(http, settings, demo):
@@ -346,3 +353,101 @@ def test_page_arguments_a_connection_cannot_honour(http, demo, arguments):
     response = post_raw(http, json.dumps({"query": "{ regions(" + arguments + ") { edges { node { code } } } }"}))
     payload = response.json()
     assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "offset"}
+
+
+# --- GraphQL over HTTP as Apollo Client and urql speak it ----------------------------------------------------------
+
+
+def test_media_types_and_status_codes_follow_graphql_over_http(http, demo):
+    """`application/graphql-response+json` (what Apollo Client and urql ask for first): a request that cannot run is
+    a 4xx whose body is a GraphQL response. `application/json` (older clients, or no Accept): 200 and the errors in
+    the body. Not well formed: 400 either way."""
+    invalid = json.dumps({"query": "{ nope }"})
+    legacy = Client()  # no Accept header
+    for client, accept, media, status in (
+        (http, ACCEPT, "application/graphql-response+json", 400),
+        (legacy, "application/json", "application/json", 200),
+        (legacy, None, "application/json", 200),
+    ):
+        headers = {"HTTP_ACCEPT": accept} if accept else {}
+        response = post_raw(client, invalid, **headers)
+        assert (response.status_code, response["Content-Type"]) == (status, f"{media}; charset=utf-8")
+        assert response.json()["errors"][0]["message"].startswith("Cannot query field 'nope'")
+        bad_token = post_raw(client, json.dumps({"query": "{ me { id } }"}), HTTP_AUTHORIZATION="Bearer x", **headers)
+        assert bad_token.status_code == (401 if status == 400 else 200)
+        assert bad_token.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert post_raw(client, "{not json", **headers).status_code == 400
+    ok = post_raw(http, json.dumps({"query": "{ regions { edges { node { code } } } }"}))
+    assert ok.status_code == 200 and ok["Content-Type"] == "application/graphql-response+json; charset=utf-8"
+
+
+def test_a_get_with_a_json_content_type_works(http, demo):
+    """Apollo Client's useGETForQueries sends `Content-Type: application/json` on its GETs."""
+    response = http.get(
+        "/graphql", {"query": "{ regions { edges { node { code } } } }"}, CONTENT_TYPE="application/json"
+    )
+    assert response.status_code == 200 and len(response.json()["data"]["regions"]["edges"]) == 2
+
+
+APQ_QUERY = "query Regions { regions { edges { node { code } } } }"
+APQ_HASH = __import__("hashlib").sha256(APQ_QUERY.encode()).hexdigest()
+
+
+def apq(hash_=APQ_HASH, version=1) -> dict:
+    return {"persistedQuery": {"version": version, "sha256Hash": hash_}}
+
+
+def test_automatic_persisted_queries_as_apollo_sends_them(http, demo):
+    """Hash only → PERSISTED_QUERY_NOT_FOUND; the query with its hash → run and kept; then the hash alone, over POST
+    or GET, runs it."""
+    first = post_raw(http, json.dumps({"extensions": apq(), "operationName": "Regions"})).json()
+    assert first["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    assert first["errors"][0]["message"] == "PersistedQueryNotFound"  # what Apollo's link matches on
+    sent = post_raw(http, json.dumps({"query": APQ_QUERY, "extensions": apq()}))
+    assert sent.status_code == 200 and len(sent.json()["data"]["regions"]["edges"]) == 2
+    again = post_raw(http, json.dumps({"extensions": apq(), "operationName": "Regions"}))
+    assert again.status_code == 200 and again.json() == sent.json()
+    by_get = http.get("/graphql", {"extensions": json.dumps(apq()), "operationName": "Regions"})
+    assert by_get.status_code == 200 and by_get.json() == sent.json()
+    # Only a document that proved valid is kept under its hash.
+    broken = "{ regions { nope } }"
+    broken_hash = __import__("hashlib").sha256(broken.encode()).hexdigest()
+    assert post_raw(http, json.dumps({"query": broken, "extensions": apq(broken_hash)})).status_code == 400
+    unknown = post_raw(http, json.dumps({"extensions": apq(broken_hash)})).json()
+    assert unknown["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"query": "{ regions { edges { node { code } } } }", "extensions": apq()}, "PERSISTED_QUERY_HASH_MISMATCH"),
+        ({"extensions": apq(version=2)}, "PERSISTED_QUERY_NOT_SUPPORTED"),
+        ({"extensions": apq("ABC")}, "BAD_REQUEST"),
+        ({"extensions": {"persistedQuery": "x"}}, "PERSISTED_QUERY_NOT_SUPPORTED"),
+    ],
+)
+def test_persisted_queries_that_cannot_be_right(http, demo, body, code):
+    assert post_raw(http, json.dumps(body)).json()["errors"][0]["extensions"]["code"] == code
+
+
+def test_only_known_hashes_when_the_mode_says_so(http, demo, settings, tmp_path):
+    manifest = tmp_path / "persisted-query-manifest.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "format": "apollo-persisted-query-manifest",
+                "version": 1,
+                "operations": [{"id": APQ_HASH, "name": "Regions", "type": "query", "body": APQ_QUERY}],
+            }
+        )
+    )
+    settings.GRAPHQL_APQ, settings.GRAPHQL_APQ_MANIFEST = "known", str(manifest)
+    known = post_raw(http, json.dumps({"extensions": apq()}))
+    assert known.status_code == 200 and "regions" in known.json()["data"]
+    other = "{ regions { edges { node { name } } } }"
+    other_hash = __import__("hashlib").sha256(other.encode()).hexdigest()
+    assert post_raw(http, json.dumps({"query": other, "extensions": apq(other_hash)})).status_code == 200  # runs
+    unknown = post_raw(http, json.dumps({"extensions": apq(other_hash)})).json()  # but is not kept
+    assert unknown["errors"][0]["extensions"]["code"] == "PERSISTED_QUERY_NOT_FOUND"
+    settings.GRAPHQL_APQ = "off"
+    assert post_raw(http, json.dumps({"extensions": apq()})).status_code == 400  # no query: not well formed
