@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
+from django.utils.translation import gettext_lazy as _
 
 from media.images import JPEG, PDF, PNG, WEBP, MediaErrorCode, MediaRejected, process_image, sniff_content_type
 
@@ -20,11 +21,21 @@ EXTENSIONS = {PDF: "pdf", JPEG: "jpg", PNG: "png", WEBP: "webp"}
 
 
 class DocumentRejected(MediaRejected):
-    """A document refused: the media codes, and `accepted` (type names) when its type is not one of them."""
+    """A document refused: the media codes, and `accepted` (type names) when its type is not one of them. A PDF cut
+    off or broken is said to be a damaged document, not a damaged image."""
 
-    def __init__(self, code: MediaErrorCode, limit: int | None = None, accepted: tuple[str, ...] = ()):
+    def __init__(
+        self, code: MediaErrorCode, limit: int | None = None, accepted: tuple[str, ...] = (), *, pdf: bool = False
+    ):
         super().__init__(code, limit)
         self.accepted = accepted
+        self.pdf = pdf
+
+    @property
+    def message(self) -> str:
+        if self.pdf and self.code == MediaErrorCode.CORRUPT:
+            return str(_("The PDF is damaged or incomplete. Save or scan it again."))
+        return super().message
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,7 @@ def store_document(upload, *, prefix: str, accepted: tuple[str, ...], max_bytes:
     stored = data
     if content_type == PDF:
         if b"%%EOF" not in data[-1024:]:  # cut off in transfer, or not really a PDF
-            raise DocumentRejected(MediaErrorCode.CORRUPT)
+            raise DocumentRejected(MediaErrorCode.CORRUPT, pdf=True)
     else:
         try:
             processed = process_image(data, max_bytes=max_bytes, max_pixels=settings.MEDIA_MAX_PIXELS)

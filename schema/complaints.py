@@ -4,6 +4,7 @@ staff moderation and the routing preview for admins."""
 from __future__ import annotations
 
 import graphene
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
@@ -15,6 +16,7 @@ from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, SlaUnit
 from backend.complaints.routing import route_complaint
 from backend.errors import DomainError
+from backend.forms import localized
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
 from schema.cases import CaseNode, case_queryset, case_shape, shaped
@@ -30,7 +32,10 @@ SlaUnitEnum = graphene.Enum.from_enum(SlaUnit, name="SlaUnit")
 class ComplaintCategoryType(DjangoObjectType):
     name = graphene.String(required=True, description="In the request's language.")
     sla_unit = graphene.Field(SlaUnitEnum, required=True)
-    extra_schema = GenericScalar(required=True, description="JSON Schema of the extra answers ({} when none).")
+    extra_schema = GenericScalar(
+        required=True,
+        description="JSON Schema of the extra answers ({} when none); titles in the request's language.",
+    )
     children = graphene.List(graphene.NonNull(lambda: ComplaintCategoryType), required=True)
 
     class Meta:
@@ -41,6 +46,10 @@ class ComplaintCategoryType(DjangoObjectType):
     @staticmethod
     def resolve_children(category, info):
         return [c for c in getattr(category, "active_children", ()) if c.active]
+
+    @staticmethod
+    def resolve_extra_schema(category, info):
+        return localized(category.extra_schema, get_language())
 
 
 class ComplaintDetail(DjangoObjectType):

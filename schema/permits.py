@@ -13,6 +13,7 @@ from graphene_django import DjangoObjectType
 
 from backend.cases.workflow import STATUS_LABELS
 from backend.errors import DomainError
+from backend.forms import localized
 from backend.permits import selectors, services
 from backend.permits.errors import PermitErrorCode
 from backend.permits.models import ApplicantKind, PermitApplication, PermitReview, Recommendation
@@ -64,7 +65,10 @@ class PermitTypeVersionType(graphene.ObjectType):
     handling_agency = graphene.Field(AgencyNode, required=True)
     reviewing_agencies = graphene.List(graphene.NonNull(AgencyNode), required=True)
     applicant_kinds = graphene.List(graphene.NonNull(ApplicantKindEnum), required=True)
-    form_schema = GenericScalar(required=True, description="A JSON Schema (2020-12) of the form: render it.")
+    form_schema = GenericScalar(
+        required=True,
+        description="A JSON Schema (2020-12) of the form: render it. Its titles are in the request's language.",
+    )
     documents = graphene.List(graphene.NonNull(DocumentRequirement), required=True)
     sla_working_days = graphene.Int(required=True, description="Working days from a complete file to a decision.")
     fee = GenericScalar(
@@ -76,6 +80,10 @@ class PermitTypeVersionType(graphene.ObjectType):
     @staticmethod
     def resolve_code(version, info):
         return version.permit_type.code
+
+    @staticmethod
+    def resolve_form_schema(version, info):
+        return localized(version.form_schema, get_language())
 
     @staticmethod
     def resolve_version(version, info):

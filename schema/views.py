@@ -114,7 +114,7 @@ class SimpulGraphQLView(GraphQLView):
             return {}
         if self.get_content_type(request) == "multipart/form-data":
             if request.method != "POST":
-                raise HttpError(HttpResponse(status=400), "File uploads need POST.")
+                raise HttpError(HttpResponse(status=400), _("File uploads need POST."))
             try:
                 return operations_with_files(request.POST, request.FILES)
             except MultipartError as exc:
@@ -125,11 +125,11 @@ class SimpulGraphQLView(GraphQLView):
     def get_graphql_params(request, data):
         query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
         if query is not None and not isinstance(query, str):
-            raise HttpError(HttpResponse(status=400), "`query` must be a string.")
+            raise HttpError(HttpResponse(status=400), _("`query` must be a string."))
         if variables is not None and not isinstance(variables, dict):
-            raise HttpError(HttpResponse(status=400), "`variables` must be a JSON object.")
+            raise HttpError(HttpResponse(status=400), _("`variables` must be a JSON object."))
         if operation_name is not None and not isinstance(operation_name, str):
-            raise HttpError(HttpResponse(status=400), "`operationName` must be a string.")
+            raise HttpError(HttpResponse(status=400), _("`operationName` must be a string."))
         return query, variables, operation_name, id_
 
     def get_context(self, request):
@@ -151,7 +151,7 @@ class SimpulGraphQLView(GraphQLView):
         if not query:
             if show_graphiql:
                 return None
-            raise HttpError(HttpResponseBadRequest("Must provide query string."))
+            raise HttpError(HttpResponseBadRequest(), _("Must provide query string."))
         document, errors = checked_document(query)
         if keep_as is not None and not errors:  # kept under its hash once it has proved a valid document
             persisted.keep(keep_as, query)
@@ -162,7 +162,7 @@ class SimpulGraphQLView(GraphQLView):
         if request.method == "GET" and operation is not None and operation.operation != OperationType.QUERY:
             if show_graphiql:
                 return None
-            raise HttpError(HttpResponseNotAllowed(["POST"], "Only queries may be sent with GET; use POST."))
+            raise HttpError(HttpResponseNotAllowed(["POST"]), _("Only queries may be sent with GET; use POST."))
         if operation is not None and operation.operation == OperationType.SUBSCRIPTION:
             return ExecutionResult(
                 data=None,

@@ -26,6 +26,7 @@ from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule,
 from backend.complaints.routing import route_complaint
 from backend.complaints.selectors import WORKABLE_STATUSES, can_view, h3_cell
 from backend.errors import DomainError, DomainErrors
+from backend.forms import form_errors
 from backend.regions import calendar
 from backend.regions import selectors as region_selectors
 from backend.regions import services as region_services
@@ -55,12 +56,8 @@ def _extra_errors(validator: Draft202012Validator | None, extra) -> list[DomainE
     if validator is None:
         return []
     return [
-        DomainError(
-            ComplaintErrorCode.INVALID,
-            error.message,
-            field=".".join(["extra", *(str(p) for p in error.absolute_path)]),
-        )
-        for error in sorted(validator.iter_errors(extra), key=lambda e: list(map(str, e.absolute_path)))
+        DomainError(ComplaintErrorCode.INVALID, message, field=field)
+        for field, message in form_errors(validator, extra, prefix="extra")
     ]
 
 

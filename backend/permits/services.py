@@ -29,6 +29,7 @@ from backend.cases.models import Case, CaseKind
 from backend.cases.services import allocate_tracking_code, clock_pause, clock_resume, open_case, staff_case, transition
 from backend.cases.workflow import PermitStatus
 from backend.errors import DomainError, DomainErrors
+from backend.forms import form_errors
 from backend.permits import fees, nik
 from backend.permits.errors import PermitErrorCode
 from backend.permits.models import (
@@ -390,18 +391,10 @@ def _completeness_errors(application: PermitApplication) -> list[DomainError]:
         if not application.nib:
             errors.append(DomainError(PermitErrorCode.INVALID, _("Give the business's NIB."), field="nib"))
     validator = jsonschema.Draft202012Validator(version.form_schema, format_checker=jsonschema.FormatChecker())
-    for error in sorted(validator.iter_errors(application.form_data), key=lambda e: list(e.absolute_path)):
-        path = [str(part) for part in error.absolute_path]
-        if error.validator == "required":
-            missing = [name for name in error.validator_value if name not in (error.instance or {})]
-            for name in missing:
-                errors.append(
-                    DomainError(
-                        PermitErrorCode.FORM_INVALID, _("This is required."), field=".".join(["form", *path, name])
-                    )
-                )
-            continue
-        errors.append(DomainError(PermitErrorCode.FORM_INVALID, error.message, field=".".join(["form", *path])))
+    errors.extend(
+        DomainError(PermitErrorCode.FORM_INVALID, message, field=field)
+        for field, message in form_errors(validator, application.form_data, prefix="form")
+    )
     present = set(Attachment.objects.filter(application=application).values_list("requirement", flat=True))
     for spec in version.documents:
         if spec["required"] and spec["code"] not in present:

@@ -150,18 +150,19 @@ def next_working_day(region, day: dt.date) -> dt.date:
 
 
 def add_working_days(region, start: dt.datetime, days: int) -> dt.datetime:
-    """Close of business on the `days`-th working day after `start`'s local date (days >= 1)."""
+    """Close of business on the `days`-th working day after `start`'s local date (days >= 1), in UTC like every
+    instant the calendar hands out (the API shows times in UTC; apps convert to the region's zone)."""
     _require_aware(start, "start")
     if days < 1:
         raise ValueError("days must be at least 1")
     day = start.astimezone(region.tz).date()
     for _ in range(days):
         day = next_working_day(region, day)
-    return office_window(region, day)[1]
+    return office_window(region, day)[1].astimezone(dt.UTC)
 
 
 def add_working_time(region, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
-    """The instant when `duration` of office time has passed since `start`."""
+    """The instant (in UTC) when `duration` of office time has passed since `start`."""
     _require_aware(start, "start")
     if duration < dt.timedelta(0):
         raise ValueError("duration must not be negative")
@@ -175,7 +176,7 @@ def add_working_time(region, start: dt.datetime, duration: dt.timedelta) -> dt.d
         begin = max(local, opens)
         if begin < closes:
             if remaining <= closes - begin:
-                return begin + remaining
+                return (begin + remaining).astimezone(dt.UTC)
             remaining -= closes - begin
         day = next_working_day(region, day)
     raise ValueError("duration too long for the calendar")

@@ -70,3 +70,14 @@ def test_scans_that_would_break_the_decoder_get_their_own_error(permits, residen
         result = permits.attach(application["id"], "ktp", name, data, content_type)
         assert [(e["code"], e["field"]) for e in result["errors"]] == [(code, "file")], (name, result)
     assert documents(permits, application["id"]) == {}
+
+
+def test_a_truncated_pdf_is_a_damaged_document_not_an_image(permits, resident):
+    from tests.permits.conftest import pdf_bytes
+
+    permits.as_user(resident)
+    application = permits.draft()
+    cut = pdf_bytes("SHM")[:-200]
+    [error] = permits.attach(application["id"], "bukti_tanah", "shm.pdf", cut, "application/pdf")["errors"]
+    assert (error["code"], error["field"]) == ("CORRUPT", "file")
+    assert error["message"] == "PDF rusak atau tidak lengkap. Simpan atau pindai ulang."  # it said "Gambar rusak"

@@ -37,6 +37,8 @@ def test_from_draft_to_issued_and_revoked(permits, resident, agency_id, settings
     fields = {e["field"] for e in refused["errors"]}
     assert {"nik", "form.alamat_bangunan", "form.luas_bangunan", "documents.ktp", "documents.bukti_tanah"} <= fields
     assert "documents.foto_lokasi" not in fields  # optional
+    every = [e["field"] for e in refused["errors"]]
+    assert len(every) == len(set(every))  # each missing thing once (it was four times)
 
     updated = permits.update(draft["id"], nik=NIK, form=FORM)
     assert updated["errors"] == [] and updated["warnings"] == []

@@ -266,3 +266,31 @@ def test_the_staff_queue_shows_permits_and_filters_by_type(permits, resident, lo
     assert row["trackingCode"].startswith("IZN-") and row["kind"] == "PERMIT"
     assert row["photoCount"] == 0  # documents are not photos
     assert permits.gql(page, {"t": "reklame"})["staffQueue"]["edges"] == []
+
+
+def test_form_errors_are_said_for_people_on_their_field(permits, resident):
+    """jsonschema's own sentences ("-1 is less than or equal to the minimum of 0") stay inside: each answer gets a
+    message in the request's language on its own field."""
+    permits.as_user(resident)
+    draft = permits.draft()
+    permits.update(
+        draft["id"],
+        form={"alamat_bangunan": "pendek", "fungsi": "pabrik", "luas_bangunan": -1, "jumlah_lantai": 1.5, "x": 1},
+    )
+    errors = {e["field"]: e["message"] for e in permits.submit(draft["id"])["errors"] if e["field"].startswith("form")}
+    assert errors == {
+        "form.alamat_bangunan": "Paling sedikit 10 karakter.",
+        "form.fungsi": "Pilih salah satu: hunian, usaha, sosial_budaya.",
+        "form.luas_bangunan": "Harus lebih dari 0.",
+        "form.jumlah_lantai": "Harus berupa bilangan bulat.",
+        "form.x": "Bukan pertanyaan formulir ini.",
+    }
+
+
+def test_form_titles_follow_the_language(gql, demo):
+    query = '{ permitTypes(region: "musi-banyuasin") { formSchema } }'
+    for language, title in (("id", "Luas bangunan (m²)"), ("en", "Floor area (m²)")):
+        payload = gql.post(query, HTTP_ACCEPT_LANGUAGE=language).json()
+        schema = payload["data"]["permitTypes"][0]["formSchema"]
+        assert schema["properties"]["luas_bangunan"]["title"] == title
+        assert "title_en" not in schema["properties"]["luas_bangunan"]

@@ -40,7 +40,8 @@ def test_json_that_is_not_an_object(http):
 
 
 def test_missing_query(http):
-    assert_error(post_raw(http, "{}"), 400, "Must provide query string")
+    assert_error(post_raw(http, "{}", HTTP_ACCEPT_LANGUAGE="en"), 400, "Must provide query string")
+    assert_error(post_raw(http, "{}"), 400, "Kirim teks kueri")  # Bahasa Indonesia by default
 
 
 @pytest.mark.parametrize(
@@ -52,7 +53,7 @@ def test_missing_query(http):
     ],
 )
 def test_wrong_types_in_the_envelope(http, body, fragment):
-    assert_error(post_raw(http, json.dumps(body)), 400, fragment)
+    assert_error(post_raw(http, json.dumps(body), HTTP_ACCEPT_LANGUAGE="en"), 400, fragment)
 
 
 def test_syntax_error(http):

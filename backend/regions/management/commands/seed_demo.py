@@ -65,8 +65,13 @@ PAREPARE_AGENCIES = [
 ROAD_SCHEMA = {
     "type": "object",
     "properties": {
-        "severity": {"type": "string", "enum": ["ringan", "sedang", "berat"], "title": "Tingkat kerusakan"},
-        "lane_blocked": {"type": "boolean", "title": "Menutup jalur"},
+        "severity": {
+            "type": "string",
+            "enum": ["ringan", "sedang", "berat"],
+            "title": "Tingkat kerusakan",
+            "title_en": "How bad is the damage",
+        },
+        "lane_blocked": {"type": "boolean", "title": "Menutup jalur", "title_en": "Blocks the lane"},
     },
     "required": ["severity"],
     "additionalProperties": False,
@@ -163,10 +168,33 @@ PBG_FORM = {
     "type": "object",
     "required": ["alamat_bangunan", "fungsi", "luas_bangunan", "jumlah_lantai"],
     "properties": {
-        "alamat_bangunan": {"type": "string", "title": "Alamat bangunan", "minLength": 10, "maxLength": 300},
-        "fungsi": {"type": "string", "title": "Fungsi bangunan", "enum": ["hunian", "usaha", "sosial_budaya"]},
-        "luas_bangunan": {"type": "number", "title": "Luas bangunan (m²)", "exclusiveMinimum": 0, "maximum": 100000},
-        "jumlah_lantai": {"type": "integer", "title": "Jumlah lantai", "minimum": 1, "maximum": 50},
+        "alamat_bangunan": {
+            "type": "string",
+            "title": "Alamat bangunan",
+            "title_en": "Address of the building",
+            "minLength": 10,
+            "maxLength": 300,
+        },
+        "fungsi": {
+            "type": "string",
+            "title": "Fungsi bangunan",
+            "title_en": "Use of the building",
+            "enum": ["hunian", "usaha", "sosial_budaya"],
+        },
+        "luas_bangunan": {
+            "type": "number",
+            "title": "Luas bangunan (m²)",
+            "title_en": "Floor area (m²)",
+            "exclusiveMinimum": 0,
+            "maximum": 100000,
+        },
+        "jumlah_lantai": {
+            "type": "integer",
+            "title": "Jumlah lantai",
+            "title_en": "Number of floors",
+            "minimum": 1,
+            "maximum": 50,
+        },
     },
     "additionalProperties": False,
 }
