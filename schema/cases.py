@@ -23,7 +23,7 @@ from backend.regions.models import Area
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.errors import DomainMutation, as_payload_errors, error_type, query_error
-from schema.fields import node_pk, selected_fields
+from schema.fields import KeysetConnectionField, node_pk, selected_fields
 from schema.regions import AgencyNode, AreaNode, RegionNode
 
 CaseKindEnum = graphene.Enum.from_enum(CaseKind, name="CaseKind")
@@ -43,6 +43,7 @@ class CaseEventType(DjangoObjectType):
         model = CaseEvent
         name = "CaseEvent"
         fields = ("seq", "type", "visibility", "payload")
+        use_connection = True
 
     @staticmethod
     def resolve_at(event, info):
@@ -108,6 +109,12 @@ class CaseNode(DjangoObjectType):
     assignee_name = graphene.String(description="Who works on the case: staff of the region only.")
     timeline = graphene.List(
         graphene.NonNull(CaseEventType), required=True, description="Public events; staff of the region see all."
+    )
+    events = KeysetConnectionField(
+        CaseEventType,
+        keyset=complaint_selectors.TIMELINE,
+        description="The timeline page by page, oldest first (`timeline` gives it whole): the `endCursor` of the "
+        "last page read gives what was added since.",
     )
 
     class Meta:
@@ -177,11 +184,14 @@ class CaseNode(DjangoObjectType):
 
     @staticmethod
     def resolve_timeline(case, info):
-        staff = complaint_selectors.sees_internals(info.context.actor, case)
-        events = getattr(case, "prefetched_events", None)
+        actor, events = info.context.actor, getattr(case, "prefetched_events", None)
         if events is None:
-            events = list(case.events.order_by("seq"))
-        return [e for e in events if staff or e.visibility == Visibility.PUBLIC]
+            return complaint_selectors.timeline(actor, case)
+        return [event for event in events if complaint_selectors.shows_event(actor, case, event.visibility)]
+
+    @staticmethod
+    def resolve_events(case, info, **page):
+        return complaint_selectors.timeline(info.context.actor, case)
 
 
 # What the selection's fields need besides the case row. The complaint and its category are joined (the complaint
@@ -211,6 +221,7 @@ COLUMNS = {
     "viewerIsReporter": (),
     "photos": (),
     "timeline": (),
+    "events": (),
     "trackingCode": ("tracking_code",),
     "status": ("status",),
     "statusLabel": ("status",),
@@ -293,7 +304,11 @@ def shaped(queryset, shape: CaseShape):
         )
     if shape.timeline:
         queryset = queryset.prefetch_related(
-            Prefetch("events", queryset=CaseEvent.objects.order_by("seq"), to_attr="prefetched_events")
+            Prefetch(
+                "events",
+                queryset=CaseEvent.objects.order_by(*complaint_selectors.TIMELINE.order()),
+                to_attr="prefetched_events",
+            )
         )
     return queryset
 

@@ -21,7 +21,7 @@ from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
 from schema.cases import CaseNode, case_queryset, case_shape, shaped
 from schema.errors import DomainMutation, error_type, query_error
-from schema.fields import ConnectionField, node_pk
+from schema.fields import KeysetConnectionField, node_pk
 from schema.regions import AgencyNode, AreaNode
 from schema.uploads import Upload
 
@@ -114,12 +114,17 @@ class ComplaintQueries(graphene.ObjectType):
         lon=graphene.Float(required=True),
         description="Open complaints of the category within ~100 m (last 30 days): join one instead of filing anew.",
     )
-    my_cases = ConnectionField(CaseNode, description="Your complaints, filed or followed as co-reporter, newest first.")
+    my_cases = KeysetConnectionField(
+        CaseNode,
+        keyset=selectors.NEWEST_FIRST,
+        description="Your complaints, filed or followed as co-reporter, newest first.",
+    )
     case_by_tracking_code = graphene.Field(
         CaseNode, region=graphene.String(required=True), tracking_code=graphene.String(required=True)
     )
-    public_complaints = ConnectionField(
+    public_complaints = KeysetConnectionField(
         CaseNode,
+        keyset=selectors.NEWEST_FIRST,
         region=graphene.String(required=True),
         area=graphene.ID(),
         category=graphene.ID(),

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import partial
-
 import graphene
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -13,50 +10,87 @@ from graphene.relay.connection import connection_adapter, page_info_adapter
 from graphene_django import DjangoConnectionField
 from graphql import GraphQLError, GraphQLObjectType
 from graphql.language import FieldNode
-from graphql_relay import connection_from_array_slice, from_global_id, get_offset_with_default
+from graphql_relay import from_global_id
+
+from backend.keyset import InvalidCursor, Keyset
 
 PK_MAX = 2**63 - 1  # the database's bigint
 
 
-class ConnectionField(DjangoConnectionField):
-    """A Relay connection whose page size above the cap (100) is a clear user error, not an assertion."""
+class KeysetConnectionField(DjangoConnectionField):
+    """A list a client pages through: the resolver returns the rows (a QuerySet), the page is cut by `keyset`
+    (backend.keyset): `first`/`after` forwards, `last`/`before` backwards, cursors that name a row. No `offset`:
+    counting rows is what made pages repeat when one arrived between two of them."""
 
-    @classmethod
-    def connection_resolver(
-        cls,
-        resolver,
-        connection,
-        default_manager,
-        queryset_resolver,
-        max_limit,
-        enforce_first_or_last,
-        root,
-        info,
-        **args,
-    ):
-        check_page_size(args, max_limit)
-        return super().connection_resolver(
-            resolver,
-            connection,
-            default_manager,
-            queryset_resolver,
-            max_limit,
-            enforce_first_or_last,
-            root,
-            info,
-            **args,
+    def __init__(self, type_, *args, keyset: Keyset, **kwargs):
+        super().__init__(type_, *args, **kwargs)
+        del self.args["offset"]
+        self.keyset = keyset
+
+    def wrap_resolve(self, parent_resolver):
+        resolver = graphene.Field.wrap_resolve(self, parent_resolver)
+        connection, keyset, limit = self.connection_type, self.keyset, self.max_limit
+
+        def resolve(root, info, **args):
+            return keyset_page(connection, keyset, resolver(root, info, **args), args, limit)
+
+        return resolve
+
+
+def _cursor_values(keyset: Keyset, args: dict, name: str):
+    cursor = args.get(name)
+    if cursor is None:
+        return None
+    try:
+        return keyset.decode(cursor)
+    except InvalidCursor:
+        raise GraphQLError(
+            _("`%(argument)s` is not a cursor of this list.") % {"argument": name},
+            extensions={"code": "BAD_USER_INPUT", "argument": name},
+        ) from None
+
+
+def keyset_page(connection, keyset: Keyset, rows, args: dict, max_limit: int):
+    """A page in the keyset's order: `first` (default: the cap) after `after`, or `last` before `before`; one row
+    more than asked is read to know whether another page follows. `rows` is a QuerySet, or a function
+    `read(after, before, size, backwards)` returning that many rows plus one, in the page's direction, each with the
+    keys as attributes (the staff queue's own query)."""
+    check_page_size(args, max_limit)
+    first, last = args.get("first"), args.get("last")
+    if first is not None and last is not None:
+        raise GraphQLError(
+            _("Give `first` or `last`, not both."), extensions={"code": "BAD_USER_INPUT", "argument": "last"}
         )
+    after, before = _cursor_values(keyset, args, "after"), _cursor_values(keyset, args, "before")
+    backwards = last is not None or (before is not None and first is None)
+    wanted = last if backwards else first
+    size = max_limit if wanted is None else wanted
+    if isinstance(rows, QuerySet):
+        cursor = keyset.annotated_cursor
+        found = _read_queryset(rows.annotate(**keyset.annotations()), keyset, after, before, size, backwards)
+    else:
+        cursor = keyset.cursor
+        found = rows(after, before, size, backwards)
+    more = len(found) > size
+    page = found[:size][::-1] if backwards else found[:size]
+    has_previous, has_next = (more, before is not None) if backwards else (after is not None, more)
+    edges = [Edge(node=row, cursor=cursor(row)) for row in page]
+    page_info = page_info_adapter(
+        startCursor=edges[0].cursor if edges else None,
+        endCursor=edges[-1].cursor if edges else None,
+        hasPreviousPage=has_previous,
+        hasNextPage=has_next,
+    )
+    return connection_adapter(connection, edges, page_info)
 
-    @classmethod
-    def resolve_connection(cls, connection, args, iterable, max_limit=None):
-        """Forward pages (`first`/`after`) read one row more than asked instead of counting every matching row:
-        over a queue of 100,000 cases the COUNT cost more than the page. Backward pages keep graphene-django's way."""
-        backward = args.get("last") is not None or args.get("before") or args.get("offset")
-        if backward or not isinstance(iterable, QuerySet):
-            return super().resolve_connection(connection, args, iterable, max_limit)
-        result = forward_page(connection, args, lambda start, stop: list(iterable[start:stop]), max_limit)
-        result.iterable = iterable
-        return result
+
+def _read_queryset(rows: QuerySet, keyset: Keyset, after, before, size: int, backwards: bool) -> list:
+    if after is not None:
+        rows = rows.filter(keyset.after(after))
+    if before is not None:
+        rows = rows.filter(keyset.before(before))
+    order = keyset.reversed_order() if backwards else keyset.order()
+    return list(rows.order_by(*order)[: size + 1])
 
 
 def check_page_size(args: dict, max_limit: int | None) -> None:
@@ -68,33 +102,6 @@ def check_page_size(args: dict, max_limit: int | None) -> None:
                 _("`%(name)s` must be between 0 and %(limit)d.") % {"name": name, "limit": max_limit},
                 extensions={"code": "BAD_USER_INPUT", "argument": name},
             )
-    offset = args.get("offset")
-    if offset is not None and (offset < 0 or args.get("before") is not None):
-        raise GraphQLError(
-            _("`offset` must be 0 or more, and cannot be combined with `before`."),
-            extensions={"code": "BAD_USER_INPUT", "argument": "offset"},
-        )
-
-
-def forward_page(connection, args: dict, read: Callable[[int, int], list], max_limit: int):
-    """A forward page (`first`, default the cap, after the `after` cursor) of a Relay connection: `read(start, stop)`
-    returns rows start to stop, and one row more than the page is read to know whether another page follows."""
-    first = args.get("first") if args.get("first") is not None else max_limit
-    args["first"] = first
-    start = max(0, get_offset_with_default(args.get("after"), -1) + 1)  # a forged negative cursor starts at 0
-    rows = read(start, start + first + 1)
-    result = connection_from_array_slice(
-        rows,
-        args,
-        slice_start=start,
-        array_length=start + len(rows),
-        array_slice_length=len(rows),
-        connection_type=partial(connection_adapter, connection),
-        edge_type=Edge,
-        page_info_type=page_info_adapter,
-    )
-    result.length = start + len(rows)
-    return result
 
 
 class Edge:

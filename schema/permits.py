@@ -21,7 +21,7 @@ from backend.regions import selectors as region_selectors
 from media.storage import url_for
 from schema.cases import CaseNode, case_pk, work_mutation
 from schema.errors import DomainMutation, error_type
-from schema.fields import ConnectionField, node_pk
+from schema.fields import KeysetConnectionField, node_pk
 from schema.regions import AgencyNode
 from schema.uploads import Upload
 
@@ -249,7 +249,9 @@ class PermitQueries(graphene.ObjectType):
         region=graphene.String(required=True),
         description="The permits a region issues (current versions), with their forms to render.",
     )
-    my_permit_applications = ConnectionField(PermitApplicationNode, description="Yours, drafts included.")
+    my_permit_applications = KeysetConnectionField(
+        PermitApplicationNode, keyset=selectors.NEWEST_FIRST, description="Yours, drafts included, newest first."
+    )
     verify_permit = graphene.Field(
         PermitVerification,
         required=True,

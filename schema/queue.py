@@ -14,7 +14,7 @@ from backend.cases.workflow import STATUS_LABELS
 from backend.errors import DomainError
 from schema.cases import CaseKindEnum, PriorityEnum
 from schema.errors import query_error
-from schema.fields import check_page_size, forward_page, node_pk
+from schema.fields import keyset_page, node_pk
 
 SlaStateEnum = graphene.Enum.from_enum(queue.SlaState, name="SlaState")
 AssigneeFilterEnum = graphene.Enum.from_enum(queue.AssigneeFilter, name="AssigneeFilter")
@@ -146,8 +146,11 @@ class QueueQueries(graphene.ObjectType):
         required=True,
         filter=QueueFilterInput(),
         first=graphene.Int(description="Page size, at most 100 (the default)."),
-        after=graphene.String(),
-        description="Staff: your agency's cases (region admins: the region's), filtered and sorted.",
+        after=graphene.String(description="The `endCursor` of the page before: the rows after that row."),
+        last=graphene.Int(description="The last rows (before `before`), at most 100."),
+        before=graphene.String(description="The `startCursor` of the page after: the rows before that row."),
+        description="Staff: your agency's cases (region admins: the region's), filtered and sorted. Cursors name a "
+        "row, so cases that arrive or leave between two pages make no row repeat or go missing.",
     )
     staff_queue_totals = graphene.Field(QueueTotals, required=True, filter=QueueFilterInput())
 
@@ -155,14 +158,14 @@ class QueueQueries(graphene.ObjectType):
     def resolve_staff_queue(root, info, filter=None, **page):
         actor, filters = info.context.actor, to_filter(filter)
         limit = settings.GRAPHENE["RELAY_CONNECTION_MAX_LIMIT"]
-        check_page_size(page, limit)
+        keyset = queue.ORDERS[filters.order]
+
+        def read(after, before, size, backwards):
+            request = queue.PageRequest(size, after=after, before=before, backwards=backwards)
+            return queue.queue_page(actor=actor, filters=filters, page=request)
+
         try:
-            return forward_page(
-                QueueRowConnection,
-                page,
-                lambda start, stop: queue.queue_page(actor=actor, filters=filters, start=start, stop=stop),
-                limit,
-            )
+            return keyset_page(QueueRowConnection, keyset, read, page, limit)
         except DomainError as exc:
             raise query_error(exc) from None
 

@@ -13,7 +13,7 @@ from backend.errors import DomainError
 from backend.regions import selectors
 from backend.regions.models import Agency, Area, AreaLevel, Region, RegionKind, RegionTimezone
 from schema.errors import query_error
-from schema.fields import ConnectionField, selects
+from schema.fields import KeysetConnectionField, selects
 
 RegionKindEnum = graphene.Enum.from_enum(RegionKind, name="RegionKind")
 RegionTimezoneEnum = graphene.Enum.from_enum(RegionTimezone, name="RegionTimezone")
@@ -133,7 +133,9 @@ def with_prefetches(queryset, info, *prefix: str):
 
 
 class RegionQueries(graphene.ObjectType):
-    regions = ConnectionField(RegionNode, description="Active regions, by Kemendagri code.")
+    regions = KeysetConnectionField(
+        RegionNode, keyset=selectors.BY_CODE, description="Active regions, by Kemendagri code."
+    )
     region = graphene.Field(
         RegionNode, slug_or_code=graphene.String(required=True), description="A region by slug or Kemendagri code."
     )

@@ -22,6 +22,7 @@ from backend.cases.workflow import CLOCK_STOPPED
 from backend.complaints import selectors as complaint_selectors
 from backend.complaints.models import localized_name
 from backend.errors import DomainError
+from backend.keyset import Key, Keyset
 from backend.regions.models import Agency, Area
 from media.models import Attachment, AttachmentKind
 
@@ -65,13 +66,23 @@ class QueueFilter:
     incoming: bool = False  # cases other agencies offer to the actor's agency (transfers awaiting an answer)
 
 
+PRIORITY_RANKS = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}  # anything else: 3
 PRIORITY_RANK = When_(
-    When(priority=Priority.URGENT, then=Value(0)),
-    When(priority=Priority.HIGH, then=Value(1)),
-    When(priority=Priority.NORMAL, then=Value(2)),
+    *(When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANKS.items()),
     default=Value(3),
     output_field=IntegerField(),
 )
+
+# The queue's orders as keysets: each sorts, and cuts pages at a row, the same way on every database.
+ORDERS = {
+    QueueOrder.DUE_SOONEST: Keyset("queue-due", Key("due_at", nullable=True, kind=datetime), Key("id")),
+    QueueOrder.NEWEST: Keyset(
+        "queue-newest", Key("submitted_at", descending=True, nullable=True, kind=datetime), Key("id", descending=True)
+    ),
+    QueueOrder.PRIORITY: Keyset(
+        "queue-priority", Key("priority_rank"), Key("due_at", nullable=True, kind=datetime), Key("id")
+    ),
+}
 
 
 def sla_state(now: datetime, soon: datetime):
@@ -163,12 +174,7 @@ def _queue(field: str | None, ids, filters: QueueFilter, user_id: int | None, no
     text = filters.text.strip()
     if text:
         cases = cases.filter(Q(tracking_code__iexact=text) | Q(complaint__description__icontains=text))
-    order = {
-        QueueOrder.DUE_SOONEST: ("due_at", "pk"),
-        QueueOrder.NEWEST: ("-submitted_at", "-pk"),
-        QueueOrder.PRIORITY: ("priority_rank", "due_at", "pk"),
-    }[filters.order]
-    return cases.order_by(*order)
+    return cases.order_by(*ORDERS[filters.order].order())
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +203,10 @@ class QueueRow:
     assignee_name: str | None
     reporter_name: str | None
 
+    @property
+    def priority_rank(self) -> int:
+        return PRIORITY_RANKS.get(self.priority, 3)
+
 
 ROW_VALUES = (
     "id",
@@ -223,37 +233,60 @@ ROW_VALUES = (
 )
 
 
-def queue_page(*, actor: Actor, filters: QueueFilter, start: int, stop: int, now: datetime | None = None):
-    """Rows `start` to `stop` of the actor's queue: the page in one query, with the complaint and category joined
-    and nothing else (each further join cost PostgreSQL milliseconds of planning: bench/README.md), then the
-    agencies, areas and people it names by primary key, one query each. The page's SQL is compiled once per scope,
-    filter and page (compiled.rows): the actor's agencies or regions, the user and the time fill its parameters."""
+@dataclass(frozen=True)
+class PageRequest:
+    """Which rows of the queue: `size` of them after the row with key values `after` (forwards), or before `before`
+    (`backwards`: the last `size` before it, or of the queue). Key values as the queue's order (ORDERS) names them."""
+
+    size: int
+    after: tuple | None = None
+    before: tuple | None = None
+    backwards: bool = False
+
+
+def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: datetime | None = None):
+    """A page of the actor's queue, one row more than asked (so the caller knows whether more follow), in the page's
+    direction: the page in one query, with the complaint and category joined and nothing else (each further join
+    cost PostgreSQL milliseconds of planning: bench/README.md), then the agencies, areas and people it names by
+    primary key, one query each. A first page's SQL is compiled once per scope, filter and size (compiled.rows):
+    the actor's agencies or regions, the user and the time fill its parameters; a page after or before a cursor is
+    the ORM's query."""
     scope = scope_of(actor, incoming=filters.incoming)
     if scope.field and not scope.ids:
         return []
     now = now or timezone.now()
     mine = (actor.user.pk,) if filters.assignee == AssigneeFilter.ME else ()
+    keyset = ORDERS[filters.order]
 
     def build(*values):
         ids, user_id, (now, soon) = values[: len(scope.ids)], values[len(scope.ids) : -2], values[-2:]
         queue = _queue(scope.field, ids, filters, user_id[0] if user_id else None, now, soon)
-        return queue.values_list(*ROW_VALUES)[start:stop]
+        if page.after is not None:
+            queue = queue.filter(keyset.after(page.after))
+        if page.before is not None:
+            queue = queue.filter(keyset.before(page.before))
+        order = keyset.reversed_order() if page.backwards else keyset.order()
+        return queue.order_by(*order).values_list(*ROW_VALUES)[: page.size + 1]
 
-    key = ("queue-page", scope.field, len(scope.ids), filters, start, stop)
     soon = now + timedelta(hours=filters.due_within_hours)
-    page = compiled.rows(key, build, *scope.ids, *mine, now, soon)
-    if not page:
+    if page.after is None and page.before is None:
+        key = ("queue-page", scope.field, len(scope.ids), filters, page.size, page.backwards)
+        page_rows = compiled.rows(key, build, *scope.ids, *mine, now, soon)
+    else:
+        page_rows = list(build(*scope.ids, *mine, now, soon))
+    if not page_rows:
         return []
     columns = {name: i for i, name in enumerate(ROW_VALUES)}
 
     def ids(name):
-        return {row[columns[name]] for row in page} - {None}
+        return {row[columns[name]] for row in page_rows} - {None}
 
     agencies = {pk: (code, name) for pk, code, name in _by_key(Agency, ids("agency_id"), "code", "short_name")}
     areas = {pk: (code, name) for pk, code, name in _by_key(Area, ids("area_id"), "code", "name")}
     people = {user.pk: user for user in _by_key(User, ids("assignee_id") | ids("resident_id"))}
     rows = []
-    for *own, region_id, agency_id, area_id, assignee_id, resident_id, anonymous, category, name_id, name_en in page:
+    for row in page_rows:
+        *own, region_id, agency_id, area_id, assignee_id, resident_id, anonymous, category, name_id, name_en = row
         shows_reporter = complaint_selectors.reporter_visible(
             actor, resident_id=resident_id, anonymous=bool(anonymous), agency_id=agency_id, region_id=region_id
         )

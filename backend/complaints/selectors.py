@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import h3
 from django.db.models import Q, QuerySet
@@ -12,9 +12,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor
-from backend.cases.models import Case, CaseKind
+from backend.cases.models import Case, CaseEvent, CaseKind, Visibility
 from backend.cases.workflow import OPEN, ComplaintStatus
 from backend.complaints.models import ComplaintCategory
+from backend.keyset import Key, Keyset
+
+# The order of a resident's cases and of the public feed, and the cursors of their pages.
+NEWEST_FIRST = Keyset(
+    "cases-newest", Key("submitted_at", descending=True, nullable=True, kind=datetime), Key("id", descending=True)
+)
+# A case's timeline, oldest first: events are only ever appended, each with the next number of its case.
+TIMELINE = Keyset("timeline", Key("seq"))
 
 H3_RESOLUTION = 10  # hexagons of ~76 m edge: a 100 m radius fits in two rings around the point's cell
 DUPLICATE_RADIUS_M = 100
@@ -89,6 +97,17 @@ def sees_internals(actor: Actor, case: Case) -> bool:
     return actor.works_in_region(case.region_id)
 
 
+def shows_event(actor: Actor, case: Case, visibility: str) -> bool:
+    """Public events for everyone who may see the case; internal ones for the region's staff."""
+    return visibility == Visibility.PUBLIC or sees_internals(actor, case)
+
+
+def timeline(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
+    """The events of a case the actor may see, in the timeline's order."""
+    events = case.events.order_by(*TIMELINE.order())
+    return events if sees_internals(actor, case) else events.filter(visibility=Visibility.PUBLIC)
+
+
 def can_view(actor: Actor, case: Case) -> bool:
     """Confidential complaints: their reporters and the region's staff only. Others: everyone (public fields).
     Permit applications are never public: the applicant's and the region's staff's."""
@@ -154,7 +173,7 @@ def my_cases(actor: Actor) -> QuerySet[Case]:
     return (
         Case.objects.filter(Q(resident_id=user_id) | Q(participants__user_id=user_id), kind=CaseKind.COMPLAINT)
         .distinct()
-        .order_by("-submitted_at", "-pk")
+        .order_by(*NEWEST_FIRST.order())
     )
 
 
@@ -172,4 +191,4 @@ def public_feed(
     if bbox is not None:
         west, south, east, north = bbox
         cases = cases.filter(lon__gte=west, lon__lte=east, lat__gte=south, lat__lte=north)
-    return cases.order_by("-submitted_at", "-pk")
+    return cases.order_by(*NEWEST_FIRST.order())

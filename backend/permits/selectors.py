@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
 from django.db.models import QuerySet
@@ -10,7 +11,13 @@ from django.utils import timezone
 
 from backend.accounts.actor import Actor
 from backend.cases.workflow import PermitStatus
+from backend.keyset import Key, Keyset
 from backend.permits.models import PermitApplication, PermitType
+
+# An applicant's applications, newest first, and the cursors of their pages.
+NEWEST_FIRST = Keyset(
+    "applications-newest", Key("created_at", descending=True, kind=datetime), Key("id", descending=True)
+)
 
 
 def region_permit_types(region) -> QuerySet[PermitType]:
@@ -22,7 +29,7 @@ def my_applications(actor: Actor) -> QuerySet[PermitApplication]:
     return (
         PermitApplication.objects.filter(applicant=actor.user)
         .select_related("case", "type_version__permit_type", "region")
-        .order_by("-created_at", "-pk")
+        .order_by(*NEWEST_FIRST.order())
     )
 
 

@@ -12,13 +12,17 @@ from backend import compiled
 from backend.accounts.actor import Actor
 from backend.accounts.models import Membership
 from backend.errors import DomainError
+from backend.keyset import Key, Keyset
 from backend.regions import geo
 from backend.regions.errors import RegionErrorCode
 from backend.regions.models import Agency, Area, Region
 
+# Regions by Kemendagri code, and the cursors of their pages.
+BY_CODE = Keyset("regions-by-code", Key("code", kind=str), Key("id"))
+
 
 def active_regions() -> QuerySet[Region]:
-    return Region.objects.filter(active=True).select_related("triage_agency")
+    return Region.objects.filter(active=True).select_related("triage_agency").order_by(*BY_CODE.order())
 
 
 def _slug_or_code(value: str) -> tuple[str, str]:
