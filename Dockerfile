@@ -42,6 +42,9 @@ COPY --from=builder /opt/venv /opt/venv
 WORKDIR /app
 COPY . /app
 
+# Front-end files from the npm registry (assets.json), checked against their pinned integrity hashes.
+RUN python tools/fetch_assets.py
+
 # Static files with production storage (whitenoise's CompressedManifestStaticFilesStorage writes the hashed names
 # and staticfiles.json that production serves). Production settings refuse to load without their secrets, so this
 # one command gets throw-away placeholders: they exist only in this RUN step, not in the image's environment.

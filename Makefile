@@ -18,7 +18,13 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --disable-pip-version-check -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
-run: $(VENV)/.runtime-installed migrate seed serve
+# Front-end files (GraphiQL, the console) from the npm registry: assets.json, tools/fetch_assets.py.
+ASSETS := var/assets/.assets.json
+$(ASSETS): assets.json tools/fetch_assets.py | $(BIN)/python
+	$(BIN)/python tools/fetch_assets.py
+	touch $@
+
+run: $(VENV)/.runtime-installed $(ASSETS) migrate seed serve
 
 migrate: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py migrate --noinput
@@ -36,7 +42,7 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 		npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the tests with JavaScript clients will be skipped"; fi
 
-test: $(VENV)/.dev-installed tests/js/node_modules/.installed
+test: $(VENV)/.dev-installed tests/js/node_modules/.installed $(ASSETS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Regenerate the committed GraphQL SDL after changing the API.
@@ -53,4 +59,4 @@ messages: $(VENV)/.runtime-installed
 	$(BIN)/python manage.py compilemessages --ignore '.venv/*'
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache tests/js/node_modules
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/js/node_modules var/assets

@@ -2,7 +2,7 @@
 
 Starts `make run` (twice: seeding must be idempotent) on a spare port with a fresh data folder, waits for /readyz,
 queries regions, signs in the demo resident with the one-time code read from the server's log and the demo staff
-with their password, asks `me`, and stops the server. Standard library only.
+with their password, asks `me`, opens GraphiQL's page and its files, and stops the server. Standard library only.
 """
 
 from __future__ import annotations
@@ -118,6 +118,20 @@ def exercise(log_path: Path) -> None:
     check(me["memberships"] == [{"role": "AGENCY_STAFF", "agency": {"shortName": "DPUPR"}}], me)
     status, _body = http("/healthz")
     check(status == 200, "healthz")
+    graphiql()
+
+
+def graphiql() -> None:
+    """GraphiQL's page names files of the deployment only (no CDN), and each of them is served."""
+    request = urllib.request.Request(BASE + "/graphql", headers={"Accept": "text/html"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        page = response.read().decode()
+    check('<div id="editor">' in page, "GraphiQL's page")
+    links = re.findall(r'(?:src|href)="([^"]+)"', page)
+    check(links and all(link.startswith("/static/") for link in links), f"GraphiQL loads from elsewhere: {links}")
+    for link in links:
+        with urllib.request.urlopen(BASE + link, timeout=10) as response:
+            check(response.status == 200 and response.read(), f"{link} is not served")
 
 
 def main() -> int:

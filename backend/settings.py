@@ -76,7 +76,7 @@ ASGI_APPLICATION = "backend.asgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "templates"],  # the project's own versions of other apps' templates
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -189,6 +189,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", DATA_DIR / "media")
 MEDIA_URL = "/media/"
 STATIC_URL = "/static/"
 STATIC_ROOT = env.path("STATIC_ROOT", BASE_DIR / "staticfiles")
+# Front-end files from the npm registry, taken at install time by tools/fetch_assets.py (assets.json).
+STATICFILES_DIRS = [("vendor", BASE_DIR / "var" / "assets")]
 # How long a photo's URL works (S3 presigned or signed local), and the limits on uploads.
 MEDIA_URL_SECONDS = env.int("MEDIA_URL_SECONDS", 600, minimum=30)
 MEDIA_MAX_BYTES = env.int("MEDIA_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
