@@ -52,6 +52,7 @@ schema: $(VENV)/.runtime-installed
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports  # the import graph's rules: pyproject.toml, docs/architecture.md
 
 # Refresh the Indonesian and English catalogues after changing user-facing strings (needs GNU gettext).
 messages: $(VENV)/.runtime-installed

@@ -4,7 +4,7 @@ import os
 import sys
 from pathlib import Path
 
-from celery import Celery, bootsteps
+from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "backend.settings")
 
@@ -19,27 +19,6 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
-class OutboxRelayStep(bootsteps.StartStopStep):
-    """Every worker runs the outbox relay (notifications.relay) beside its pool, when OUTBOX_RELAY is on."""
-
-    requires = {"celery.worker.components:Pool"}
-
-    def __init__(self, worker, **kwargs):
-        super().__init__(worker, **kwargs)
-        self.relay = None
-
-    def start(self, worker):
-        from django.conf import settings
-
-        if settings.OUTBOX_RELAY:
-            from notifications.relay import OutboxRelay
-
-            self.relay = OutboxRelay().start()
-
-    def stop(self, worker):
-        if self.relay is not None:
-            self.relay.stop()
-            self.relay = None
-
-
-app.steps["worker"].add(OutboxRelayStep)
+# Every worker runs the outbox relay beside its pool (notifications.relay.OutboxRelayStep, named here and loaded by
+# the worker: this module imports nothing that sends tasks, so the app, the relay and the tasks form no circle).
+app.steps["worker"].add("notifications.relay:OutboxRelayStep")

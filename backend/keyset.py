@@ -3,8 +3,9 @@ of them. A page is "the rows after (or before) this row", so rows added or remov
 skip one (offsets did: a complaint filed between two pages pushed the first page's last item onto the second).
 
 Every key sorts its NULLs last, in both directions and on every database (PostgreSQL puts them first in descending
-order, SQLite first in ascending), and the conditions below agree with that order. A cursor names its list, so a
-cursor of another list, or any text that is not a cursor, is refused (InvalidCursor) rather than taken as "start"."""
+order, SQLite first in ascending), and the conditions below agree with that order. A cursor names its list and, for
+a list that belongs to something (a case's timeline), that owner (its `scope`), so a cursor of another list or
+owner, or any text that is not a cursor, is refused (InvalidCursor) rather than taken as "start"."""
 
 from __future__ import annotations
 
@@ -55,13 +56,13 @@ class Keyset:
 
     # --- cursors -------------------------------------------------------------------------------------------------
 
-    def cursor(self, row) -> str:
+    def cursor(self, row, scope=None) -> str:
         """The cursor of a row (any object with the keys as attributes)."""
-        return self.cursor_of([getattr(row, key.name) for key in self.keys])
+        return self.cursor_of([getattr(row, key.name) for key in self.keys], scope)
 
-    def cursor_of(self, values: list) -> str:
-        """The cursor of the row with these key values."""
-        raw = json.dumps([self.name, *map(self._dump, values)], separators=(",", ":")).encode()
+    def cursor_of(self, values: list, scope=None) -> str:
+        """The cursor of the row with these key values, in the list of `scope` (a number or text, or None)."""
+        raw = json.dumps([self.name, scope, *map(self._dump, values)], separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     def annotations(self) -> dict:
@@ -69,18 +70,18 @@ class Keyset:
         when the query loads only the columns its selection asks for."""
         return {f"cursor_key_{index}": F(key.name) for index, key in enumerate(self.keys)}
 
-    def annotated_cursor(self, row) -> str:
+    def annotated_cursor(self, row, scope=None) -> str:
         """The cursor of a row read with `annotations()`."""
-        return self.cursor_of([getattr(row, f"cursor_key_{index}") for index in range(len(self.keys))])
+        return self.cursor_of([getattr(row, f"cursor_key_{index}") for index in range(len(self.keys))], scope)
 
-    def decode(self, cursor: str) -> list:
-        """The key values a cursor of this list carries; InvalidCursor for anything else."""
+    def decode(self, cursor: str, scope=None) -> list:
+        """The key values a cursor of this list (of `scope`) carries; InvalidCursor for anything else."""
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-            name, *values = json.loads(raw)
+            name, owner, *values = json.loads(raw)
         except (TypeError, ValueError, binascii.Error, UnicodeDecodeError):
             raise InvalidCursor(cursor) from None
-        if name != self.name or len(values) != len(self.keys):
+        if name != self.name or owner != scope or len(values) != len(self.keys):
             raise InvalidCursor(cursor)
         return [self._load(value, key) for value, key in zip(values, self.keys, strict=True)]
 
@@ -100,7 +101,7 @@ class Keyset:
                 if loaded.tzinfo is None:
                     raise InvalidCursor(key.name)
                 return loaded
-            if key.kind is int and isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63:
+            if key.kind is int and isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**63:
                 return value
             if key.kind is str and isinstance(value, str) and "\x00" not in value:
                 return value

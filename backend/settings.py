@@ -54,6 +54,8 @@ INSTALLED_APPS = [
     "backend.cases",
     "backend.complaints",
     "backend.permits",
+    "backend.work",
+    "backend.demo",
     "notifications",
     "media",
 ]
@@ -306,6 +308,9 @@ _postgres = _db["ENGINE"] == "django.db.backends.postgresql"
 OUTBOX_RELAY = env.bool("OUTBOX_RELAY", _postgres and not CELERY_TASK_ALWAYS_EAGER)
 if OUTBOX_RELAY and not _postgres:
     env.problems.append("OUTBOX_RELAY needs PostgreSQL (it listens for NOTIFY)")
+# Where the core and accounts reach the delivery layer without importing it (project wiring, not configuration).
+OUTBOX_HANDOFF = "notifications.tasks.hand_off"  # without the relay: rows handed on after COMMIT
+ACCOUNT_EFFECTS = "notifications.accounts"  # SMS, closing a revoked session's sockets
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", 60, minimum=5)
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", 10, minimum=1)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", 900, minimum=1)

@@ -5,10 +5,10 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from backend.accounts.models import User
-from backend.cases.admin import ReadOnlyMixin, labelled
+from backend.cases.models import Audience, OutboxMessage
 from backend.complaints import selectors as complaint_selectors
-from backend.regions.admin import RegionScopedAdmin, request_actor
-from notifications.models import Audience, OutboxMessage, PushDelivery
+from backend.regions.admin import ReadOnlyMixin, RegionScopedAdmin, labelled, request_actor
+from notifications.models import PushDelivery
 
 
 class CaseRegionScoped(ReadOnlyMixin, RegionScopedAdmin):

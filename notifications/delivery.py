@@ -1,13 +1,14 @@
-"""Draining the outbox: every row `transition()` wrote goes to the open apps (channel-layer groups, read by the GraphQL
-subscriptions) and, for people, to their phones (FCM), at least once.
+"""Draining the outbox: every row the case core wrote (backend.cases.outbox) goes to the open apps (channel-layer
+groups, read by the GraphQL subscriptions) and, for people, to their phones (FCM), at least once.
 
-- On PostgreSQL (`OUTBOX_RELAY`, the production setup) the transaction that writes the rows also sends a
-  `NOTIFY simpul_outbox` naming them, which PostgreSQL delivers at COMMIT (and never for a rolled-back change). The
-  relay (`notifications.relay`, a thread of every Celery worker listening on that channel) delivers them: live
-  messages to their channel-layer groups at once, pushes through a worker task. The web process that made the change
-  does nothing more after COMMIT: it neither loads the channel layer nor Celery to hand notifications on.
-- Without the relay (the embedded default on SQLite), `schedule()` acts after COMMIT in the committing process: it
-  sends the live messages to their groups, then asks a worker (with eager tasks: this process) for the rest.
+- On PostgreSQL (`OUTBOX_RELAY`, the production setup) the core's NOTIFY names the rows at COMMIT (never for a
+  rolled-back change). The relay (`notifications.relay`, a thread of every Celery worker listening on that channel)
+  delivers them: live messages to their channel-layer groups at once, pushes through a worker task. The web process
+  that made the change does nothing more after COMMIT: it neither loads the channel layer nor Celery to hand
+  notifications on.
+- Without the relay (the embedded default on SQLite), the core calls `notifications.tasks.hand_off` after COMMIT in
+  the committing process: it sends the live messages to their groups, then asks a worker (with eager tasks: this
+  process) for the rest.
 - Either way, if the hand-off fails (no relay listening, Redis down), the rows simply stay pending: the periodic
   sweep (`sweep()`, Celery beat) finds every row that is due and sends it again, live included, and a relay that
   (re)connects starts by delivering whatever is due. A lost notification, a dead worker or an unreachable Redis
@@ -37,30 +38,21 @@ from datetime import datetime, timedelta
 from asgiref.sync import async_to_sync
 from channels.layers import InMemoryChannelLayer, get_channel_layer
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 from graphql_relay import to_global_id
 
 from backend import breaker
 from backend.accounts.models import Device
-from backend.writes import InsertBatch
+from backend.cases.models import Audience, OutboxMessage, OutboxStatus
 from notifications import events
-from notifications.models import (
-    Audience,
-    NotificationPreference,
-    OutboxMessage,
-    OutboxStatus,
-    PushDelivery,
-    PushStatus,
-)
+from notifications.models import NotificationPreference, PushDelivery, PushStatus
 from notifications.push import FCM_BATCH, PushMessage, get_push_backend
 
 logger = logging.getLogger("simpul.notifications")
 
 NOTIFY = "simpul.notify"  # the channel-layer message type; consumers handle it as `simpul_notify`
-CHANNEL = "simpul_outbox"  # the PostgreSQL notification channel the relay listens on
-PAYLOAD_MAX = 7900  # bytes of row ids per NOTIFY (PostgreSQL takes up to 8000)
 
 
 def group_name(audience: str, audience_id) -> str:
@@ -78,55 +70,6 @@ def backoff(attempts: int) -> timedelta:
     """Delay before attempt `attempts + 1`: doubling from OUTBOX_RETRY_BASE_SECONDS, capped, with 20 % jitter."""
     seconds = min(settings.OUTBOX_RETRY_MAX_SECONDS, settings.OUTBOX_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1))
     return timedelta(seconds=seconds * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not security
-
-
-# --- scheduling ----------------------------------------------------------------------------------------------------
-
-
-def schedule(rows: Iterable[OutboxMessage], *, batch: InsertBatch | None = None) -> None:
-    """Hand the rows on as soon as the current transaction (or `batch`, which writes them) commits: through the relay
-    (a NOTIFY in that transaction) or, without one, from this process after COMMIT (the live messages, then a worker
-    task for the rest)."""
-    rows = list(rows)
-    if not rows:
-        return
-    ids = [str(row.pk) for row in rows]
-    if settings.OUTBOX_RELAY:
-        if batch is not None:
-            batch.then(*notify_sql(ids))
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(*notify_sql(ids))
-        return
-    messages = [live_message(row) for row in rows]
-
-    def after_commit():
-        enqueue(ids, live_sent=publish(messages))
-
-    def register():
-        transaction.on_commit(after_commit, robust=True)
-
-    if batch is not None:
-        batch.after_write(register)
-    else:
-        register()
-
-
-def notify_payloads(ids: list[str]) -> list[str]:
-    """The NOTIFY payloads naming `ids`: comma-separated, each within PostgreSQL's limit."""
-    payloads, current = [], ""
-    for pk in ids:
-        if current and len(current) + 1 + len(pk) > PAYLOAD_MAX:
-            payloads.append(current)
-            current = ""
-        current = f"{current},{pk}" if current else pk
-    return [*payloads, current] if current else payloads
-
-
-def notify_sql(ids: list[str]) -> tuple[str, list]:
-    """The SELECT telling the relay of new rows: run in the transaction that writes them, PostgreSQL delivers it at
-    COMMIT, and drops it on a rollback."""
-    return "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload", [CHANNEL, notify_payloads(ids)]
 
 
 class _LayerLoop:
@@ -173,25 +116,6 @@ def publish(messages: list[dict]) -> bool:
         return False
     breaker.CHANNEL_LAYER.succeeded()
     return True
-
-
-def enqueue(ids: list[str], *, live_sent: bool = False) -> None:
-    """Hand the rows to a worker. Never raises: the change is committed, and rows a worker never got are found by
-    the sweep (also at once while the broker is known to be away)."""
-    from kombu.exceptions import OperationalError
-
-    from notifications.tasks import deliver_outbox
-
-    if not breaker.BROKER.available():
-        return
-    try:
-        deliver_outbox.apply_async(args=[ids], kwargs={"live_sent": live_sent}, retry=False)
-    except OperationalError as exc:  # the broker is away
-        breaker.BROKER.failed(exc)
-    except Exception:  # with eager tasks, the delivery itself failed: the sweep will retry
-        logger.warning("Outbox rows %s left for the sweep", ids, exc_info=True)
-    else:
-        breaker.BROKER.succeeded()
 
 
 # --- claiming ------------------------------------------------------------------------------------------------------

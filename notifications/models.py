@@ -1,55 +1,11 @@
-"""The outbox: what must be delivered, written in the same transaction as the change that caused it.
-
-A row per (event, audience). Delivery (WebSocket, push, webhooks) drains the table after commit and retries what
-is left. The notification id receivers see, and use to drop duplicates, is the event's (one change, one id on every
-channel); the rows also serve replay to a subscriber that reconnects (notifications.selectors).
-"""
+"""What delivery keeps of its own: a push per notification and device, and each person's push preferences. The
+outbox it drains is the case core's (backend.cases.models.OutboxMessage)."""
 
 from __future__ import annotations
-
-import uuid
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-
-
-class Audience(models.TextChoices):
-    USER = "user", _("A user (reporter, co-reporter, assignee)")
-    AGENCY = "agency", _("An agency's queue")
-    CASE = "case", _("Everyone watching the case")
-
-
-class OutboxStatus(models.TextChoices):
-    PENDING = "pending", _("Pending")
-    SENT = "sent", _("Sent")
-    FAILED = "failed", _("Failed")
-
-
-class OutboxMessage(models.Model):
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="outbox")
-    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="outbox")
-    audience = models.CharField(max_length=8, choices=Audience.choices)
-    audience_id = models.BigIntegerField()
-    event_type = models.CharField(max_length=40)
-    created_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    last_error = models.TextField(blank=True)
-
-    class Meta:
-        verbose_name = _("outbox message")
-        verbose_name_plural = _("outbox messages")
-        indexes = [
-            models.Index(fields=["status", "next_attempt_at"]),
-            # What one subscription's group was sent since a moment: the replay after a reconnect.
-            models.Index(fields=["audience", "audience_id", "created_at"], name="outbox_audience_replay"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.event_type} → {self.audience} {self.audience_id} ({self.status})"
 
 
 class PushStatus(models.TextChoices):
@@ -63,7 +19,7 @@ class PushDelivery(models.Model):
     """One notification to one device. A delivery recorded as sent is never sent again; one whose send was in flight
     when a worker died is sent again (at-least-once): the device drops it by the notification id in its data."""
 
-    message = models.ForeignKey(OutboxMessage, on_delete=models.CASCADE, related_name="pushes")
+    message = models.ForeignKey("cases.OutboxMessage", on_delete=models.CASCADE, related_name="pushes")
     device = models.ForeignKey("accounts.Device", on_delete=models.CASCADE, related_name="pushes")
     status = models.CharField(max_length=8, choices=PushStatus.choices, default=PushStatus.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)

@@ -19,10 +19,14 @@ import queue
 import threading
 
 import psycopg
+from celery import bootsteps
+from django.conf import settings
 from django.db import close_old_connections, connection, connections
+from kombu.exceptions import OperationalError
 
 from backend import breaker
-from notifications import delivery
+from backend.cases import outbox
+from notifications import delivery, tasks
 
 logger = logging.getLogger("simpul.notifications")
 
@@ -60,13 +64,9 @@ class PushHandoff:
 
     @staticmethod
     def hand_off(ids: list[int]) -> None:
-        from kombu.exceptions import OperationalError
-
-        from notifications.tasks import send_pushes
-
         if breaker.BROKER.available():
             try:
-                send_pushes.apply_async(args=[ids], retry=False)
+                tasks.send_pushes.apply_async(args=[ids], retry=False)
             except OperationalError as exc:
                 breaker.BROKER.failed(exc)
             else:
@@ -106,7 +106,7 @@ class OutboxRelay:
             while not self._stop.is_set():
                 try:
                     with psycopg.connect(**_listen_params(), autocommit=True) as listener:
-                        listener.execute(f"LISTEN {delivery.CHANNEL}")
+                        listener.execute(f"LISTEN {outbox.CHANNEL}")
                         self.listening.set()
                         failures = 0
                         self.deliver_due()
@@ -124,7 +124,7 @@ class OutboxRelay:
     def _listen(self, listener: psycopg.Connection) -> None:
         while not self._stop.is_set():
             for note in listener.notifies(timeout=self.poll_seconds):
-                if note.channel == delivery.CHANNEL:
+                if note.channel == outbox.CHANNEL:
                     self.deliver([pk for pk in note.payload.split(",") if pk])
                 if self._stop.is_set():
                     return
@@ -154,3 +154,22 @@ def _listen_params() -> dict:
     for django_only in ("cursor_factory", "context", "prepare_threshold"):
         params.pop(django_only, None)
     return params
+
+
+class OutboxRelayStep(bootsteps.StartStopStep):
+    """A worker's step (backend.celery): the relay runs beside the pool when OUTBOX_RELAY is on."""
+
+    requires = {"celery.worker.components:Pool"}
+
+    def __init__(self, worker, **kwargs):
+        super().__init__(worker, **kwargs)
+        self.relay = None
+
+    def start(self, worker):
+        if settings.OUTBOX_RELAY:
+            self.relay = OutboxRelay().start()
+
+    def stop(self, worker):
+        if self.relay is not None:
+            self.relay.stop()
+            self.relay = None

@@ -19,11 +19,10 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend.cases.models import CaseEvent
+from backend.cases.models import CaseEvent, OutboxMessage
 from backend.errors import DomainError
 from notifications.delivery import live_message
 from notifications.errors import ReplayErrorCode
-from notifications.models import OutboxMessage
 
 REPLAY_OVERLAP = timedelta(seconds=10)
 _ID_MAX = 2**63 - 1  # a bigint

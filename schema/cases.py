@@ -113,6 +113,7 @@ class CaseNode(DjangoObjectType):
     events = KeysetConnectionField(
         CaseEventType,
         keyset=complaint_selectors.TIMELINE,
+        scope=lambda case: case.pk,
         description="The timeline page by page, oldest first (`timeline` gives it whole): the `endCursor` of the "
         "last page read gives what was added since.",
     )

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
-from backend import compiled
 from backend.cases.models import Case
 from backend.complaints import selectors, services
 from backend.complaints.errors import ComplaintErrorCode
@@ -21,7 +20,7 @@ from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
 from schema.cases import CaseNode, case_queryset, case_shape, shaped
 from schema.errors import DomainMutation, error_type, query_error
-from schema.fields import KeysetConnectionField, node_pk
+from schema.fields import KeysetConnectionField, node_pk, parse_pk
 from schema.regions import AgencyNode, AreaNode
 from schema.uploads import Upload
 
@@ -90,12 +89,10 @@ def _case_pk(global_id: str, field: str = "caseId") -> int:
 
 
 def _category_pk(value: str) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise DomainError(
-            ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region."), field="category"
-        ) from None
+    pk = parse_pk(value)
+    if pk is None:
+        raise DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region."), field="category")
+    return pk
 
 
 class ComplaintQueries(graphene.ObjectType):
@@ -116,7 +113,7 @@ class ComplaintQueries(graphene.ObjectType):
     )
     my_cases = KeysetConnectionField(
         CaseNode,
-        keyset=selectors.NEWEST_FIRST,
+        keyset=selectors.MY_CASES,
         description="Your complaints, filed or followed as co-reporter, newest first.",
     )
     case_by_tracking_code = graphene.Field(
@@ -124,7 +121,7 @@ class ComplaintQueries(graphene.ObjectType):
     )
     public_complaints = KeysetConnectionField(
         CaseNode,
-        keyset=selectors.NEWEST_FIRST,
+        keyset=selectors.PUBLIC_FEED,
         region=graphene.String(required=True),
         area=graphene.ID(),
         category=graphene.ID(),
@@ -156,7 +153,7 @@ class ComplaintQueries(graphene.ObjectType):
     @staticmethod
     def resolve_nearby_complaints(root, info, region, category, lat, lon):
         found = region_selectors.region_by_slug_or_code(region)
-        category_obj = ComplaintCategory.objects.filter(pk=_safe_int(category), region=found).first() if found else None
+        category_obj = ComplaintCategory.objects.filter(pk=parse_pk(category), region=found).first() if found else None
         if category_obj is None:
             return []
         return [
@@ -175,14 +172,10 @@ class ComplaintQueries(graphene.ObjectType):
     def resolve_case_by_tracking_code(root, info, region, tracking_code):
         field, region, code = selectors.tracking_code_key(region, tracking_code)
         shape = case_shape(info)
-
-        def build(region, code):
-            return shaped(selectors.by_tracking_code(field, region, code), shape)
-
-        if shape.prefetches:
-            case = next(iter(build(region, code)[:1]), None)
-        else:  # the commonest look-up (an app polling a status): its SQL is built once per process and thread
-            case = compiled.first(("case_by_tracking_code", field, shape), build, region, code)
+        if shape.prefetches or shape.joined != ("complaint",):  # the complaint's details, photos, the timeline…
+            case = shaped(selectors.by_tracking_code(field, region, code), shape).first()
+        else:  # the commonest look-up (an app polling a status): one named statement
+            case = selectors.case_by_tracking_code(field, region, code)
         if case is None or not selectors.can_view(info.context.actor, case):
             return None
         return case
@@ -193,9 +186,13 @@ class ComplaintQueries(graphene.ObjectType):
         if found is None:
             return Case.objects.none()
         area_obj = Area.objects.filter(pk=node_pk(area, "Area"), region=found).first() if area else None
+        if area and area_obj is None:  # a filter that cannot apply is an error, never "no filter"
+            raise query_error(DomainError(ComplaintErrorCode.INVALID, _("There is no such area in this region.")))
         category_obj = (
-            ComplaintCategory.objects.filter(pk=_safe_int(category), region=found).first() if category else None
+            ComplaintCategory.objects.filter(pk=parse_pk(category), region=found).first() if category else None
         )
+        if category and category_obj is None:
+            raise query_error(DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region.")))
         if bbox is not None and len(bbox) != 4:
             raise query_error(DomainError(ComplaintErrorCode.INVALID, _("bbox is [west, south, east, north].")))
         cases = selectors.public_feed(
@@ -209,7 +206,7 @@ class ComplaintQueries(graphene.ObjectType):
         if found is None or not info.context.actor.administers(found.pk):
             raise query_error(DomainError(ComplaintErrorCode.FORBIDDEN, _("Only admins of this region may do this.")))
         category_obj = (
-            ComplaintCategory.objects.filter(pk=_safe_int(category), region=found).select_related("parent").first()
+            ComplaintCategory.objects.filter(pk=parse_pk(category), region=found).select_related("parent").first()
         )
         if category_obj is None:
             raise query_error(DomainError(ComplaintErrorCode.UNKNOWN_CATEGORY, _("Choose a category of this region.")))
@@ -221,13 +218,6 @@ class ComplaintQueries(graphene.ObjectType):
             area=area,
             rule=RuleType(id=rule.pk, order=rule.order, note=rule.note) if rule else None,
         )
-
-
-def _safe_int(value) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 class ComplaintPayload:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
+
 import graphene
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
@@ -22,27 +25,29 @@ class KeysetConnectionField(DjangoConnectionField):
     (backend.keyset): `first`/`after` forwards, `last`/`before` backwards, cursors that name a row. No `offset`:
     counting rows is what made pages repeat when one arrived between two of them."""
 
-    def __init__(self, type_, *args, keyset: Keyset, **kwargs):
+    def __init__(self, type_, *args, keyset: Keyset, scope: Callable | None = None, **kwargs):
+        """`scope(root)`: whose list it is when the list belongs to its parent (a case's timeline: the case's id)."""
         super().__init__(type_, *args, **kwargs)
         del self.args["offset"]
-        self.keyset = keyset
+        self.keyset, self.scope = keyset, scope
 
     def wrap_resolve(self, parent_resolver):
         resolver = graphene.Field.wrap_resolve(self, parent_resolver)
-        connection, keyset, limit = self.connection_type, self.keyset, self.max_limit
+        connection, keyset, limit, scope = self.connection_type, self.keyset, self.max_limit, self.scope
 
         def resolve(root, info, **args):
-            return keyset_page(connection, keyset, resolver(root, info, **args), args, limit)
+            owner = scope(root) if scope is not None else None
+            return keyset_page(connection, keyset, resolver(root, info, **args), args, limit, scope=owner)
 
         return resolve
 
 
-def _cursor_values(keyset: Keyset, args: dict, name: str):
+def _cursor_values(keyset: Keyset, args: dict, name: str, scope):
     cursor = args.get(name)
     if cursor is None:
         return None
     try:
-        return keyset.decode(cursor)
+        return keyset.decode(cursor, scope)
     except InvalidCursor:
         raise GraphQLError(
             _("`%(argument)s` is not a cursor of this list.") % {"argument": name},
@@ -50,26 +55,26 @@ def _cursor_values(keyset: Keyset, args: dict, name: str):
         ) from None
 
 
-def keyset_page(connection, keyset: Keyset, rows, args: dict, max_limit: int):
+def keyset_page(connection, keyset: Keyset, rows, args: dict, max_limit: int, *, scope=None):
     """A page in the keyset's order: `first` (default: the cap) after `after`, or `last` before `before`; one row
     more than asked is read to know whether another page follows. `rows` is a QuerySet, or a function
     `read(after, before, size, backwards)` returning that many rows plus one, in the page's direction, each with the
-    keys as attributes (the staff queue's own query)."""
+    keys as attributes (the staff queue's own query). `scope`: whose list it is (in every cursor, checked)."""
     check_page_size(args, max_limit)
     first, last = args.get("first"), args.get("last")
     if first is not None and last is not None:
         raise GraphQLError(
             _("Give `first` or `last`, not both."), extensions={"code": "BAD_USER_INPUT", "argument": "last"}
         )
-    after, before = _cursor_values(keyset, args, "after"), _cursor_values(keyset, args, "before")
+    after, before = _cursor_values(keyset, args, "after", scope), _cursor_values(keyset, args, "before", scope)
     backwards = last is not None or (before is not None and first is None)
     wanted = last if backwards else first
     size = max_limit if wanted is None else wanted
     if isinstance(rows, QuerySet):
-        cursor = keyset.annotated_cursor
+        cursor = partial(keyset.annotated_cursor, scope=scope)
         found = _read_queryset(rows.annotate(**keyset.annotations()), keyset, after, before, size, backwards)
     else:
-        cursor = keyset.cursor
+        cursor = partial(keyset.cursor, scope=scope)
         found = rows(after, before, size, backwards)
     more = len(found) > size
     page = found[:size][::-1] if backwards else found[:size]
@@ -156,6 +161,17 @@ def selected_fields(info, *path: str) -> set[str]:
     return {field.name.value for field in _fields(info, _selection_sets(info, *path))}
 
 
+def parse_pk(value) -> int | None:
+    """A primary key written as text (a plain id, or the key in a global id): digits only, within the database's
+    bigint; None for anything else (so that it matches nothing, and never reaches the database as a number it
+    cannot hold)."""
+    text = str(value) if isinstance(value, int | str) else ""
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(PK_MAX)):
+        return None
+    number = int(text)
+    return number if 0 < number <= PK_MAX else None
+
+
 def node_pk(global_id, type_name: str) -> int | None:
     """The primary key in a Relay global id of the given type; None for anything else (unreadable, another type)."""
     found, pk = _global_id_parts(global_id)
@@ -186,6 +202,6 @@ def _global_id_parts(global_id) -> tuple[str | None, str | None]:
         type_name, pk = from_global_id(global_id)
     except (ValueError, TypeError, UnicodeDecodeError):
         return None, None
-    if not type_name or not pk.isascii() or not pk.isdigit() or not 0 < int(pk) <= PK_MAX:
+    if not type_name or parse_pk(pk) is None:
         return None, None
     return type_name, pk

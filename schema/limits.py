@@ -15,12 +15,12 @@ what it really asks the server to do. Fragments are expanded; introspection fiel
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import gettext as _
-from graphene.validation import depth_limit_validator
 from graphql import DocumentNode, GraphQLError, parse, validate
 from graphql.language import (
     FieldNode,
@@ -54,10 +54,52 @@ class AliasLimitRule(ValidationRule):
         if aliases > settings.GRAPHQL_MAX_ALIASES:
             self.report_error(
                 GraphQLError(
-                    f"The query uses {aliases} aliases; at most {settings.GRAPHQL_MAX_ALIASES} are allowed.",
-                    extensions={"code": "TOO_MANY_ALIASES"},
+                    _("The query uses %(aliases)d aliases; at most %(limit)d are allowed.")
+                    % {"aliases": aliases, "limit": settings.GRAPHQL_MAX_ALIASES},
+                    extensions={"code": "TOO_MANY_ALIASES", "aliases": aliases, "limit": settings.GRAPHQL_MAX_ALIASES},
                 )
             )
+
+
+class DepthLimitRule(ValidationRule):
+    """Fields nested deeper than GRAPHQL_MAX_DEPTH (an operation's own fields are at depth 0; fragments are looked
+    through, each once per path; introspection fields are not counted)."""
+
+    def enter_operation_definition(self, node, *_args):
+        limit = settings.GRAPHQL_MAX_DEPTH
+        fragments = {f.name.value: f for f in self.context.document.definitions if hasattr(f, "type_condition")}
+        depth = _depth(node.selection_set, 0, fragments, frozenset(), limit)
+        if depth > limit:
+            self.report_error(
+                GraphQLError(
+                    _("The query nests fields more than %(limit)d levels deep.") % {"limit": limit},
+                    [node],
+                    extensions={"code": "QUERY_TOO_DEEP", "limit": limit},
+                )
+            )
+
+
+def _depth(
+    selection_set: SelectionSetNode | None, depth: int, fragments: dict, expanding: frozenset, limit: int
+) -> int:
+    """The depth of the deepest field in `selection_set`, whose own fields are at `depth` (counted up to limit + 1)."""
+    deepest = -1
+    for selection in selection_set.selections if selection_set is not None else ():
+        if isinstance(selection, FieldNode):
+            if selection.name.value.startswith("__"):
+                continue
+            deepest = max(deepest, depth)
+            if selection.selection_set is not None and depth <= limit:
+                deepest = max(deepest, _depth(selection.selection_set, depth + 1, fragments, expanding, limit))
+        elif isinstance(selection, InlineFragmentNode):
+            deepest = max(deepest, _depth(selection.selection_set, depth, fragments, expanding, limit))
+        elif isinstance(selection, FragmentSpreadNode):
+            name = selection.name.value
+            if name in fragments and name not in expanding:  # cycles and unknown names: the standard rules
+                deepest = max(
+                    deepest, _depth(fragments[name].selection_set, depth, fragments, expanding | {name}, limit)
+                )
+    return deepest
 
 
 class CostLimitRule(ValidationRule):
@@ -67,7 +109,8 @@ class CostLimitRule(ValidationRule):
         if cost > settings.GRAPHQL_MAX_COST:
             self.report_error(
                 GraphQLError(
-                    f"The query would cost {cost}; the limit is {settings.GRAPHQL_MAX_COST}. Ask for smaller pages.",
+                    _("The query would cost %(cost)d; the limit is %(limit)d. Ask for smaller pages.")
+                    % {"cost": cost, "limit": settings.GRAPHQL_MAX_COST},
                     [node],
                     extensions={"code": "QUERY_TOO_COSTLY", "cost": cost, "limit": settings.GRAPHQL_MAX_COST},
                 )
@@ -97,7 +140,7 @@ def _page_size(field: FieldNode) -> int:
     cap = settings.GRAPHENE.get("RELAY_CONNECTION_MAX_LIMIT", 100)
     for argument in field.arguments or ():
         if argument.name.value in PAGE_ARGUMENTS:
-            if isinstance(argument.value, IntValueNode):
+            if isinstance(argument.value, IntValueNode) and len(argument.value.value) <= len(str(cap)):
                 return max(1, min(int(argument.value.value), cap))
             return cap
     # A connection asked for without a page size gets the cap (graphene-django's default page).
@@ -109,17 +152,19 @@ def _page_size(field: FieldNode) -> int:
 
 
 MAX_INPUT_DEPTH = 32  # nesting of lists and objects in variables: the API's deepest input is far shallower
-FORBIDDEN_CHARACTER = "\x00"  # PostgreSQL's text takes no NUL; no field of this API means one
+# PostgreSQL's text takes no NUL, and UTF-8 has no lone surrogate (JSON's "\ud800" without its pair): no field of
+# this API means either.
+FORBIDDEN_TEXT = re.compile("[\x00\ud800-\udfff]")
 
 
 def input_errors(document: DocumentNode, variables: dict | None) -> list[GraphQLError]:
-    """What no resolver should see, found before execution: text with a NUL character (in the document's literals or
-    in the variables) and variables nested deeper than MAX_INPUT_DEPTH. Each is a typed BAD_USER_INPUT naming where
-    it is. Iterative: a variable nested thousands deep is measured without recursion."""
+    """What no resolver should see, found before execution: text with a NUL character or a lone surrogate (in the
+    document's literals or in the variables) and variables nested deeper than MAX_INPUT_DEPTH. Each is a typed
+    BAD_USER_INPUT naming where it is. Iterative: a variable nested thousands deep is measured without recursion."""
     found = []
-    for node in _string_literals(document):
-        if FORBIDDEN_CHARACTER in node.value:
-            found.append(GraphQLError(_nul_message(), [node], extensions={"code": "BAD_USER_INPUT"}))
+    for node in _literals(document, StringValueNode):
+        if FORBIDDEN_TEXT.search(node.value):
+            found.append(GraphQLError(_text_message(), [node], extensions={"code": "BAD_USER_INPUT"}))
             break
     stack = [(value, [name], 1) for name, value in (variables or {}).items()]
     while stack and len(found) < 2:
@@ -129,28 +174,28 @@ def input_errors(document: DocumentNode, variables: dict | None) -> list[GraphQL
             found.append(GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "variable": path[0]}))
             break
         if isinstance(value, str):
-            if FORBIDDEN_CHARACTER in value:
-                found.append(GraphQLError(_nul_message(), extensions={"code": "BAD_USER_INPUT", "variable": path}))
+            if FORBIDDEN_TEXT.search(value):
+                found.append(GraphQLError(_text_message(), extensions={"code": "BAD_USER_INPUT", "variable": path}))
         elif isinstance(value, dict):
             for key, item in value.items():
-                if FORBIDDEN_CHARACTER in key:
-                    found.append(GraphQLError(_nul_message(), extensions={"code": "BAD_USER_INPUT", "variable": path}))
+                if FORBIDDEN_TEXT.search(key):
+                    found.append(GraphQLError(_text_message(), extensions={"code": "BAD_USER_INPUT", "variable": path}))
                 stack.append((item, [*path, key], depth + 1))
         elif isinstance(value, list):
             stack.extend((item, [*path, index], depth + 1) for index, item in enumerate(value))
     return found[:1]
 
 
-def _nul_message() -> str:
-    return _("Text may not contain the NUL character (U+0000).")
+def _text_message() -> str:
+    return _("Text may not contain the NUL character (U+0000) or a lone UTF-16 surrogate (U+D800 to U+DFFF).")
 
 
-def _string_literals(document: DocumentNode):
-    """Every string literal of the document (arguments, default values, lists and objects), without recursion."""
+def _literals(document: DocumentNode, kind: type[Node]):
+    """Every literal of a kind in the document (arguments, default values, lists and objects), without recursion."""
     stack = list(document.definitions)
     while stack:
         node = stack.pop()
-        if isinstance(node, StringValueNode):
+        if isinstance(node, kind):
             yield node
             continue
         for key in node.keys:
@@ -163,8 +208,7 @@ def _string_literals(document: DocumentNode):
 
 def validation_rules() -> list:
     """The standard rules of the specification plus ours (graphql-core replaces the standard set when given one)."""
-    depth = depth_limit_validator(max_depth=settings.GRAPHQL_MAX_DEPTH)
-    rules = [*specified_rules, depth, AliasLimitRule, CostLimitRule]
+    rules = [*specified_rules, DepthLimitRule, AliasLimitRule, CostLimitRule]
     if not settings.GRAPHQL_INTROSPECTION:
         rules.append(NoIntrospection)
     return rules
@@ -214,34 +258,53 @@ class _Shape:
             self.sizes[name] = self.size(self.fragments[name].selection_set, expanding | {name})
         return self.sizes[name]
 
-    def most_repeated(self, selection_sets: list[SelectionSetNode]) -> int:
+    def most_repeated(self, selection_sets: list[SelectionSetNode], expanding: frozenset = frozenset()) -> int:
         """The most fields sharing one response name where the merge check compares them: in these selection sets
-        (those of same-named fields are merged), their fragments included, then the same below."""
+        (those of same-named fields are merged), their fragments included, then the same below. A fragment already
+        being expanded on the way here is not expanded again (a cycle: the standard rules report it)."""
         groups: dict[str, list[FieldNode]] = {}
-        self._collect(selection_sets, groups, set())
+        spread: set[str] = set()
+        self._collect(selection_sets, groups, spread, expanding)
         worst = max((len(fields) for fields in groups.values()), default=0)
         for fields in groups.values():
             below = [field.selection_set for field in fields if field.selection_set is not None]
             if below:
-                worst = max(worst, self.most_repeated(below))
+                worst = max(worst, self.most_repeated(below, expanding | spread))
         return worst
 
-    def _collect(self, selection_sets, groups: dict, spread: set) -> None:
+    def _collect(self, selection_sets, groups: dict, spread: set, expanding: frozenset) -> None:
         for selection_set in selection_sets:
             for selection in selection_set.selections:
                 if isinstance(selection, FieldNode):
                     name = (selection.alias or selection.name).value
                     groups.setdefault(name, []).append(selection)
                 elif isinstance(selection, InlineFragmentNode):
-                    self._collect([selection.selection_set], groups, spread)
+                    self._collect([selection.selection_set], groups, spread, expanding)
                 elif isinstance(selection, FragmentSpreadNode):
                     name = selection.name.value
-                    if name not in spread and name in self.fragments:  # each fragment once per level, as merged
+                    # Each fragment once per level, as merged; never one that contains this place.
+                    if name not in spread and name not in expanding and name in self.fragments:
                         spread.add(name)
-                        self._collect([self.fragments[name].selection_set], groups, spread)
+                        self._collect([self.fragments[name].selection_set], groups, spread, expanding)
+
+
+MAX_INT_DIGITS = 20  # no Int or ID argument of this API needs more (a bigint has 19)
+
+
+def _literal_errors(document: DocumentNode) -> list[GraphQLError]:
+    """An integer literal longer than any argument takes: graphql-core would hand it to int(), which refuses more
+    than 4,300 digits with an error of its own (a server error then)."""
+    for node in _literals(document, IntValueNode):
+        if len(node.value.lstrip("-")) > MAX_INT_DIGITS:
+            message = _("A number in the query has more than %(limit)d digits.") % {"limit": MAX_INT_DIGITS}
+            return [GraphQLError(message, [node], extensions={"code": "BAD_USER_INPUT"})]
+    return []
 
 
 def _shape_errors(document: DocumentNode) -> list[GraphQLError]:
+    literal_errors = _literal_errors(document)
+    if literal_errors:
+        return literal_errors
     shape = _Shape(document)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     fields = sum(shape.size(operation.selection_set) for operation in operations)
@@ -282,11 +345,28 @@ def _checked(query: str, limits: tuple) -> tuple[DocumentNode | None, tuple[Grap
         if "tokens. Parsing aborted" in error.message:  # graphql-core's "Document contains more than N tokens. …"
             message = _("The query is too long: at most %(limit)d tokens.") % {"limit": settings.GRAPHQL_MAX_TOKENS}
             error = GraphQLError(message, extensions={"code": "QUERY_TOO_LARGE", "limit": settings.GRAPHQL_MAX_TOKENS})
-        return None, (error,)
+        return None, (_coded(error, "GRAPHQL_PARSE_FAILED"),)
     shape_errors = _shape_errors(document)
     if shape_errors:
         return None, tuple(shape_errors)
-    return document, tuple(validate(schema.graphql_schema, document, validation_rules()))
+    errors = validate(schema.graphql_schema, document, validation_rules())
+    return document, tuple(_coded(error, "GRAPHQL_VALIDATION_FAILED") for error in errors)
+
+
+def _coded(error: GraphQLError, code: str) -> GraphQLError:
+    """The error with `extensions.code` (the codes Apollo's servers use for a document that does not parse or
+    validate), unless it has one of its own."""
+    if (error.extensions or {}).get("code"):
+        return error
+    return GraphQLError(
+        error.message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        {**(error.extensions or {}), "code": code},
+    )
 
 
 def checked_document(query: str) -> tuple[DocumentNode | None, tuple[GraphQLError, ...]]:

@@ -9,12 +9,12 @@ from django.conf import settings
 from graphene import relay
 from graphql_relay import to_global_id
 
-from backend.cases import queue
 from backend.cases.workflow import STATUS_LABELS
 from backend.errors import DomainError
+from backend.work import queue
 from schema.cases import CaseKindEnum, PriorityEnum
 from schema.errors import query_error
-from schema.fields import keyset_page, node_pk
+from schema.fields import keyset_page, node_pk, parse_pk
 
 SlaStateEnum = graphene.Enum.from_enum(queue.SlaState, name="SlaState")
 AssigneeFilterEnum = graphene.Enum.from_enum(queue.AssigneeFilter, name="AssigneeFilter")
@@ -113,7 +113,7 @@ def _pk(value) -> int | None:
     if value is None:
         return None
     if str(value).isdigit():
-        return int(value)
+        return parse_pk(value) or -1
     found = node_pk(value, "ComplaintCategory")
     found = found if found is not None else node_pk(value, "Area")
     return found if found is not None else -1

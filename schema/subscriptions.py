@@ -25,13 +25,12 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from backend.cases.errors import CaseErrorCode
-from backend.cases.models import Case, Visibility
+from backend.cases.models import Audience, Case, Visibility
 from backend.complaints import selectors as complaint_selectors
 from backend.errors import DomainError
 from backend.regions.models import Agency
 from notifications import selectors as notification_selectors
 from notifications.delivery import group_name
-from notifications.models import Audience
 from schema.cases import CaseNode
 from schema.errors import query_error
 from schema.fields import node_pk

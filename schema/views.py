@@ -33,6 +33,17 @@ def json_error(status: int, message: str, code: str, **headers) -> HttpResponse:
     return response
 
 
+def _json(text: str, message: str):
+    """JSON from a request, or a 400 saying what is wrong with it (Python refuses integers of more than 4,300 digits:
+    that is a number too long, not broken JSON)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise HttpError(HttpResponseBadRequest(), message) from None
+    except ValueError:
+        raise HttpError(HttpResponseBadRequest(), _("A number in the request has too many digits.")) from None
+
+
 def _never_awaitable(value) -> bool:
     return False
 
@@ -47,7 +58,12 @@ def response_media(request) -> str:
     without an Accept header (older clients)."""
     if not request.META.get("HTTP_ACCEPT"):
         return JSON
-    return request.get_preferred_type([GRAPHQL_RESPONSE, JSON]) or JSON
+    graphql_response, json_ = request.accepted_type(GRAPHQL_RESPONSE), request.accepted_type(JSON)
+    if graphql_response is None:
+        return JSON
+    if json_ is None or graphql_response.quality >= json_.quality:
+        return GRAPHQL_RESPONSE
+    return JSON
 
 
 class SimpulGraphQLView(GraphQLView):
@@ -119,10 +135,25 @@ class SimpulGraphQLView(GraphQLView):
                 return operations_with_files(request.POST, request.FILES)
             except MultipartError as exc:
                 raise HttpError(HttpResponse(status=400), str(exc)) from None
-        return super().parse_body(request)
+        content_type = self.get_content_type(request)
+        if content_type not in ("application/json", "application/graphql"):
+            return super().parse_body(request)  # a form post
+        try:
+            body = request.body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise HttpError(HttpResponseBadRequest(), _("The request body is not UTF-8 text.")) from None
+        if content_type == "application/graphql":
+            return {"query": body}
+        data = _json(body, _("The request body is not valid JSON."))
+        if not isinstance(data, dict):
+            raise HttpError(HttpResponseBadRequest(), _("The request body must be a JSON object with a `query`."))
+        return data
 
     @staticmethod
     def get_graphql_params(request, data):
+        variables = request.GET.get("variables") or data.get("variables")
+        if isinstance(variables, str):  # a GET's, or a form's: JSON in a string
+            _json(variables, _("`variables` is not valid JSON."))
         query, variables, operation_name, id_ = GraphQLView.get_graphql_params(request, data)
         if query is not None and not isinstance(query, str):
             raise HttpError(HttpResponse(status=400), _("`query` must be a string."))
@@ -168,7 +199,7 @@ class SimpulGraphQLView(GraphQLView):
                 data=None,
                 errors=[
                     GraphQLError(
-                        "Subscriptions run over the WebSocket at /graphql (protocol graphql-transport-ws).",
+                        _("Subscriptions run over the WebSocket at /graphql (protocol graphql-transport-ws)."),
                         extensions={"code": "BAD_REQUEST"},
                     )
                 ],

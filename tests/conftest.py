@@ -17,8 +17,8 @@ from backend.accounts.models import User
 from backend.celery import app as celery_app
 from backend.complaints import config as complaint_config
 from backend.complaints.models import ComplaintCategory
-from backend.regions import calendar, geo
-from backend.regions.management.commands.seed_demo import DEMO_PASSWORD
+from backend.demo.management.commands.seed_demo import DEMO_PASSWORD
+from backend.regions import area_index, calendar
 from backend.regions.models import Area
 from tests.helpers import SUBMIT, centre, complaint_input
 
@@ -38,7 +38,7 @@ def _isolated(settings):
     for service in (breaker.CACHE, breaker.CHANNEL_LAYER, breaker.BROKER):
         service.succeeded()  # a service one test made unreachable is back for the next
     # Each test's database is rolled back under the per-process caches, which production never does.
-    geo.forget_index()
+    area_index.forget_index()
     calendar.forget_days_off()
     complaint_config.forget()
 

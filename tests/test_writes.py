@@ -10,10 +10,9 @@ from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 
 from backend import writes
-from backend.cases.models import Case, CaseEvent, CaseKind, TrackingSequence
-from backend.cases.workflow import ComplaintStatus
+from backend.cases.models import Audience, Case, CaseEvent, CaseKind, OutboxMessage, TrackingSequence
+from backend.complaints.workflow import ComplaintStatus
 from backend.regions.models import DayOff
-from notifications.models import Audience, OutboxMessage
 
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="batches are one statement on PostgreSQL")
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 
-from backend import compiled
-from backend.accounts.models import Membership, Role, User
+from backend import sql
+from backend.accounts.models import Role, User
 
 
 @dataclass(frozen=True)
@@ -17,8 +17,7 @@ class _Roles:
     staff_region_ids: frozenset[int]
 
 
-def _memberships(user_id):
-    return Membership.objects.filter(user_id=user_id).values_list("region_id", "agency_id", "role")
+ROLES = sql.Statement("roles-of-user", "SELECT region_id, agency_id, role FROM accounts_membership WHERE user_id = %s")
 
 
 class Actor:
@@ -39,7 +38,7 @@ class Actor:
     def _roles(self) -> _Roles:
         if self.user is None:
             return _Roles(frozenset(), {}, frozenset())
-        rows = compiled.rows("roles-of-user", _memberships, self.user.pk)
+        rows = ROLES.rows(self.user.pk)
         return _Roles(
             admin_region_ids=frozenset(r for r, _a, role in rows if role == Role.REGION_ADMIN),
             agency_roles={a: role for _r, a, role in rows if a is not None},

@@ -2,9 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts import services
 from backend.accounts.models import Device, Membership, User
-from backend.regions.admin import RegionScopedAdmin, request_actor
 
 
 class MembershipInline(admin.TabularInline):
@@ -41,27 +39,6 @@ class UserAdmin(DjangoUserAdmin):
         return request.user.is_superuser
 
     has_change_permission = has_add_permission = has_delete_permission = has_view_permission
-
-
-@admin.register(Membership)
-class MembershipAdmin(RegionScopedAdmin):
-    save_service = staticmethod(services.save_membership)
-    delete_service = staticmethod(services.delete_membership)
-    list_display = ("user", "role", "agency", "region", "created_at")
-    list_filter = ("role", "region")
-    search_fields = ("user__username", "user__email", "user__full_name", "agency__short_name")
-    list_select_related = ("user", "agency", "region")
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        actor = request_actor(request)
-        if db_field.name == "user" and not actor.is_superuser:
-            # Staff accounts (made by a superuser) that work nowhere yet or already in this admin's region.
-            kwargs["queryset"] = User.objects.filter(is_staff=True, is_superuser=False).exclude(
-                memberships__region_id__in=Membership.objects.exclude(region_id__in=actor.admin_region_ids).values(
-                    "region_id"
-                )
-            )
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(Device)

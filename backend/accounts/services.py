@@ -17,7 +17,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend import breaker, ratelimit
+from backend import ratelimit
+from backend.accounts import effects
 from backend.accounts.backends import check_login
 from backend.accounts.errors import AuthErrorCode, DeviceErrorCode
 from backend.accounts.models import (
@@ -33,7 +34,6 @@ from backend.accounts.models import (
 from backend.accounts.phones import PhoneError, normalise_phone
 from backend.accounts.tokens import TokenPair, hash_refresh_token, issue_access_token, new_refresh_token
 from backend.errors import DomainError
-from notifications import live
 
 logger = logging.getLogger("simpul.accounts")
 
@@ -125,25 +125,12 @@ def request_otp(*, phone: str, client: ClientInfo) -> OtpSent:
 
 
 def _send_sms(to: str, text: str) -> None:
-    """Queue the SMS for a worker, or, while the broker is away (breaker.BROKER), send it from here. When that fails
-    too, the caller is told to try again (the code is stored, but nobody can read it)."""
-    from kombu.exceptions import OperationalError
-
-    from notifications.sms import SMSError, get_sms_backend
-    from notifications.tasks import send_sms
-
-    if breaker.BROKER.available():
-        try:
-            send_sms.delay(to, text)
-        except OperationalError as exc:
-            breaker.BROKER.failed(exc)
-        else:
-            breaker.BROKER.succeeded()
-            return
+    """Queue the SMS (or send it, while the broker is away: notifications.accounts); when neither works, the caller
+    is told to try again (the code is stored, but nobody can read it)."""
     try:
-        get_sms_backend().send(to, text)
-    except SMSError as exc:
-        logger.error("SMS to %s failed while the broker is away: %s", to, exc)
+        effects.send_sms(to, text)
+    except effects.SmsUnavailable as exc:
+        logger.error("SMS to %s could not be sent: %s", to, exc)
         wait = max(settings.OTP_RESEND_SECONDS, 30)
         raise DomainError(
             AuthErrorCode.SMS_UNAVAILABLE,
@@ -299,7 +286,7 @@ def refresh_session(*, refresh_token: str, client: ClientInfo) -> TokenPair:
                 revoked_at=now, revoke_reason="refresh_token_reused"
             )
     if not won:
-        live.close_sessions([session.pk])
+        effects.close_sessions([session.pk])
         raise DomainError(
             AuthErrorCode.TOKEN_REUSED,
             _("This sign-in was used from somewhere else, so it has been closed for your safety. Sign in again."),
@@ -319,7 +306,7 @@ def revoke_session(*, user: User, session_id, reason: str = "signed_out") -> Non
     )
     if not ended:
         raise DomainError(AuthErrorCode.NOT_FOUND, _("No such active session on your account."), field="sessionId")
-    live.close_sessions([session_id])
+    effects.close_sessions([session_id])
 
 
 def revoke_all_sessions(*, user: User, reason: str = "signed_out_everywhere") -> int:
@@ -328,7 +315,7 @@ def revoke_all_sessions(*, user: User, reason: str = "signed_out_everywhere") ->
         live_sessions = AuthSession.objects.filter(user=user, revoked_at__isnull=True)
         ids = list(live_sessions.select_for_update().values_list("pk", flat=True))
         ended = AuthSession.objects.filter(pk__in=ids).update(revoked_at=timezone.now(), revoke_reason=reason)
-        live.close_sessions(ids)
+        effects.close_sessions(ids)
     return ended
 
 

@@ -16,8 +16,8 @@ import jwt
 from django.conf import settings
 from django.utils import timezone
 
-from backend import compiled
-from backend.accounts.models import AuthSession
+from backend import sql
+from backend.accounts.models import AuthSession, User
 
 ALGORITHM = "HS256"
 REFRESH_PREFIX = "rt1_"
@@ -99,17 +99,29 @@ def authenticate_access_token(token: str) -> AuthSession:
         session_id = uuid.UUID(claims["sid"])
     except ValueError:
         raise TokenError("invalid") from None
-    # Every signed-in request runs this look-up: its SQL is compiled once per process and thread.
-    session = compiled.first("session-with-user", _session_with_user, session_id)
-    if session is None or str(session.user_id) != claims["sub"]:
+    # Every signed-in request runs this look-up: one named statement.
+    found = SESSION_WITH_USER.first(sql.param(AuthSession, "id", session_id))
+    if found is None:
+        raise TokenError("invalid")
+    session, user = found
+    session.user = user
+    if str(session.user_id) != claims["sub"]:
         raise TokenError("invalid")
     if session.revoked_at is not None or not session.user.is_active:
         raise TokenError("revoked")
     return session
 
 
-def _session_with_user(session_id):
-    return AuthSession.objects.select_related("user").filter(pk=session_id)
+SESSION_COLUMNS = ("id", "user_id", "created_at", "last_used_at", "expires_at", "revoked_at", "revoke_reason")
+SESSION_COLUMNS += ("user_agent", "ip")
+USER_COLUMNS = ("id", "password", "last_login", "is_superuser", "username", "email", "phone", "phone_verified_at")
+USER_COLUMNS += ("full_name", "language", "is_active", "is_staff", "date_joined")
+SESSION_WITH_USER = sql.Statement(
+    "session-with-user",
+    f"SELECT {sql.columns('s', SESSION_COLUMNS)}, {sql.columns('u', USER_COLUMNS)}"  # noqa: S608 - our names
+    " FROM accounts_authsession s JOIN accounts_user u ON u.id = s.user_id WHERE s.id = %s",
+    (sql.Part(AuthSession, SESSION_COLUMNS), sql.Part(User, USER_COLUMNS)),
+)
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -12,7 +12,7 @@ from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
 
 from backend.cases.models import Case, CaseEvent
-from backend.cases.workflow import CLOCK_STOPPED
+from backend.cases.workflow import clock_stopped
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def percentile(values: QuerySet, field: str, fraction: float) -> int | None:
 
 def _counts(since: datetime, until: datetime, now: datetime) -> dict:
     in_period = Q(resolved_at__gte=since, resolved_at__lt=until)
-    still_open = ~Q(status__in=CLOCK_STOPPED)
+    still_open = ~Q(status__in=clock_stopped())
     return {
         "received": Count("pk", filter=Q(submitted_at__gte=since, submitted_at__lt=until)),
         "resolved": Count("pk", filter=in_period),

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -250,3 +253,50 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"SKM {self.case}"
+
+
+# --- the outbox -------------------------------------------------------------------------------------------------
+
+
+class Audience(models.TextChoices):
+    USER = "user", _("A user (reporter, co-reporter, assignee)")
+    AGENCY = "agency", _("An agency's queue")
+    CASE = "case", _("Everyone watching the case")
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
+
+
+class OutboxMessage(models.Model):
+    """What must be delivered because of a change: a row per (event, audience), written in the same transaction as
+    the change (backend.cases.outbox). The delivery layer (notifications) drains the table after COMMIT and retries
+    what is left. The notification id receivers see, and use to drop duplicates, is the event's (one change, one id
+    on every channel); the rows also serve replay to a subscriber that reconnects (notifications.selectors)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="outbox")
+    event = models.ForeignKey("cases.CaseEvent", on_delete=models.PROTECT, related_name="outbox")
+    audience = models.CharField(max_length=8, choices=Audience.choices)
+    audience_id = models.BigIntegerField()
+    event_type = models.CharField(max_length=40)
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        db_table = "notifications_outboxmessage"  # its table from before the core owned it
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notificatio_status_6d08f9_idx"),
+            # What one subscription's group was sent since a moment: the replay after a reconnect.
+            models.Index(fields=["audience", "audience_id", "created_at"], name="outbox_audience_replay"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} → {self.audience} {self.audience_id} ({self.status})"

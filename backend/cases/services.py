@@ -17,15 +17,23 @@ from django.utils.translation import gettext as _
 from backend import writes
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
+from backend.cases import outbox
 from backend.cases.errors import CaseErrorCode, RejectReason
-from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, CaseParticipant, TrackingSequence, Visibility
+from backend.cases.models import (
+    TRACKING_PREFIX,
+    Audience,
+    Case,
+    CaseEvent,
+    CaseParticipant,
+    OutboxMessage,
+    TrackingSequence,
+    Visibility,
+)
 from backend.cases.timeline import GENESIS, append_event, chained_event
-from backend.cases.workflow import STATUS_LABELS, TABLES, case_roles
+from backend.cases.workflow import KINDS, STATUS_LABELS, case_roles
 from backend.errors import DomainError
 from backend.regions import calendar
 from backend.regions.models import Agency
-from notifications import delivery
-from notifications.models import Audience, OutboxMessage
 
 
 def allocate_tracking_code(*, region, kind: str, at: datetime) -> str:
@@ -185,7 +193,7 @@ def _write_outbox(
     """One row per audience of the event (_audiences), delivered after commit (notifications.delivery)."""
     audiences = _audiences(case, event.visibility, actor, notify=notify, previous_agency_id=previous_agency_id)
     rows = OutboxMessage.objects.bulk_create(_outbox_rows(case, event, audiences))
-    delivery.schedule(rows)
+    outbox.schedule(rows)
 
 
 @dataclass(frozen=True)
@@ -270,7 +278,7 @@ def open_case(
         if details is not None:
             for model_rows in _by_model(details(case)):
                 batch.add(model_rows)
-        delivery.schedule(rows, batch=batch)
+        outbox.schedule(rows, batch=batch)
     if batch.refused:
         earlier = _same_key(case) if case.idempotency_key else None
         if earlier is not None:
@@ -305,7 +313,7 @@ def _measure(case: Case, move, now: datetime) -> None:
 
 
 def _move(case: Case, action: str):
-    move = TABLES[case.kind].get(action)
+    move = KINDS[case.kind].table.get(action)
     if move is None:
         raise DomainError(CaseErrorCode.UNKNOWN_ACTION, _("This action does not exist for this kind of case."))
     return move

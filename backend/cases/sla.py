@@ -14,7 +14,7 @@ from django.utils import timezone
 from backend.accounts.models import Membership, Role
 from backend.cases.models import Case
 from backend.cases.services import transition
-from backend.cases.workflow import CLOCK_STOPPED
+from backend.cases.workflow import clock_stopped
 from backend.errors import DomainError
 from backend.regions import calendar
 
@@ -39,7 +39,7 @@ def _region_admins(region_id: int) -> list[int]:
 
 def sweep_overdue(*, now: datetime | None = None) -> SweepResult:
     now = now or timezone.now()
-    running = Case.objects.exclude(status__in=CLOCK_STOPPED).filter(due_at__lt=now, sla_paused_at__isnull=True)
+    running = Case.objects.exclude(status__in=clock_stopped()).filter(due_at__lt=now, sla_paused_at__isnull=True)
     flagged = escalated = 0
     for case in running.filter(overdue_notified_at__isnull=True).select_related("region").order_by("due_at"):
         try:

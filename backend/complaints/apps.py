@@ -6,3 +6,8 @@ class ComplaintsConfig(AppConfig):
     name = "backend.complaints"
     label = "complaints"
     verbose_name = _("Complaints")
+
+    def ready(self):
+        from backend.complaints import workflow
+
+        workflow.register()  # the kind's statuses and transition table, with the case core

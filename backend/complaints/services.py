@@ -15,16 +15,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend import compiled, ratelimit
+from backend import ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
 from backend.cases.services import AlreadyOpened, FirstMove, Outdated, open_case, transition
-from backend.cases.workflow import ComplaintStatus
 from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit
 from backend.complaints.routing import route_complaint
 from backend.complaints.selectors import WORKABLE_STATUSES, can_view, h3_cell
+from backend.complaints.workflow import ComplaintStatus
 from backend.errors import DomainError, DomainErrors
 from backend.forms import form_errors
 from backend.regions import calendar
@@ -59,10 +59,6 @@ def _extra_errors(validator: Draft202012Validator | None, extra) -> list[DomainE
         DomainError(ComplaintErrorCode.INVALID, message, field=field)
         for field, message in form_errors(validator, extra, prefix="extra")
     ]
-
-
-def _by_idempotency_key(resident_id: int, key: str):
-    return Case.objects.filter(resident_id=resident_id, idempotency_key=key)
 
 
 def deadline(region, category: ComplaintCategory, start):
@@ -139,7 +135,7 @@ def submit_complaint(
 
 
 def _earlier_case(user, idempotency_key: str) -> Case | None:
-    return compiled.first("case-by-idempotency-key", _by_idempotency_key, user.pk, idempotency_key)
+    return Case.objects.filter(resident_id=user.pk, idempotency_key=idempotency_key).first()
 
 
 def _file(

@@ -9,11 +9,10 @@ from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
-from backend.cases.admin import ReadOnlyMixin
 from backend.errors import DomainError, DomainErrors
 from backend.permits import services
 from backend.permits.models import PermitApplication, PermitType, PermitTypeVersion
-from backend.regions.admin import RegionScopedAdmin, request_actor
+from backend.regions.admin import ReadOnlyMixin, RegionScopedAdmin, request_actor
 from backend.regions.models import Agency, Region
 
 EDITION_FIELDS = [

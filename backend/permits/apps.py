@@ -6,3 +6,8 @@ class PermitsConfig(AppConfig):
     name = "backend.permits"
     label = "permits"
     verbose_name = _("Permits")
+
+    def ready(self):
+        from backend.permits import workflow
+
+        workflow.register()  # the kind's statuses and transition table, with the case core

@@ -10,9 +10,9 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from backend.accounts.actor import Actor
-from backend.cases.workflow import PermitStatus
 from backend.keyset import Key, Keyset
 from backend.permits.models import PermitApplication, PermitType
+from backend.permits.workflow import PermitStatus
 
 # An applicant's applications, newest first, and the cursors of their pages.
 NEWEST_FIRST = Keyset(

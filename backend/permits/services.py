@@ -1,5 +1,5 @@
 """Writes of online permits: permit types (versioned), the applicant's draft and documents, submission, and every
-step of the review — each step a move of the case through `transition()` (backend.cases.workflow.PERMIT).
+step of the review — each step a move of the case through `transition()` (backend.permits.workflow.PERMIT).
 
 KPK's point in backing online permits is that applicant and official never meet: every step is on the case's
 timeline, messages go through it too, and the clock is public.
@@ -27,7 +27,6 @@ from backend.accounts.actor import Actor
 from backend.cases.errors import CaseErrorCode
 from backend.cases.models import Case, CaseKind
 from backend.cases.services import allocate_tracking_code, clock_pause, clock_resume, open_case, staff_case, transition
-from backend.cases.workflow import PermitStatus
 from backend.errors import DomainError, DomainErrors
 from backend.forms import form_errors
 from backend.permits import fees, nik
@@ -41,6 +40,7 @@ from backend.permits.models import (
     PermitTypeVersion,
     Recommendation,
 )
+from backend.permits.workflow import PermitStatus
 from backend.regions import calendar
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Agency, Region

@@ -1,9 +1,10 @@
 """Periodic tasks of permits."""
 
-from backend.celery import app
+from celery import shared_task
+
 from backend.permits import services
 
 
-@app.task(name="permits.flag_deemed_approvals", acks_late=True, ignore_result=True, expires=3000)
+@shared_task(name="permits.flag_deemed_approvals", acks_late=True, ignore_result=True, expires=3000)
 def flag_deemed_approvals() -> int:
     return services.flag_deemed_approvals()

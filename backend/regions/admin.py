@@ -8,7 +8,9 @@ from django.db.models import Q
 from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from backend.accounts import services as account_services
 from backend.accounts.actor import Actor
+from backend.accounts.models import Membership, User
 from backend.errors import DomainError, DomainErrors
 from backend.regions import services
 from backend.regions.models import Agency, Area, DayOff, NationalDaysOff, Region
@@ -18,6 +20,22 @@ def request_actor(request) -> Actor:
     if not hasattr(request, "_simpul_actor"):
         request._simpul_actor = Actor.for_user(request.user)
     return request._simpul_actor
+
+
+class ReadOnlyMixin:
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+def labelled(description, function):
+    function.short_description = description
+    return function
 
 
 class RegionScopedAdmin(admin.ModelAdmin):
@@ -197,3 +215,24 @@ class NationalDaysOffAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Membership)
+class MembershipAdmin(RegionScopedAdmin):
+    save_service = staticmethod(account_services.save_membership)
+    delete_service = staticmethod(account_services.delete_membership)
+    list_display = ("user", "role", "agency", "region", "created_at")
+    list_filter = ("role", "region")
+    search_fields = ("user__username", "user__email", "user__full_name", "agency__short_name")
+    list_select_related = ("user", "agency", "region")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        actor = request_actor(request)
+        if db_field.name == "user" and not actor.is_superuser:
+            # Staff accounts (made by a superuser) that work nowhere yet or already in this admin's region.
+            kwargs["queryset"] = User.objects.filter(is_staff=True, is_superuser=False).exclude(
+                memberships__region_id__in=Membership.objects.exclude(region_id__in=actor.admin_region_ids).values(
+                    "region_id"
+                )
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)

@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from django.db import connection
 from django.db.models import QuerySet
-from django.db.models.expressions import RawSQL
 from django.utils.translation import gettext as _
 
-from backend import compiled
+from backend import sql
 from backend.accounts.actor import Actor
 from backend.accounts.models import Membership
 from backend.errors import DomainError
 from backend.keyset import Key, Keyset
-from backend.regions import geo
+from backend.regions import area_index, geo
 from backend.regions.errors import RegionErrorCode
 from backend.regions.models import Agency, Area, Region
 
@@ -31,12 +30,47 @@ def _slug_or_code(value: str) -> tuple[str, str]:
     return ("code" if value[:1].isdigit() else "slug"), value
 
 
+REGION_COLUMNS = ("id", "code", "name", "kind", "slug", "timezone", "triage_agency_id", "work_start", "work_end")
+REGION_COLUMNS += ("work_days", "active", "geo_version", "calendar_version", "config_version")
+AGENCY_COLUMNS = ("id", "region_id", "code", "name", "short_name", "email", "phone", "address", "active")
+_REGION_PARTS = (sql.Part(Region, REGION_COLUMNS), sql.Part(Agency, AGENCY_COLUMNS))
+_REGION_SELECT = f"SELECT {sql.columns('r', REGION_COLUMNS)}, {sql.columns('a', AGENCY_COLUMNS)}"
+_REGION_FROM = " FROM regions_region r LEFT JOIN regions_agency a ON a.id = r.triage_agency_id"
+# An active region with its triage agency, by code or by slug.
+ACTIVE_REGION_BY = {
+    field: sql.Statement(
+        f"active-region-by-{field}", f"{_REGION_SELECT}{_REGION_FROM} WHERE r.{field} = %s AND r.active", _REGION_PARTS
+    )
+    for field in ("code", "slug")
+}
+# The same, with a fingerprint of the row (PostgreSQL): the row's text, hashed. Any change of the region (its versions
+# too, bumped whenever its areas, days off, agencies, categories or routing rules change) changes it.
+ACTIVE_REGION_WITH_FINGERPRINT_BY = {
+    field: sql.Statement(
+        f"active-region-with-fingerprint-by-{field}",
+        f"{_REGION_SELECT}, md5(r::text){_REGION_FROM} WHERE r.{field} = %s AND r.active",
+        _REGION_PARTS,
+    )
+    for field in ("code", "slug")
+}
+
+
+def _region(found: tuple | None) -> Region | None:
+    if found is None:
+        return None
+    region, triage_agency, *fingerprint = found
+    region.triage_agency = triage_agency
+    if fingerprint:
+        region.fingerprint = fingerprint[0]
+    return region
+
+
 def region_by_slug_or_code(value: str, *, queryset: QuerySet[Region] | None = None) -> Region | None:
     field, value = _slug_or_code(value)
     if queryset is not None:
         return queryset.filter(**{field: value}).first()
-    # Nearly every request naming a region starts here: the look-up's SQL is compiled once per process and thread.
-    return compiled.first(("active-region-by", field), lambda v: active_regions().filter(**{field: v}), value)
+    # Nearly every request naming a region starts here: one named statement.
+    return _region(ACTIVE_REGION_BY[field].first(value))
 
 
 # The regions this process has read for writes that re-check them (cached_region), by slug or code as asked.
@@ -54,13 +88,7 @@ def cached_region(value: str, *, fresh: bool = False) -> Region | None:
         return region
     if connection.vendor != "postgresql":
         return region_by_slug_or_code(value)
-    region = compiled.first(
-        ("active-region-with-fingerprint-by", field),
-        # The row's text, hashed: any change of the region (its versions too, bumped whenever its areas, days off,
-        # agencies, categories or routing rules change) changes it.
-        lambda v: active_regions().filter(**{field: v}).annotate(fingerprint=RawSQL('md5("regions_region"::text)', ())),
-        key,
-    )
+    region = _region(ACTIVE_REGION_WITH_FINGERPRINT_BY[field].first(key))
     if region is None:
         _cached.pop(key, None)
     else:
@@ -94,9 +122,9 @@ def area_at(region: Region, *, lat: float, lon: float) -> Area | None:
     """The most specific active area of the region that contains the point, or None (outside the region)."""
     if not geo.valid_point(lat, lon):
         return None
-    index = geo.area_index(region)
+    index = area_index.area_index(region)
     area_id = index.area_id_at(lat, lon)
-    return geo.area_row(index, area_id) if area_id is not None else None
+    return area_index.area_row(index, area_id) if area_id is not None else None
 
 
 def agency_members(*, actor: Actor, agency: Agency) -> QuerySet[Membership]:

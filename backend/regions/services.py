@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor
 from backend.errors import DomainError, DomainErrors
-from backend.regions import calendar, geo
+from backend.regions import area_index, calendar
 from backend.regions.errors import RegionErrorCode
 from backend.regions.models import Agency, Area, DayOff, Region
 
@@ -67,7 +67,7 @@ def delete_area(*, actor: Actor, area: Area) -> None:
 def _areas_changed(region: Region) -> None:
     Region.objects.filter(pk=region.pk).update(geo_version=F("geo_version") + 1)
     region.refresh_from_db(fields=["geo_version"])
-    transaction.on_commit(lambda: geo.forget_index(region.pk))
+    transaction.on_commit(lambda: area_index.forget_index(region.pk))
 
 
 def save_region_row(*, actor: Actor, row):

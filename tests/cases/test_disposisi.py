@@ -167,7 +167,7 @@ def test_forward_to_an_outside_body(gql, case_id):
 
 
 def test_the_agency_offered_a_case_is_told(gql, case_id):
-    from notifications.models import Audience, OutboxMessage
+    from backend.cases.models import Audience, OutboxMessage
 
     dishub = Agency.objects.get(region__code="16.06", code="dishub")
     mutate(

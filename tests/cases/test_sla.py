@@ -8,9 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from backend.accounts.models import User
-from backend.cases.models import Case
+from backend.cases.models import Audience, Case, OutboxMessage
 from backend.cases.sla import sweep_overdue
-from notifications.models import Audience, OutboxMessage
 from tests.helpers import SUBMIT, complaint_input
 
 pytestmark = pytest.mark.django_db

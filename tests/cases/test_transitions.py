@@ -10,13 +10,13 @@ from django.db import transaction
 
 from backend.accounts.actor import Actor
 from backend.accounts.models import Membership, Role, User
-from backend.cases.models import Case, CaseEvent, CaseKind, CaseParticipant
+from backend.cases.models import Audience, Case, CaseEvent, CaseKind, CaseParticipant, OutboxMessage
 from backend.cases.selectors import verify_chain
 from backend.cases.services import open_case, transition
-from backend.cases.workflow import COMPLAINT, CaseRole, ComplaintStatus, case_roles
+from backend.cases.workflow import CaseRole, case_roles
+from backend.complaints.workflow import COMPLAINT, ComplaintStatus
 from backend.errors import DomainError
 from backend.regions.models import Agency
-from notifications.models import Audience, OutboxMessage
 
 pytestmark = pytest.mark.django_db
 

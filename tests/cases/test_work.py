@@ -7,8 +7,7 @@ import pytest
 from graphql_relay import to_global_id
 
 from backend.accounts.models import User
-from backend.cases.models import Case
-from notifications.models import Audience, OutboxMessage
+from backend.cases.models import Audience, Case, OutboxMessage
 from tests.helpers import SUBMIT, complaint_input
 
 pytestmark = pytest.mark.django_db

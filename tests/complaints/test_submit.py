@@ -6,12 +6,11 @@ import pytest
 from django.db import connection, transaction
 from graphql_relay import from_global_id
 
-from backend.cases.models import Case, CaseEvent
+from backend.cases.models import Audience, Case, CaseEvent, OutboxMessage
 from backend.cases.selectors import verify_chain
 from backend.complaints.models import ComplaintCategory
 from backend.regions.models import Agency, Region
 from backend.regions.services import config_changed
-from notifications.models import Audience, OutboxMessage
 from tests.helpers import SUBMIT, complaint_input
 
 pytestmark = pytest.mark.django_db

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.test import Client
 
 from backend.accounts.models import Device, User
+from backend.cases.models import OutboxMessage
 from notifications import delivery
-from notifications.models import OutboxMessage, PushDelivery
+from notifications.models import PushDelivery
 from schema.fields import node_pk
 from tests.helpers import resolve_case
 
@@ -20,16 +21,16 @@ def test_outbox_and_pushes_are_read_only_and_scoped(submit, category, places, re
     muba, parepare = Client(), Client()
     muba.force_login(User.objects.get(username="admin.muba"))
     parepare.force_login(User.objects.get(username="admin.parepare"))
-    for path in ("/admin/notifications/outboxmessage/", "/admin/notifications/pushdelivery/"):
+    for path in ("/admin/cases/outboxmessage/", "/admin/notifications/pushdelivery/"):
         assert muba.get(path).status_code == 200
         assert parepare.get(path).status_code == 200
     row = OutboxMessage.objects.first()
-    page = f"/admin/notifications/outboxmessage/{row.pk}/change/"
+    page = f"/admin/cases/outboxmessage/{row.pk}/change/"
     assert muba.get(page).status_code == 200
     assert parepare.get(page).status_code in (302, 403, 404)
-    assert row.case.tracking_code in muba.get("/admin/notifications/outboxmessage/").content.decode()
-    assert row.case.tracking_code not in parepare.get("/admin/notifications/outboxmessage/").content.decode()
-    assert muba.post(f"/admin/notifications/outboxmessage/{row.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert row.case.tracking_code in muba.get("/admin/cases/outboxmessage/").content.decode()
+    assert row.case.tracking_code not in parepare.get("/admin/cases/outboxmessage/").content.decode()
+    assert muba.post(f"/admin/cases/outboxmessage/{row.pk}/delete/", {"post": "yes"}).status_code == 403
     assert OutboxMessage.objects.filter(pk=row.pk).exists()
 
 
@@ -51,7 +52,7 @@ def test_the_admin_names_an_anonymous_reporter_only_to_the_handling_agency(submi
         pk = node_pk(case["id"], "Case")
         paths = [f"/admin/cases/case/{pk}/change/"]
         paths += [
-            f"/admin/notifications/outboxmessage/{row.pk}/change/"
+            f"/admin/cases/outboxmessage/{row.pk}/change/"
             for row in OutboxMessage.objects.filter(case_id=pk, audience="user")
         ]
         paths += [
@@ -67,8 +68,7 @@ def test_the_admin_names_an_anonymous_reporter_only_to_the_handling_agency(submi
         assert "Budi Santoso" not in page and resident.phone not in page, path
         assert "Anonymous reporter" in page, path
     lists = "".join(
-        admin.get(p).content.decode()
-        for p in ("/admin/notifications/outboxmessage/", "/admin/notifications/pushdelivery/")
+        admin.get(p).content.decode() for p in ("/admin/cases/outboxmessage/", "/admin/notifications/pushdelivery/")
     )
     assert lists.count("Budi Santoso") == (
         OutboxMessage.objects.filter(case_id=node_pk(named["id"], "Case"), audience="user").count()

@@ -16,10 +16,11 @@ from django.utils import timezone
 
 from backend import breaker
 from backend.accounts.models import Device
-from backend.cases.models import Case
+from backend.cases import outbox
+from backend.cases.models import Audience, Case, OutboxMessage, OutboxStatus
 from backend.cases.services import transition
 from notifications import delivery
-from notifications.models import Audience, NotificationPreference, OutboxMessage, OutboxStatus, PushDelivery, PushStatus
+from notifications.models import NotificationPreference, PushDelivery, PushStatus
 from notifications.push import retry_after_seconds
 from tests.fcm_server import PROJECT
 from tests.helpers import staff_actor
@@ -343,7 +344,7 @@ def test_a_permit_is_named_as_an_application():
 
 def test_notify_payloads_stay_within_postgres_limit():
     ids = [f"{n:08d}-0000-0000-0000-000000000000" for n in range(700)]
-    payloads = delivery.notify_payloads(ids)
-    assert len(payloads) > 1 and all(len(p) <= delivery.PAYLOAD_MAX for p in payloads)
+    payloads = outbox.notify_payloads(ids)
+    assert len(payloads) > 1 and all(len(p) <= outbox.PAYLOAD_MAX for p in payloads)
     assert [pk for p in payloads for pk in p.split(",")] == ids
-    assert delivery.notify_payloads([]) == []
+    assert outbox.notify_payloads([]) == []

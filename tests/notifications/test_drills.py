@@ -17,8 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from backend.accounts.models import Device, User
-from backend.cases.models import Case
-from notifications.models import Audience, OutboxMessage, OutboxStatus, PushDelivery, PushStatus
+from backend.cases.models import Audience, Case, OutboxMessage, OutboxStatus
+from notifications.models import PushDelivery, PushStatus
 from tests.helpers import SUBMIT, complaint_input
 from tests.live import (
     APPLICATION_NAME,

@@ -16,10 +16,10 @@ from channels.layers import get_channel_layer
 from django.db import connection, transaction
 
 from backend.accounts.models import Device
-from backend.cases.models import Case
+from backend.cases import outbox
+from backend.cases.models import Audience, Case, OutboxMessage, OutboxStatus
 from backend.cases.services import transition
-from notifications import delivery
-from notifications.models import Audience, OutboxMessage, OutboxStatus, PushDelivery, PushStatus
+from notifications.models import PushDelivery, PushStatus
 from notifications.relay import OutboxRelay
 from tests.helpers import SUBMIT, complaint_input, staff_actor
 from tests.live import ROOT, needs_services, process_env, wait_for
@@ -120,7 +120,7 @@ def test_a_relay_listens_again_after_postgres_drops_it(filed, relay_on, relays):
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND query = %s",
-            [f"LISTEN {delivery.CHANNEL}"],
+            [f"LISTEN {outbox.CHANNEL}"],
         )
         assert cursor.fetchall() == [(True,)]
     wait_for(lambda: not relay.listening.is_set(), 10, "the relay to notice")

@@ -9,12 +9,11 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from backend.cases.models import Case, CaseEvent, Visibility
+from backend.cases.models import Audience, Case, CaseEvent, OutboxMessage, OutboxStatus, Visibility
 from backend.cases.services import transition
 from backend.cases.timeline import append_event
 from backend.errors import DomainError
 from notifications.errors import ReplayErrorCode
-from notifications.models import Audience, OutboxMessage, OutboxStatus
 from notifications.selectors import missed
 from tests.helpers import staff_actor
 

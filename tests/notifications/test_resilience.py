@@ -11,10 +11,10 @@ import pytest
 from django.db.models import Q
 
 from backend.accounts.models import Device, User
-from backend.cases.models import Case
+from backend.cases.models import Case, OutboxMessage, OutboxStatus
 from backend.cases.services import transition
 from backend.celery import app as celery_app
-from notifications.models import OutboxMessage, OutboxStatus, PushDelivery, PushStatus
+from notifications.models import PushDelivery, PushStatus
 from tests.helpers import staff_actor
 from tests.live import celery_worker, daphne, free_port, needs_services, off_loop, redis_server, wait_for
 

@@ -605,7 +605,7 @@ def test_bad_input_over_the_socket_gets_the_same_typed_error(server, db):
         "id": "n",
         "payload": [
             {
-                "message": "Teks tidak boleh berisi karakter NUL (U+0000).",
+                "message": "Teks tidak boleh berisi karakter NUL (U+0000) atau surrogate UTF-16 tunggal (U+D800 sampai U+DFFF).",
                 "extensions": {"code": "BAD_USER_INPUT", "variable": ["c"]},
             }
         ],

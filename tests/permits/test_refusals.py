@@ -12,10 +12,9 @@ from django.utils import timezone
 
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
-from backend.cases.models import Case, CaseEvent
+from backend.cases.models import Audience, Case, CaseEvent, OutboxMessage
 from backend.permits.models import PermitApplication, PermitType
 from backend.permits.services import TypeEdition, current_version, flag_deemed_approvals, save_permit_type
-from notifications.models import Audience, OutboxMessage
 from tests.permits.conftest import FORM, NIK, jpeg_bytes, pdf_bytes
 
 pytestmark = pytest.mark.django_db

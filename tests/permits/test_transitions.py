@@ -13,10 +13,11 @@ from backend.accounts.models import User
 from backend.cases.models import Case, CaseEvent, CaseKind
 from backend.cases.selectors import verify_chain
 from backend.cases.services import open_case, transition
-from backend.cases.workflow import PERMIT, CaseRole, PermitStatus, case_roles
+from backend.cases.workflow import CaseRole, case_roles
 from backend.errors import DomainError
 from backend.permits.models import PermitApplication, PermitReview, PermitType
 from backend.permits.services import current_version
+from backend.permits.workflow import PERMIT, PermitStatus
 from backend.regions.models import Agency
 
 pytestmark = pytest.mark.django_db

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 from graphql_relay import to_global_id
 
+from backend.accounts.models import User
 from tests.conftest import ACCEPT
 
 pytestmark = pytest.mark.django_db
@@ -31,12 +32,27 @@ def assert_error(response, status, fragment):
     return payload
 
 
-def test_malformed_json(http):
-    assert_error(post_raw(http, "{not json"), 400, "invalid JSON")
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "must be a JSON object"),
+        (b"\xff\xfe{}", "not UTF-8"),
+        ('{"query": "{ me { id } }", "variables": {"n": ' + "9" * 5000 + "}}", "too many digits"),
+    ],
+)
+def test_a_body_that_is_not_a_request(http, body, fragment):
+    """Typed and in the request's language; a 5,000-digit number is called what it is, not broken JSON."""
+    payload = assert_error(post_raw(http, body, HTTP_ACCEPT_LANGUAGE="en"), 400, fragment)
+    assert payload["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
+    indonesian = post_raw(http, body).json()["errors"][0]["message"]
+    assert indonesian != payload["errors"][0]["message"]
 
 
-def test_json_that_is_not_an_object(http):
-    assert_error(post_raw(http, "[1, 2]"), 400, "not a valid JSON query")
+def test_variables_of_a_get_that_are_not_json(http):
+    response = http.get("/graphql", {"query": "{ regions { edges { cursor } } }", "variables": "{x"})
+    payload = assert_error(response, 400, "`variables`")
+    assert payload["errors"][0]["extensions"] == {"code": "BAD_REQUEST"}
 
 
 def test_missing_query(http):
@@ -57,16 +73,25 @@ def test_wrong_types_in_the_envelope(http, body, fragment):
 
 
 def test_syntax_error(http):
-    assert_error(post_raw(http, json.dumps({"query": "{ me { id "})), 400, "Syntax Error")
+    payload = assert_error(post_raw(http, json.dumps({"query": "{ me { id "})), 400, "Syntax Error")
+    assert payload["errors"][0]["extensions"] == {"code": "GRAPHQL_PARSE_FAILED"}
 
 
 def test_unknown_field(http):
-    assert_error(post_raw(http, json.dumps({"query": "{ nope }"})), 400, "Cannot query field 'nope'")
+    payload = assert_error(post_raw(http, json.dumps({"query": "{ nope }"})), 400, "Cannot query field 'nope'")
+    assert payload["errors"][0]["extensions"] == {"code": "GRAPHQL_VALIDATION_FAILED"}
 
 
 def test_wrong_variable_type(http):
     body = {"query": "query($s: String!) { region(slugOrCode: $s) { code } }", "variables": {"s": {"x": 1}}}
     assert_error(post_raw(http, json.dumps(body)), 400, "Variable '$s'")
+
+
+def test_fragments_that_spread_themselves(http):
+    """A cycle is the standard rule's validation error, not a server's recursion."""
+    query = "query { me { ...A } } fragment A on User { id memberships { user { ...A } } }"
+    payload = assert_error(post_raw(http, json.dumps({"query": query})), 400, "Cannot spread fragment 'A'")
+    assert payload["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
 
 
 def test_oversized_body(http, settings):
@@ -92,13 +117,18 @@ def test_query_over_get_works(http, demo):
 def test_depth_limit(http, settings):
     settings.GRAPHQL_MAX_DEPTH = 4
     deep = "{ regions { edges { node { agencies { region { agencies { region { code } } } } } } } }"
-    assert_error(post_raw(http, json.dumps({"query": deep})), 400, "exceeds maximum operation depth")
+    payload = assert_error(
+        post_raw(http, json.dumps({"query": deep}), HTTP_ACCEPT_LANGUAGE="en"), 400, "more than 4 levels"
+    )
+    assert payload["errors"][0]["extensions"] == {"code": "QUERY_TOO_DEEP", "limit": 4}
+    shallow = "{ regions { edges { node { agencies { code } } } } }"  # code is at depth 4: allowed
+    assert post_raw(http, json.dumps({"query": shallow})).status_code == 200
 
 
 def test_alias_limit(http, settings):
     settings.GRAPHQL_MAX_ALIASES = 3
     query = "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(4)) + " }"
-    payload = assert_error(post_raw(http, json.dumps({"query": query})), 400, "4 aliases")
+    payload = assert_error(post_raw(http, json.dumps({"query": query}), HTTP_ACCEPT_LANGUAGE="en"), 400, "4 aliases")
     assert payload["errors"][0]["extensions"]["code"] == "TOO_MANY_ALIASES"
 
 
@@ -107,14 +137,14 @@ def test_cost_limit_multiplies_page_sizes(http, settings):
     cheap = "{ regions(first: 10) { edges { node { code name } } } }"
     assert post_raw(http, json.dumps({"query": cheap})).status_code == 200
     costly = "{ regions(first: 100) { edges { node { code name slug kind timezone } } } }"
-    payload = assert_error(post_raw(http, json.dumps({"query": costly})), 400, "would cost")
+    payload = assert_error(post_raw(http, json.dumps({"query": costly}), HTTP_ACCEPT_LANGUAGE="en"), 400, "would cost")
     assert payload["errors"][0]["extensions"]["code"] == "QUERY_TOO_COSTLY"
 
 
 def test_cost_limit_sees_through_fragments_and_default_pages(http, settings):
     settings.GRAPHQL_MAX_COST = 300
     query = "query { regions { edges { node { ...R } } } } fragment R on Region { code name slug kind timezone }"
-    assert_error(post_raw(http, json.dumps({"query": query})), 400, "would cost")
+    assert_error(post_raw(http, json.dumps({"query": query}), HTTP_ACCEPT_LANGUAGE="en"), 400, "would cost")
 
 
 # --- documents whose validation alone would hold a CPU: refused before it runs -------------------------------------
@@ -176,12 +206,20 @@ def test_what_apps_send_passes_the_shape_limits(http, demo):
     assert response.status_code == 200 and "errors" not in response.json(), response.json()
 
 
-def test_limit_messages_follow_the_language(http, settings):
-    query = "{ " + " ".join(["me{id}"] * (settings.GRAPHQL_MAX_FIELD_REPEATS + 1)) + " }"
+@pytest.mark.parametrize("limit", ["repeats", "aliases", "cost", "depth"])
+def test_limit_messages_follow_the_language(http, settings, limit):
+    settings.GRAPHQL_MAX_ALIASES, settings.GRAPHQL_MAX_COST, settings.GRAPHQL_MAX_DEPTH = 3, 50, 2
+    query = {
+        "repeats": "{ " + " ".join(["me{id}"] * (settings.GRAPHQL_MAX_FIELD_REPEATS + 1)) + " }",
+        "aliases": "{ " + " ".join(f"a{i}: me {{ id }}" for i in range(4)) + " }",
+        "cost": "{ regions(first: 100) { edges { node { code } } } }",
+        "depth": "{ regions { edges { node { agencies { code } } } } }",
+    }[limit]
     body = json.dumps({"query": query})
     indonesian = post_raw(http, body).json()["errors"][0]["message"]
     english = post_raw(http, body, HTTP_ACCEPT_LANGUAGE="en").json()["errors"][0]["message"]
-    assert english.startswith("One field is asked for") and indonesian != english
+    assert english.startswith("The query") or english.startswith("One field"), english
+    assert indonesian != english
 
 
 def test_page_size_above_the_cap(http, demo):
@@ -332,6 +370,7 @@ def test_values_nested_thousands_deep(http):
         to_global_id("Case", "xxx"),
         to_global_id("Case", "-1"),
         to_global_id("Case", 2**70),
+        to_global_id("Case", "9" * 5000),  # past Python's 4,300-digit limit for int()
         to_global_id("Nope", 1),
         to_global_id("CaseUpdate", 1),
     ],
@@ -340,6 +379,49 @@ def test_node_with_an_id_that_is_not_one(gql, demo, global_id):
     payload = gql.post("query($id: ID!) { node(id: $id) { id } }", {"id": global_id}).json()
     assert payload["data"] == {"node": None}
     assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "id"}
+
+
+@pytest.mark.parametrize(
+    ("query", "variables"),
+    [
+        ("{ regions(first: " + "9" * 4301 + ") { edges { cursor } } }", {}),
+        ("mutation($c: ID!) { acceptCase(caseId: $c) { errors { code } } }", {"c": to_global_id("Case", "9" * 5000)}),
+        (
+            'query($a: ID) { publicComplaints(region: "16.06", area: $a) { edges { cursor } } }',
+            {"a": to_global_id("Area", "9" * 5000)},
+        ),
+        ('query($c: ID) { publicComplaints(region: "16.06", category: $c) { edges { cursor } } }', {"c": "9" * 5000}),
+        ("query($r: String!) { region(slugOrCode: $r) { id } }", {"r": "\ud800"}),
+        ("query($r: String!) { region(slugOrCode: $r) { id } }", {"r": {"\udfff": 1}}),
+    ],
+)
+def test_numbers_and_text_no_database_can_hold(gql, demo, query, variables):
+    """Thousands of digits (Python's int() refuses them), a key past the bigint, a lone surrogate (UTF-8 has none):
+    each a typed refusal, never a server error."""
+    gql.sign_in_as(User.objects.get(username="pupr.staf"))
+    response = gql.post(query, variables)
+    assert response.status_code in (200, 400), response.content
+    payload = response.json()
+    codes = {error["extensions"]["code"] for error in payload.get("errors", [])}
+    codes |= (
+        {
+            error["code"].upper()
+            for value in (payload.get("data") or {}).values()
+            for error in (value or {}).get("errors", [])
+        }
+        if isinstance(payload.get("data"), dict)
+        else set()
+    )
+    assert codes and "INTERNAL_SERVER_ERROR" not in codes, payload
+
+
+def test_a_filter_that_names_nothing_is_an_error_not_no_filter(gql, demo):
+    """publicComplaints with an unknown area or category once answered the whole list."""
+    for argument, value in (("area", to_global_id("Area", 987654)), ("area", "garbage"), ("category", "999999")):
+        query = f'query($v: ID) {{ publicComplaints(region: "16.06", {argument}: $v) {{ edges {{ cursor }} }} }}'
+        payload = gql.post(query, {"v": value}).json()
+        assert payload["data"] == {"publicComplaints": None}
+        assert payload["errors"][0]["extensions"]["code"] in {"INVALID", "UNKNOWN_CATEGORY"}
 
 
 def test_node_with_an_id_of_nothing_you_may_see_is_null(gql, demo):
@@ -354,6 +436,20 @@ def test_offset_is_no_page_argument(http, demo):
 
 
 # --- GraphQL over HTTP as Apollo Client and urql speak it ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("accept", "media"),
+    [
+        ("application/json;q=0.5, application/graphql-response+json;q=0.5", "application/graphql-response+json"),
+        ("application/graphql-response+json;q=0.4, application/json;q=0.5", "application/json"),
+        ("*/*", "application/graphql-response+json"),
+        ("text/html;q=0.9, application/json", "application/json"),
+    ],
+)
+def test_the_response_media_type_follows_the_accepted_quality(demo, accept, media):
+    response = Client().post("/graphql", json.dumps({"query": "{ nope }"}), "application/json", HTTP_ACCEPT=accept)
+    assert response["Content-Type"] == f"{media}; charset=utf-8"
 
 
 def test_media_types_and_status_codes_follow_graphql_over_http(http, demo):

@@ -12,10 +12,10 @@ from django.utils import timezone
 
 from backend.accounts.models import User
 from backend.cases.models import Case, Priority
-from backend.cases.queue import ORDERS, QueueOrder
 from backend.cases.services import add_note, transition
-from backend.complaints.selectors import NEWEST_FIRST
+from backend.complaints import selectors as complaint_selectors
 from backend.regions.models import Region
+from backend.work.queue import ORDERS, QueueOrder
 from tests.helpers import SUBMIT, complaint_input, staff_actor
 
 pytestmark = pytest.mark.django_db
@@ -261,6 +261,21 @@ def test_the_timeline_pages_oldest_first_and_resumes_from_its_last_cursor(gql, r
     assert [edge["node"]["trackingCode"] for edge in since] == ["resolved"]
 
 
+def test_a_timeline_cursor_is_its_cases_own(gql, resident, file):
+    """A cursor of one case's timeline names the case: given to another case's `events`, it is refused (it would
+    otherwise be read as a position in a timeline it does not belong to)."""
+    first, second = file(), file()
+    query = (
+        'query($c: String!, $a: String) { caseByTrackingCode(region: "musi-banyuasin", trackingCode: $c) {'
+        " events(first: 1, after: $a) { edges { cursor } pageInfo { endCursor } } } }"
+    )
+    gql.sign_in_as(resident)
+    cursor = gql(query, {"c": first})["caseByTrackingCode"]["events"]["pageInfo"]["endCursor"]
+    assert gql(query, {"c": first, "a": cursor})["caseByTrackingCode"]["events"]["edges"]  # its own: the next event
+    payload = gql.post(query, {"c": second, "a": cursor}).json()
+    assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
+
+
 def test_internal_events_are_not_in_a_residents_timeline_pages(gql, resident, file):
     code = file()
     case = Case.objects.get(tracking_code=code)
@@ -291,14 +306,17 @@ def b64(raw: bytes) -> str:
         "",
         b64(b"arrayconnection:1"),  # the offset cursors of before
         b64(b"arrayconnection:-5"),
-        b64(b'["queue-due","2026-01-01T00:00:00+00:00",1]'),  # another list's
-        b64(b'["cases-newest","not a time",1]'),
-        b64(b'["cases-newest","2026-01-01T00:00:00",1]'),  # a time without its zone
-        b64(b'["cases-newest",null,1.5]'),
-        b64(b'["cases-newest",null,true]'),
-        b64(b'["cases-newest",null,99999999999999999999999]'),
-        b64(b'["cases-newest",null]'),
-        b64(b'{"cases-newest":1}'),
+        b64(b'["queue-due",null,"2026-01-01T00:00:00+00:00",1]'),  # another list's
+        b64(b'["public-complaints",null,"2026-01-01T00:00:00+00:00",1]'),  # same order, another list
+        b64(b'["my-cases",7,"2026-01-01T00:00:00+00:00",1]'),  # a scope this list does not have
+        b64(b'["my-cases",null,"2026-01-01T00:00:00+00:00",-1]'),  # an id no row has
+        b64(b'["my-cases",null,"not a time",1]'),
+        b64(b'["my-cases",null,"2026-01-01T00:00:00",1]'),  # a time without its zone
+        b64(b'["my-cases",null,null,1.5]'),
+        b64(b'["my-cases",null,null,true]'),
+        b64(b'["my-cases",null,null,99999999999999999999999]'),
+        b64(b'["my-cases",null,null]'),
+        b64(b'{"my-cases":1}'),
         b64(b"\xff\xfe"),
     ],
 )
@@ -339,5 +357,15 @@ def test_the_keysets_name_their_lists_uniquely():
     from backend.permits.selectors import NEWEST_FIRST as APPLICATIONS
     from backend.regions.selectors import BY_CODE
 
-    names = [keyset.name for keyset in (NEWEST_FIRST, APPLICATIONS, BY_CODE, TIMELINE, *ORDERS.values())]
+    names = [
+        keyset.name
+        for keyset in (
+            complaint_selectors.MY_CASES,
+            complaint_selectors.PUBLIC_FEED,
+            APPLICATIONS,
+            BY_CODE,
+            TIMELINE,
+            *ORDERS.values(),
+        )
+    ]
     assert len(set(names)) == len(names)

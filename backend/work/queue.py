@@ -13,12 +13,11 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from backend import compiled
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.errors import CaseErrorCode
 from backend.cases.models import Case, CaseEvent, Priority, Visibility
-from backend.cases.workflow import CLOCK_STOPPED
+from backend.cases.workflow import clock_stopped
 from backend.complaints import selectors as complaint_selectors
 from backend.complaints.models import localized_name
 from backend.errors import DomainError
@@ -88,7 +87,7 @@ ORDERS = {
 def sla_state(now: datetime, soon: datetime):
     """SQL for the SLA state of a case at `now`, due soon before `soon` (the same on PostgreSQL and SQLite)."""
     return When_(
-        When(status__in=CLOCK_STOPPED, then=Value(SlaState.DONE.value)),
+        When(status__in=clock_stopped(), then=Value(SlaState.DONE.value)),
         When(sla_paused_at__isnull=False, then=Value(SlaState.PAUSED.value)),
         When(due_at__lt=now, then=Value(SlaState.OVERDUE.value)),
         When(due_at__lt=soon, then=Value(SlaState.DUE_SOON.value)),
@@ -248,9 +247,7 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
     """A page of the actor's queue, one row more than asked (so the caller knows whether more follow), in the page's
     direction: the page in one query, with the complaint and category joined and nothing else (each further join
     cost PostgreSQL milliseconds of planning: bench/README.md), then the agencies, areas and people it names by
-    primary key, one query each. A first page's SQL is compiled once per scope, filter and size (compiled.rows):
-    the actor's agencies or regions, the user and the time fill its parameters; a page after or before a cursor is
-    the ORM's query."""
+    primary key, one query each."""
     scope = scope_of(actor, incoming=filters.incoming)
     if scope.field and not scope.ids:
         return []
@@ -258,22 +255,14 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
     mine = (actor.user.pk,) if filters.assignee == AssigneeFilter.ME else ()
     keyset = ORDERS[filters.order]
 
-    def build(*values):
-        ids, user_id, (now, soon) = values[: len(scope.ids)], values[len(scope.ids) : -2], values[-2:]
-        queue = _queue(scope.field, ids, filters, user_id[0] if user_id else None, now, soon)
-        if page.after is not None:
-            queue = queue.filter(keyset.after(page.after))
-        if page.before is not None:
-            queue = queue.filter(keyset.before(page.before))
-        order = keyset.reversed_order() if page.backwards else keyset.order()
-        return queue.order_by(*order).values_list(*ROW_VALUES)[: page.size + 1]
-
     soon = now + timedelta(hours=filters.due_within_hours)
-    if page.after is None and page.before is None:
-        key = ("queue-page", scope.field, len(scope.ids), filters, page.size, page.backwards)
-        page_rows = compiled.rows(key, build, *scope.ids, *mine, now, soon)
-    else:
-        page_rows = list(build(*scope.ids, *mine, now, soon))
+    queue = _queue(scope.field, scope.ids, filters, mine[0] if mine else None, now, soon)
+    if page.after is not None:
+        queue = queue.filter(keyset.after(page.after))
+    if page.before is not None:
+        queue = queue.filter(keyset.before(page.before))
+    order = keyset.reversed_order() if page.backwards else keyset.order()
+    page_rows = list(queue.order_by(*order).values_list(*ROW_VALUES)[: page.size + 1])
     if not page_rows:
         return []
     columns = {name: i for i, name in enumerate(ROW_VALUES)}
@@ -306,16 +295,11 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
 
 
 def _by_key(model, pks: set[int], *fields: str) -> list:
-    """Rows of `model` by primary key: (pk, *fields) tuples, or instances with only the fields str() reads (users).
-    The SQL is compiled once per number of keys (compiled.rows)."""
+    """Rows of `model` by primary key: (pk, *fields) tuples, or instances with only the fields str() reads (users)."""
     if not pks:
         return []
-
-    def build(*keys):
-        rows = model.objects.filter(pk__in=keys)
-        return rows.values_list("pk", *fields) if fields else rows.only(*PERSON_FIELDS)
-
-    return compiled.rows(("queue-names", model._meta.label, fields, len(pks)), build, *sorted(pks))
+    rows = model.objects.filter(pk__in=sorted(pks))
+    return list(rows.values_list("pk", *fields) if fields else rows.only(*PERSON_FIELDS))
 
 
 PERSON_FIELDS = ("id", "full_name", "username", "email", "phone")  # what User.__str__ reads

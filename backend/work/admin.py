@@ -7,23 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from backend.cases.models import Case, CaseEvent
 from backend.complaints import selectors as complaint_selectors
-from backend.regions.admin import RegionScopedAdmin, request_actor
-
-
-class ReadOnlyMixin:
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-def labelled(description, function):
-    function.short_description = description
-    return function
+from backend.regions.admin import ReadOnlyMixin, RegionScopedAdmin, labelled, request_actor
 
 
 class CaseEventInline(ReadOnlyMixin, admin.TabularInline):

@@ -1,0 +1,71 @@
+"""Handing the outbox on: every change writes its outbox rows (one per event and audience) in its own transaction,
+and the rows leave only once that transaction commits, never for one rolled back. The core decides when; the
+delivery layer (notifications) decides how, and the core imports none of it.
+
+- With the relay (`OUTBOX_RELAY`, PostgreSQL, the production setup) the writing transaction also sends a
+  `NOTIFY simpul_outbox` naming the rows, which PostgreSQL delivers at COMMIT; the relay of a worker listens on that
+  channel (notifications.relay). The process that made the change does nothing more.
+- Without it (the embedded default), after COMMIT this process calls the hand-off `OUTBOX_HANDOFF` names (a dotted
+  path, imported on first use) with the rows.
+- Either way, rows that are not handed on stay pending, and the delivery layer's sweep finds them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from functools import cache
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils.module_loading import import_string
+
+from backend.cases.models import OutboxMessage
+
+CHANNEL = "simpul_outbox"  # the PostgreSQL notification channel the relay listens on
+PAYLOAD_MAX = 7900  # bytes of row ids per NOTIFY (PostgreSQL takes up to 8000)
+
+
+@cache
+def _handoff() -> Callable[[list[OutboxMessage]], None]:
+    return import_string(settings.OUTBOX_HANDOFF)
+
+
+def schedule(rows: Iterable[OutboxMessage], *, batch=None) -> None:
+    """Hand the rows on as soon as the current transaction (or `batch`, a backend.writes.InsertBatch writing them)
+    commits."""
+    rows = list(rows)
+    if not rows:
+        return
+    if settings.OUTBOX_RELAY:
+        sql = notify_sql([str(row.pk) for row in rows])
+        if batch is not None:
+            batch.then(*sql)
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(*sql)
+        return
+    handoff = _handoff()
+
+    def register():
+        transaction.on_commit(lambda: handoff(rows), robust=True)
+
+    if batch is not None:
+        batch.after_write(register)
+    else:
+        register()
+
+
+def notify_payloads(ids: list[str]) -> list[str]:
+    """The NOTIFY payloads naming `ids`: comma-separated, each within PostgreSQL's limit."""
+    payloads, current = [], ""
+    for pk in ids:
+        if current and len(current) + 1 + len(pk) > PAYLOAD_MAX:
+            payloads.append(current)
+            current = ""
+        current = f"{current},{pk}" if current else pk
+    return [*payloads, current] if current else payloads
+
+
+def notify_sql(ids: list[str]) -> tuple[str, list]:
+    """The SELECT telling the relay of new rows: run in the transaction that writes them, PostgreSQL delivers it at
+    COMMIT, and drops it on a rollback."""
+    return "SELECT pg_notify(%s, payload) FROM unnest(%s::text[]) AS payload", [CHANNEL, notify_payloads(ids)]
