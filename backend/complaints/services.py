@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from backend import ratelimit
 from backend.accounts.actor import Actor
 from backend.cases.models import Case, CaseKind, CaseParticipant
-from backend.cases.services import AlreadyOpened, FirstMove, Outdated, open_case, transition
+from backend.cases.opening import AlreadyOpened, FirstMove, Outdated, open_case
+from backend.cases.services import transition
 from backend.complaints.config import region_config
 from backend.complaints.errors import ComplaintErrorCode
 from backend.complaints.models import Complaint, ComplaintCategory, RoutingRule, SlaUnit

@@ -26,7 +26,8 @@ from django.utils.translation import gettext as _
 from backend.accounts.actor import Actor
 from backend.cases.errors import CaseErrorCode
 from backend.cases.models import Case, CaseKind
-from backend.cases.services import allocate_tracking_code, clock_pause, clock_resume, open_case, staff_case, transition
+from backend.cases.opening import allocate_tracking_code, open_case
+from backend.cases.services import clock_pause, clock_resume, staff_case, transition
 from backend.errors import DomainError, DomainErrors
 from backend.forms import form_errors
 from backend.permits import fees, nik

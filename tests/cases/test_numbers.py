@@ -1,4 +1,4 @@
-"""Tracking numbers and primary keys taken ahead in blocks per process (cases.services._next_tracking_code,
+"""Tracking numbers and primary keys taken ahead in blocks per process (cases.opening._next_tracking_code,
 backend.writes.take_keys), and an opening written in one statement once they are there."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from backend import writes
-from backend.cases import services
+from backend.cases import opening
 from backend.cases.models import Case, CaseEvent, CaseKind, TrackingSequence
 from tests.helpers import complaint_input
 
@@ -28,7 +28,7 @@ FILE = """mutation($input: SubmitComplaintInput!) { submitComplaint(input: $inpu
 
 
 def take_codes(region, count: int) -> list[str]:
-    return [services._next_tracking_code(region, CaseKind.COMPLAINT, timezone.now()) for _ in range(count)]
+    return [opening._next_tracking_code(region, CaseKind.COMPLAINT, timezone.now()) for _ in range(count)]
 
 
 def numbers(codes: list[str]) -> list[int]:
@@ -40,7 +40,7 @@ def counter(region) -> int:
 
 
 def test_a_quiet_region_gets_its_numbers_one_at_a_time_in_order(demo, monkeypatch):
-    monkeypatch.setattr(services, "BLOCK_SECONDS", 0.0)  # no block outlasts a moment: one number per statement
+    monkeypatch.setattr(opening, "BLOCK_SECONDS", 0.0)  # no block outlasts a moment: one number per statement
     region = demo["muba"]
     assert numbers(take_codes(region, 3)) == [1, 2, 3]
     assert counter(region) == 3  # nothing held back
@@ -83,7 +83,7 @@ def test_inside_a_transaction_numbers_come_straight_from_the_counter(demo):
         assert numbers(take_codes(region, 2)) == [1, 2]
         transaction.set_rollback(True)
     assert not TrackingSequence.objects.filter(region=region).exists()  # given back with the rollback
-    assert not any(key[0] == region.pk for key in services._blocks)  # and none kept by the process
+    assert not any(key[0] == region.pk for key in opening._blocks)  # and none kept by the process
     assert numbers(take_codes(region, 1)) == [1]
 
 

@@ -11,8 +11,9 @@ from django.db import transaction
 from backend.accounts.actor import Actor
 from backend.accounts.models import Membership, Role, User
 from backend.cases.models import Audience, Case, CaseEvent, CaseKind, CaseParticipant, OutboxMessage
+from backend.cases.opening import open_case
 from backend.cases.selectors import verify_chain
-from backend.cases.services import open_case, transition
+from backend.cases.services import transition
 from backend.cases.workflow import CaseRole, case_roles
 from backend.complaints.workflow import COMPLAINT, ComplaintStatus
 from backend.errors import DomainError
@@ -282,7 +283,7 @@ def test_tracking_codes_are_unique_under_concurrency(demo):
     from django.db import connection, connections
     from django.utils import timezone
 
-    from backend.cases.services import allocate_tracking_code
+    from backend.cases.opening import allocate_tracking_code
 
     if connection.vendor != "postgresql":
         pytest.skip("needs a database server: SQLite's test database lives in one connection")

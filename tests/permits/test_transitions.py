@@ -11,8 +11,9 @@ from django.db import transaction
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.models import Case, CaseEvent, CaseKind
+from backend.cases.opening import open_case
 from backend.cases.selectors import verify_chain
-from backend.cases.services import open_case, transition
+from backend.cases.services import transition
 from backend.cases.workflow import CaseRole, case_roles
 from backend.errors import DomainError
 from backend.permits.models import PermitApplication, PermitReview, PermitType
