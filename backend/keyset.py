@@ -143,3 +143,40 @@ class Keyset:
         if value is None:  # every non-NULL value comes before the NULLs
             return Q(**{f"{key.name}__isnull": False})
         return Q(**{f"{key.name}__{'gt' if key.descending else 'lt'}": value})
+
+    # --- the same in SQL text, for a statement written by hand (the staff queue's page) ----------------------------
+
+    def order_sql(self, expressions: dict[str, str], *, backwards: bool = False) -> str:
+        """`ORDER BY` terms: each key's expression (from `expressions`, by key name), NULLs last (first backwards)."""
+        terms = []
+        for key in self.keys:
+            descending = key.descending != backwards
+            nulls = "FIRST" if backwards else "LAST"
+            terms.append(f"{expressions[key.name]} {'DESC' if descending else 'ASC'} NULLS {nulls}")
+        return ", ".join(terms)
+
+    def condition_sql(self, values: list, expressions: dict[str, str], *, forwards: bool) -> tuple[str, list]:
+        """after() (`forwards`) or before() as SQL text and its parameters."""
+        alternatives, params = [], []
+        for index, (key, value) in enumerate(zip(self.keys, values, strict=True)):
+            column = expressions[key.name]
+            if value is None and forwards:
+                continue  # nothing comes after a NULL in this key
+            parts, part_params = [], []
+            for tied_key, tied_value in zip(self.keys[:index], values[:index], strict=True):
+                if tied_value is None:
+                    parts.append(f"{expressions[tied_key.name]} IS NULL")
+                else:
+                    parts.append(f"{expressions[tied_key.name]} = %s")
+                    part_params.append(tied_value)
+            if value is None:  # backwards: every non-NULL value comes before the NULLs
+                parts.append(f"{column} IS NOT NULL")
+            else:
+                step = f"{column} {'>' if forwards != key.descending else '<'} %s"
+                parts.append(f"({step} OR {column} IS NULL)" if forwards and key.nullable else step)
+                part_params.append(value)
+            alternatives.append(" AND ".join(parts))
+            params += part_params
+        if not alternatives:
+            return "1 = 0", []
+        return "(" + " OR ".join(f"({alternative})" for alternative in alternatives) + ")", params

@@ -8,12 +8,23 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from backend import sql
 from backend.errors import DomainError
 from media.models import Attachment, AttachmentKind
 from media.storage import delete_files, store_photo
 
 if TYPE_CHECKING:
     from media.images import ProcessedImage
+
+# Photos recorded with the case they came with, in the statement that opens it (backend.cases.opening).
+ATTACHMENT_INSERT = sql.Insert(
+    Attachment,
+    (
+        "id", "case_id", "application_id", "requirement", "filename", "kind", "uploader_id", "position",
+        "storage_key", "large_key", "small_key", "content_type", "size", "sha256", "width", "height", "captured_at",
+        "gps_lat", "gps_lon", "created_at",
+    ),
+)  # fmt: skip
 
 
 def check_photos(

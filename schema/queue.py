@@ -172,7 +172,6 @@ class QueueQueries(graphene.ObjectType):
     @staticmethod
     def resolve_staff_queue_totals(root, info, filter=None):
         try:
-            cases = queue.staff_queue(actor=info.context.actor, filters=to_filter(filter))
+            return QueueTotals(**queue.queue_totals(actor=info.context.actor, filters=to_filter(filter)))
         except DomainError as exc:
             raise query_error(exc) from None
-        return QueueTotals(**queue.queue_totals(cases))

@@ -9,8 +9,11 @@ import pytest
 
 import backend.accounts.actor
 import backend.accounts.tokens
+import backend.cases.opening
 import backend.complaints.selectors
+import backend.complaints.services
 import backend.regions.selectors
+import media.services  # noqa: F401 - the modules whose statements and inserts are checked
 from backend import sql
 from backend.accounts.models import AuthSession, User
 from backend.accounts.services import ClientInfo, _start_session
@@ -103,3 +106,17 @@ def test_a_case_by_tracking_code_is_the_orms_and_its_regions_only(demo, submit, 
     parepare = Region.objects.get(code="73.72").slug
     assert complaint_selectors.case_by_tracking_code("slug", parepare, code) is None
     assert complaint_selectors.case_by_tracking_code("slug", "musi-banyuasin", code).pk == expected.pk
+
+
+@pytest.mark.parametrize("insert", list(sql.INSERTS.values()), ids=lambda insert: insert.model.__name__)
+def test_an_inserts_columns_are_its_models(insert):
+    """Every column of the model, in its order: a field added by a migration fails here until the opening writes it."""
+    assert list(insert.columns) == [field.attname for field in insert.model._meta.concrete_fields]
+
+
+def test_the_opening_writes_with_named_inserts():
+    from backend.cases.models import Case, CaseEvent, OutboxMessage
+    from backend.complaints.models import Complaint
+    from media.models import Attachment
+
+    assert {Case, CaseEvent, OutboxMessage, Complaint, Attachment} <= set(sql.INSERTS)

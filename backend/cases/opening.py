@@ -10,19 +10,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db import connection
+from django.conf import settings
+from django.db import connection, transaction
 from django.utils import timezone
 
-from backend import writes
+from backend import sql
 from backend.accounts.actor import Actor
 from backend.cases import moves, outbox
-from backend.cases.models import (
-    TRACKING_PREFIX,
-    Case,
-    CaseEvent,
-    TrackingSequence,
-    Visibility,
-)
+from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, OutboxMessage, TrackingSequence, Visibility
 from backend.cases.timeline import GENESIS, chained_event
 
 
@@ -144,6 +139,29 @@ class FirstMove:
     payload: dict
 
 
+# The core's rows of an opening, every column named (tests/test_sql.py checks them against the models).
+CASE_INSERT = sql.Insert(
+    Case,
+    (
+        "id", "kind", "tracking_code", "region_id", "agency_id", "assignee_id", "status", "priority", "resident_id",
+        "lat", "lon", "h3_cell", "area_id", "submitted_at", "due_at", "sla_paused_at", "sla_paused_seconds",
+        "sla_remaining_seconds", "transfer_to_id", "transfer_hops", "overdue_notified_at", "escalated_at",
+        "first_response_at", "first_response_seconds", "resolved_at", "resolution_seconds", "met_sla", "closed_at",
+        "idempotency_key", "version", "created_at", "updated_at",
+    ),
+)  # fmt: skip
+EVENT_INSERT = sql.Insert(
+    CaseEvent, ("id", "case_id", "seq", "type", "actor_id", "visibility", "payload", "created_at", "prev_hash", "hash")
+)
+OUTBOX_INSERT = sql.Insert(
+    OutboxMessage,
+    (
+        "id", "case_id", "event_id", "audience", "audience_id", "event_type", "created_at", "status", "attempts",
+        "next_attempt_at", "last_error",
+    ),
+)  # fmt: skip
+
+
 def open_case(
     *,
     actor: Actor,
@@ -155,17 +173,18 @@ def open_case(
 ) -> Case:
     """Create a case in its first state with its first timeline event (and `then`, a first move by the system), their
     outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing; or raise
-    AlreadyOpened when the resident opened one with the same `idempotency_key` before. On PostgreSQL, outside a
-    transaction, that is one statement and no transaction of its own: the tracking number and the keys come from
-    this process's blocks (_next_tracking_code, writes.take_keys; a statement now and then refills them), and the
-    statement checks for that earlier case, writes every row and tells the outbox relay (backend.writes). Elsewhere,
-    the look-up, the tracking number and then one transaction. Inside a caller's transaction the region's tracking
-    counter stays locked until it ends: pass `tracking_code` in `fields`, allocated before (allocate_tracking_code).
-    `still` (PostgreSQL only): an SQL condition on data the caller read from a cache (regions.selectors.
-    still_current), checked by the writing statement: if it no longer holds, nothing is written and Outdated is
+    AlreadyOpened when the resident opened one with the same `idempotency_key` before.
+
+    On PostgreSQL, outside a transaction (a complaint's submission), two statements and no transaction: one takes
+    the primary keys from the sequences (the case's is part of its events' hashes), the other checks for that earlier
+    case and `still`, writes every row (each model an explicit INSERT, sql.Insert) and NOTIFYs the outbox relay; the
+    tracking number comes from this process's block of the region's numbers (_next_tracking_code). Elsewhere (SQLite,
+    or inside a caller's transaction: a permit's submission, whose tracking code the caller allocated), the look-up,
+    the number and one transaction of the ORM's. `still` (PostgreSQL only): an SQL condition on data the caller read
+    from a cache (regions.selectors.still_current): if it no longer holds, nothing is written and Outdated is
     raised."""
     now = timezone.now()
-    case = Case(**{"submitted_at": now, **fields})
+    case = Case(**{"submitted_at": now, "created_at": now, "updated_at": now, **fields})
     entries = [
         {
             "type": "submitted",
@@ -182,49 +201,88 @@ def open_case(
         )
         entries.append({"type": move.event, "actor_user": None, "visibility": move.visibility, "payload": payload})
         audiences.append(outbox.audiences(case, move.visibility, None, new_case=True))
-    if writes.batched() and not connection.in_atomic_block:
-        # The look-up of an earlier case is part of the writing statement (a retry costs a number: a gap).
-        guard = _opening_guard(case, still)
-    else:
-        if still is not None and not writes.batched():
-            raise ValueError("checking what an opening relied on takes PostgreSQL")
-        guard = still
-        earlier = _same_key(case) if case.idempotency_key else None
-        if earlier is not None:
-            raise AlreadyOpened(earlier)
-    if not case.tracking_code:
-        case.tracking_code = (
-            _next_tracking_code(case.region, case.kind, now)
-            if writes.batched()
-            else allocate_tracking_code(region=case.region, kind=case.kind, at=now)
+    postgres = connection.vendor == "postgresql"
+    if still is not None and not postgres:
+        raise ValueError("checking what an opening relied on takes PostgreSQL")
+    if postgres and not connection.in_atomic_block:
+        case.tracking_code = case.tracking_code or _next_tracking_code(case.region, case.kind, now)
+        _write_in_one_statement(case, entries, audiences, details, _opening_guard(case, still), now)
+        return case
+    earlier = _same_key(case) if case.idempotency_key else None
+    if earlier is not None:
+        raise AlreadyOpened(earlier)
+    case.tracking_code = case.tracking_code or allocate_tracking_code(region=case.region, kind=case.kind, at=now)
+    with transaction.atomic():
+        if still is not None and not _holds(still):
+            raise Outdated
+        case.save(force_insert=True)
+        events = _chained(case, entries, now)
+        CaseEvent.objects.bulk_create(events)
+        rows = OutboxMessage.objects.bulk_create(_outbox_rows(case, events, audiences))
+        for model_rows in _by_model(details(case) if details is not None else ()):
+            type(model_rows[0]).objects.bulk_create(model_rows)
+        outbox.schedule(rows)
+    return case
+
+
+def _chained(case: Case, entries: list[dict], now: datetime) -> list[CaseEvent]:
+    events, prev_hash = [], GENESIS
+    for seq, entry in enumerate(entries, start=1):
+        events.append(chained_event(case, seq=seq, prev_hash=prev_hash, at=now, **entry))
+        prev_hash = events[-1].hash
+    return events
+
+
+def _outbox_rows(case: Case, events: list[CaseEvent], audiences: list[list]) -> list[OutboxMessage]:
+    return [row for event, who in zip(events, audiences, strict=True) for row in outbox.rows_for(case, event, who)]
+
+
+def _holds(condition: tuple[str, list]) -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {condition[0]}", condition[1])
+        return bool(cursor.fetchone()[0])
+
+
+def _write_in_one_statement(case, entries, audiences, details, guard, now) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')),"
+            " ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))",
+            [Case._meta.db_table, CaseEvent._meta.db_table, len(entries)],
         )
-    event_ids = None
-    if writes.batched():
-        keys = writes.take_keys({Case: 1, CaseEvent: len(entries)})
-        case.pk, event_ids = keys[Case][0], keys[CaseEvent]
-    with writes.insert_batch(guard) as batch:
-        batch.add([case])
-        events, prev_hash = [], GENESIS
-        for seq, entry in enumerate(entries, start=1):
-            events.append(chained_event(case, seq=seq, prev_hash=prev_hash, at=now, **entry))
-            prev_hash = events[-1].hash
-        if event_ids is not None:
-            for event, pk in zip(events, event_ids, strict=True):
-                event.pk = pk
-        batch.add(events)
-        rows = batch.add(
-            [row for event, who in zip(events, audiences, strict=True) for row in outbox.rows_for(case, event, who)]
-        )
-        if details is not None:
-            for model_rows in _by_model(details(case)):
-                batch.add(model_rows)
-        outbox.schedule(rows, batch=batch)
-    if batch.refused:
+        case.pk, event_ids = cursor.fetchone()
+    events = _chained(case, entries, now)
+    for event, pk in zip(events, event_ids, strict=True):
+        event.pk = pk
+    rows = _outbox_rows(case, events, audiences)
+    guard_sql, guard_params = guard or ("true", [])
+    parts = [CASE_INSERT.cte([case], now=now, source="guard", where="WHERE guard.ok")]
+    parts.append(EVENT_INSERT.cte(events, now=now, source="c"))
+    parts.append(OUTBOX_INSERT.cte(rows, now=now, source="c"))
+    for model_rows in _by_model(details(case) if details is not None else ()):
+        parts.append(sql.INSERTS[type(model_rows[0])].cte(model_rows, now=now, source="c"))
+    # Our own SQL throughout; every value is a parameter. The case's INSERT is guarded, every other reads from it.
+    names = ["c", *(f"w{n}" for n in range(1, len(parts)))]
+    ctes = [
+        f"{name} AS ({text}{' RETURNING id' if name == 'c' else ''})"
+        for name, (text, _) in zip(names, parts, strict=True)
+    ]
+    notify_sql, notify_params = ("", [])
+    if settings.OUTBOX_RELAY:  # the relay hears of the rows at COMMIT: the statement's own
+        notify_sql, notify_params = outbox.notify_sql([str(row.pk) for row in rows])
+    notified = f"(SELECT count(*) FROM ({notify_sql}) AS n WHERE EXISTS (SELECT FROM c))" if notify_sql else "0"  # noqa: S608
+    statement = f"WITH guard AS (SELECT {guard_sql} AS ok), {', '.join(ctes)} SELECT EXISTS (SELECT FROM c), {notified}"  # noqa: S608
+    params = [*guard_params, *(p for _, part_params in parts for p in part_params), *notify_params]
+    with connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        written, _ = cursor.fetchone()
+    if not written:
         earlier = _same_key(case) if case.idempotency_key else None
         if earlier is not None:
             raise AlreadyOpened(earlier)
         raise Outdated
-    return case
+    if not settings.OUTBOX_RELAY:
+        outbox.schedule(rows)  # after the statement's own commit: handed on at once
 
 
 def _by_model(rows: Iterable) -> list[list]:

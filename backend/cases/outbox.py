@@ -30,29 +30,18 @@ def _handoff() -> Callable[[list[OutboxMessage]], None]:
     return import_string(settings.OUTBOX_HANDOFF)
 
 
-def schedule(rows: Iterable[OutboxMessage], *, batch=None) -> None:
-    """Hand the rows on as soon as the current transaction (or `batch`, a backend.writes.InsertBatch writing them)
-    commits."""
+def schedule(rows: Iterable[OutboxMessage]) -> None:
+    """Hand the rows on as soon as the current transaction commits (at once outside one). A statement that writes
+    rows on its own may NOTIFY the relay itself (notify_sql), as the opening of a case does."""
     rows = list(rows)
     if not rows:
         return
     if settings.OUTBOX_RELAY:
-        sql = notify_sql([str(row.pk) for row in rows])
-        if batch is not None:
-            batch.then(*sql)
-        else:
-            with connection.cursor() as cursor:
-                cursor.execute(*sql)
+        with connection.cursor() as cursor:
+            cursor.execute(*notify_sql([str(row.pk) for row in rows]))
         return
     handoff = _handoff()
-
-    def register():
-        transaction.on_commit(lambda: handoff(rows), robust=True)
-
-    if batch is not None:
-        batch.after_write(register)
-    else:
-        register()
+    transaction.on_commit(lambda: handoff(rows), robust=True)
 
 
 def notify_payloads(ids: list[str]) -> list[str]:

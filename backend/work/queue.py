@@ -7,23 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from django.db.models import Case as When_
-from django.db.models import CharField, Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value, When
-from django.db.models.functions import Coalesce
+from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from backend import sql
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.errors import CaseErrorCode
-from backend.cases.models import Case, CaseEvent, Priority, Visibility
+from backend.cases.models import Case, Priority
 from backend.cases.workflow import clock_stopped
 from backend.complaints import selectors as complaint_selectors
 from backend.complaints.models import localized_name
 from backend.errors import DomainError
 from backend.keyset import Key, Keyset
 from backend.regions.models import Agency, Area
-from media.models import Attachment, AttachmentKind
 
 
 class SlaState(StrEnum):
@@ -66,12 +64,6 @@ class QueueFilter:
 
 
 PRIORITY_RANKS = {Priority.URGENT: 0, Priority.HIGH: 1, Priority.NORMAL: 2}  # anything else: 3
-PRIORITY_RANK = When_(
-    *(When(priority=priority, then=Value(rank)) for priority, rank in PRIORITY_RANKS.items()),
-    default=Value(3),
-    output_field=IntegerField(),
-)
-
 # The queue's orders as keysets: each sorts, and cuts pages at a row, the same way on every database.
 ORDERS = {
     QueueOrder.DUE_SOONEST: Keyset("queue-due", Key("due_at", nullable=True, kind=datetime), Key("id")),
@@ -82,18 +74,6 @@ ORDERS = {
         "queue-priority", Key("priority_rank"), Key("due_at", nullable=True, kind=datetime), Key("id")
     ),
 }
-
-
-def sla_state(now: datetime, soon: datetime):
-    """SQL for the SLA state of a case at `now`, due soon before `soon` (the same on PostgreSQL and SQLite)."""
-    return When_(
-        When(status__in=clock_stopped(), then=Value(SlaState.DONE.value)),
-        When(sla_paused_at__isnull=False, then=Value(SlaState.PAUSED.value)),
-        When(due_at__lt=now, then=Value(SlaState.OVERDUE.value)),
-        When(due_at__lt=soon, then=Value(SlaState.DUE_SOON.value)),
-        default=Value(SlaState.ON_TIME.value),
-        output_field=CharField(),
-    )
 
 
 @dataclass(frozen=True)
@@ -118,62 +98,6 @@ def scope_of(actor: Actor, *, incoming: bool = False) -> Scope:
     if actor.admin_region_ids:
         return Scope("region_id", tuple(sorted(actor.admin_region_ids)))
     return Scope("agency_id", tuple(sorted(actor.agency_roles)))
-
-
-def staff_queue(*, actor: Actor, filters: QueueFilter, now: datetime | None = None) -> QuerySet[Case]:
-    scope = scope_of(actor, incoming=filters.incoming)
-    now = now or timezone.now()
-    soon = now + timedelta(hours=filters.due_within_hours)
-    return _queue(scope.field, scope.ids, filters, actor.user.pk, now, soon)
-
-
-def _queue(field: str | None, ids, filters: QueueFilter, user_id: int | None, now: datetime, soon: datetime):
-    photos = (
-        Attachment.objects.filter(case=OuterRef("pk"), kind=AttachmentKind.PHOTO)
-        .order_by()
-        .values("case")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-    latest_public = CaseEvent.objects.filter(case=OuterRef("pk"), visibility=Visibility.PUBLIC).order_by("-seq")
-    cases = Case.objects.filter(**{f"{field}__in": ids}) if field else Case.objects.all()
-    cases = cases.annotate(
-        sla_state=sla_state(now, soon),
-        priority_rank=PRIORITY_RANK,
-        photo_count=Coalesce(Subquery(photos, output_field=IntegerField()), 0),
-        latest_public_type=Subquery(latest_public.values("type")[:1]),
-        latest_public_at=Subquery(latest_public.values("created_at")[:1]),
-    )
-    if filters.statuses:
-        cases = cases.filter(status__in=filters.statuses)
-    if filters.kind:
-        cases = cases.filter(kind=filters.kind)
-    if filters.category_id is not None:
-        cases = cases.filter(
-            Q(complaint__category_id=filters.category_id) | Q(complaint__category__parent_id=filters.category_id)
-        )
-    if filters.permit_type:
-        cases = cases.filter(permit__type_version__permit_type__code=filters.permit_type)
-    if filters.area_id is not None:
-        cases = cases.filter(Q(area_id=filters.area_id) | Q(area__parent_id=filters.area_id))
-    if filters.assignee == AssigneeFilter.ME:
-        cases = cases.filter(assignee_id=user_id)
-    elif filters.assignee == AssigneeFilter.UNASSIGNED:
-        cases = cases.filter(assignee__isnull=True)
-    if filters.sla is not None:
-        cases = cases.filter(sla_state=filters.sla.value)
-    for lookup, value in (
-        ("submitted_at__gte", filters.created_from),
-        ("submitted_at__lt", filters.created_to),
-        ("due_at__gte", filters.due_from),
-        ("due_at__lt", filters.due_to),
-    ):
-        if value is not None:
-            cases = cases.filter(**{lookup: value})
-    text = filters.text.strip()
-    if text:
-        cases = cases.filter(Q(tracking_code__iexact=text) | Q(complaint__description__icontains=text))
-    return cases.order_by(*ORDERS[filters.order].order())
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,22 +171,16 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
     """A page of the actor's queue, one row more than asked (so the caller knows whether more follow), in the page's
     direction: the page in one query, with the complaint and category joined and nothing else (each further join
     cost PostgreSQL milliseconds of planning: bench/README.md), then the agencies, areas and people it names by
-    primary key, one query each."""
+    primary key, one query each. The page is an explicit statement (_page_sql): building the ORM's query for it cost
+    the server more than PostgreSQL spends answering it (bench/README.md, "Staff queue")."""
     scope = scope_of(actor, incoming=filters.incoming)
     if scope.field and not scope.ids:
         return []
     now = now or timezone.now()
-    mine = (actor.user.pk,) if filters.assignee == AssigneeFilter.ME else ()
-    keyset = ORDERS[filters.order]
-
     soon = now + timedelta(hours=filters.due_within_hours)
-    queue = _queue(scope.field, scope.ids, filters, mine[0] if mine else None, now, soon)
-    if page.after is not None:
-        queue = queue.filter(keyset.after(page.after))
-    if page.before is not None:
-        queue = queue.filter(keyset.before(page.before))
-    order = keyset.reversed_order() if page.backwards else keyset.order()
-    page_rows = list(queue.order_by(*order).values_list(*ROW_VALUES)[: page.size + 1])
+    with connection.cursor() as cursor:
+        cursor.execute(*_page_sql(scope, filters, actor.user.pk, now, soon, page))
+        page_rows = [_read_row(row) for row in cursor.fetchall()]
     if not page_rows:
         return []
     columns = {name: i for i, name in enumerate(ROW_VALUES)}
@@ -294,6 +212,174 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
     return rows
 
 
+# The page's columns as SQL, in ROW_VALUES order: the case (c), its complaint (p) and category (cat), and what is
+# worked out per row. tests/work/test_queue_sql.py checks them against the models and against the ORM's queue.
+_SLA_STATE = (
+    "CASE WHEN c.status IN ({stopped}) THEN 'done' WHEN c.sla_paused_at IS NOT NULL THEN 'paused'"
+    " WHEN c.due_at < %s THEN 'overdue' WHEN c.due_at < %s THEN 'due_soon' ELSE 'on_time' END"
+)
+_PRIORITY_RANK = "CASE c.priority " + " ".join(f"WHEN '{p.value}' THEN {r}" for p, r in PRIORITY_RANKS.items())
+_PRIORITY_RANK += " ELSE 3 END"
+_PHOTO_COUNT = "(SELECT count(*) FROM media_attachment a WHERE a.case_id = c.id AND a.kind = 'photo')"
+_LATEST_PUBLIC = (
+    "(SELECT e.{column} FROM cases_caseevent e WHERE e.case_id = c.id AND e.visibility = 'public'"
+    " ORDER BY e.seq DESC LIMIT 1)"
+)
+PAGE_COLUMNS = {
+    "id": "c.id",
+    "kind": "c.kind",
+    "tracking_code": "c.tracking_code",
+    "status": "c.status",
+    "priority": "c.priority",
+    "submitted_at": "c.submitted_at",
+    "due_at": "c.due_at",
+    "version": "c.version",
+    "sla_state": _SLA_STATE,
+    "photo_count": _PHOTO_COUNT,
+    "latest_public_type": _LATEST_PUBLIC.format(column="type"),
+    "latest_public_at": _LATEST_PUBLIC.format(column="created_at"),
+    "region_id": "c.region_id",
+    "agency_id": "c.agency_id",
+    "area_id": "c.area_id",
+    "assignee_id": "c.assignee_id",
+    "resident_id": "c.resident_id",
+    "complaint__anonymous": "p.anonymous",
+    "complaint__category__code": "cat.code",
+    "complaint__category__name_id": "cat.name_id",
+    "complaint__category__name_en": "cat.name_en",
+}
+_KEY_COLUMNS = {"due_at": "c.due_at", "submitted_at": "c.submitted_at", "id": "c.id", "priority_rank": _PRIORITY_RANK}
+_DATETIMES = {ROW_VALUES.index(name) for name in ("submitted_at", "due_at", "latest_public_at")}
+_BOOLEANS = {ROW_VALUES.index("complaint__anonymous")}
+
+
+def _at(value: datetime):
+    """A datetime as the database compares it (SQLite: text)."""
+    return sql.param(Case, "due_at", value)
+
+
+_FROM = (
+    " FROM cases_case c LEFT JOIN complaints_complaint p ON p.case_id = c.id"
+    " LEFT JOIN complaints_complaintcategory cat ON cat.id = p.category_id"
+)
+
+
+def _sla_state(now, soon) -> tuple[str, list]:
+    """The SLA state of a case at `now`, due soon before `soon`, as SQL and its parameters."""
+    stopped = sorted(clock_stopped())
+    return _SLA_STATE.format(stopped=", ".join(["%s"] * len(stopped))), [*stopped, _at(now), _at(soon)]
+
+
+def _conditions(scope: Scope, filters: QueueFilter, user_id: int | None, now, soon) -> tuple[str, list]:
+    """What picks the queue's cases — the scope and every filter — as a WHERE clause whose values are parameters:
+    the one definition the page and the totals share."""
+    params, where = [], []
+
+    def condition(text: str, *values):
+        where.append(text)
+        params.extend(values)
+
+    def one_of(column: str, values) -> None:
+        condition(f"{column} IN ({', '.join(['%s'] * len(values))})", *values)
+
+    if scope.field:
+        one_of(f"c.{scope.field}", scope.ids)
+    if filters.statuses:
+        one_of("c.status", filters.statuses)
+    if filters.kind:
+        condition("c.kind = %s", filters.kind)
+    if filters.category_id is not None:
+        condition("(p.category_id = %s OR cat.parent_id = %s)", filters.category_id, filters.category_id)
+    if filters.permit_type:
+        condition(
+            "EXISTS (SELECT 1 FROM permits_permitapplication pa"
+            " JOIN permits_permittypeversion pv ON pv.id = pa.type_version_id"
+            " JOIN permits_permittype pt ON pt.id = pv.permit_type_id WHERE pa.case_id = c.id AND pt.code = %s)",
+            filters.permit_type,
+        )
+    if filters.area_id is not None:
+        condition(
+            "(c.area_id = %s OR c.area_id IN (SELECT ar.id FROM regions_area ar WHERE ar.parent_id = %s))",
+            filters.area_id,
+            filters.area_id,
+        )
+    if filters.assignee == AssigneeFilter.ME:
+        condition("c.assignee_id = %s", user_id)
+    elif filters.assignee == AssigneeFilter.UNASSIGNED:
+        condition("c.assignee_id IS NULL")
+    if filters.sla is not None:
+        sla_state, sla_params = _sla_state(now, soon)
+        condition(f"{sla_state} = %s", *sla_params, filters.sla.value)
+    for column, operator, value in (
+        ("c.submitted_at", ">=", filters.created_from),
+        ("c.submitted_at", "<", filters.created_to),
+        ("c.due_at", ">=", filters.due_from),
+        ("c.due_at", "<", filters.due_to),
+    ):
+        if value is not None:
+            condition(f"{column} {operator} %s", _at(value))
+    text = filters.text.strip()
+    if text:
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        condition(
+            "(UPPER(c.tracking_code) = UPPER(%s) OR UPPER(p.description) LIKE UPPER(%s) ESCAPE '\\')",
+            text,
+            f"%{escaped}%",
+        )
+    return " AND ".join(where) if where else "1 = 1", params
+
+
+def _page_sql(scope: Scope, filters: QueueFilter, user_id: int | None, now, soon, page: PageRequest):
+    """The page's statement: the queue's conditions, the cursor's, the order and the size."""
+    sla_state, params = _sla_state(now, soon)
+    columns = [sla_state if name == "sla_state" else PAGE_COLUMNS[name] for name in ROW_VALUES]
+    where, where_params = _conditions(scope, filters, user_id, now, soon)
+    params += where_params
+    keyset = ORDERS[filters.order]
+    for values, forwards in ((page.after, True), (page.before, False)):
+        if values is not None:
+            prepared = [_at(value) if isinstance(value, datetime) else value for value in values]
+            text, cursor_params = keyset.condition_sql(prepared, _KEY_COLUMNS, forwards=forwards)
+            where += f" AND {text}"
+            params += cursor_params
+    statement = (
+        f"SELECT {', '.join(columns)}{_FROM} WHERE {where}"
+        f" ORDER BY {keyset.order_sql(_KEY_COLUMNS, backwards=page.backwards)} LIMIT %s"
+    )
+    return statement, [*params, page.size + 1]
+
+
+def queue_totals(*, actor: Actor, filters: QueueFilter, now: datetime | None = None) -> dict[str, int]:
+    """Counts for the badges, in one aggregate over the filtered queue: all, per SLA state, unassigned."""
+    scope = scope_of(actor, incoming=filters.incoming)
+    names = ("total", "overdue", "due_soon", "on_time", "paused", "unassigned")
+    if scope.field and not scope.ids:
+        return dict.fromkeys(names, 0)
+    now = now or timezone.now()
+    soon = now + timedelta(hours=filters.due_within_hours)
+    sla_state, params = _sla_state(now, soon)
+    where, where_params = _conditions(scope, filters, actor.user.pk, now, soon)
+    counts = ", ".join(
+        f"COALESCE(SUM(CASE WHEN q.sla_state = '{state.value}' THEN 1 ELSE 0 END), 0)"
+        for state in (SlaState.OVERDUE, SlaState.DUE_SOON, SlaState.ON_TIME, SlaState.PAUSED)
+    )
+    statement = (
+        f"SELECT count(*), {counts}, COALESCE(SUM(CASE WHEN q.assignee_id IS NULL THEN 1 ELSE 0 END), 0)"  # noqa: S608
+        f" FROM (SELECT {sla_state} AS sla_state, c.assignee_id{_FROM} WHERE {where}) AS q"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, *where_params])
+        return dict(zip(names, (int(value) for value in cursor.fetchone()), strict=True))
+
+
+def _read_row(row: tuple) -> tuple:
+    """A row as the ORM would hand it: aware datetimes and booleans on SQLite too (backend.sql's readers)."""
+    return tuple(
+        sql.read_datetime(value) if index in _DATETIMES else sql.read_bool(value) if index in _BOOLEANS else value
+        for index, value in enumerate(row)
+    )
+
+
 def _by_key(model, pks: set[int], *fields: str) -> list:
     """Rows of `model` by primary key: (pk, *fields) tuples, or instances with only the fields str() reads (users)."""
     if not pks:
@@ -303,16 +389,3 @@ def _by_key(model, pks: set[int], *fields: str) -> list:
 
 
 PERSON_FIELDS = ("id", "full_name", "username", "email", "phone")  # what User.__str__ reads
-
-
-def queue_totals(cases: QuerySet[Case]) -> dict[str, int]:
-    """Counts for the badges, in one aggregate query over the filtered queue: all, per SLA state, unassigned."""
-    cases = cases.order_by()
-    return cases.aggregate(
-        total=Count("pk"),
-        overdue=Count("pk", filter=Q(sla_state=SlaState.OVERDUE.value)),
-        due_soon=Count("pk", filter=Q(sla_state=SlaState.DUE_SOON.value)),
-        on_time=Count("pk", filter=Q(sla_state=SlaState.ON_TIME.value)),
-        paused=Count("pk", filter=Q(sla_state=SlaState.PAUSED.value)),
-        unassigned=Count("pk", filter=Q(assignee__isnull=True)),
-    )

@@ -1,5 +1,5 @@
-"""Tracking numbers and primary keys taken ahead in blocks per process (cases.opening._next_tracking_code,
-backend.writes.take_keys), and an opening written in one statement once they are there."""
+"""Tracking numbers taken ahead in blocks per process (cases.opening._next_tracking_code), and an opening written in
+two statements (the keys, then every row) once they are there."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from backend import writes
 from backend.cases import opening
-from backend.cases.models import Case, CaseEvent, CaseKind, TrackingSequence
+from backend.cases.models import Case, CaseKind, TrackingSequence
 from tests.helpers import complaint_input
 
 pytestmark = [
@@ -87,31 +86,9 @@ def test_inside_a_transaction_numbers_come_straight_from_the_counter(demo):
     assert numbers(take_codes(region, 1)) == [1]
 
 
-def test_keys_come_in_blocks_and_a_forked_child_takes_its_own(demo):
-    with CaptureQueriesContext(connection) as queries:
-        taken = [writes.take_keys({Case: 1, CaseEvent: 2}) for _ in range(100)]
-    cases = [k for t in taken for k in t[Case]]
-    events = [k for t in taken for k in t[CaseEvent]]
-    assert len(set(cases)) == 100 and len(set(events)) == 200
-    assert len(queries) <= 5  # KEY_BLOCK at a time, both sequences in one statement
-    held = set(writes._keys.free.get(Case, ()))
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        try:
-            connections["default"].connection = None
-            os.write(write, ",".join(map(str, writes.take_keys({Case: 3})[Case])).encode())
-        finally:
-            os._exit(0)
-    os.close(write)
-    child = {int(k) for k in os.read(read, 4096).decode().split(",")}
-    os.waitpid(pid, 0)
-    assert len(child) == 3 and not child & (held | set(cases))
-
-
-def test_a_submission_is_one_statement_besides_the_session(gql, places, category, resident, settings):
-    """Outside a transaction, once this process holds numbers and keys, filing a complaint reads the session and
-    writes everything (after checking the idempotency key and the region) in one statement, which also tells the
+def test_a_submission_is_two_statements_besides_the_session(gql, places, category, resident, settings):
+    """Outside a transaction, once this process holds numbers, filing a complaint reads the session, takes the keys
+    and writes everything (after checking the idempotency key and the region) in one statement, which also tells the
     outbox relay (production's way; the other tests deliver in-process)."""
     settings.OUTBOX_RELAY = True
     gql.sign_in_as(resident)
@@ -125,8 +102,9 @@ def test_a_submission_is_one_statement_besides_the_session(gql, places, category
     with CaptureQueriesContext(connection) as queries:
         result = submit(idempotencyKey="one-statement")
     assert result["errors"] == []
-    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "WITH"], [q["sql"][:400] for q in queries]
-    assert queries[1]["sql"].startswith("WITH guard AS (SELECT NOT EXISTS")
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "SELECT", "WITH"], [q["sql"][:400] for q in queries]
+    assert "nextval" in queries[1]["sql"] and "pg_notify" in queries[2]["sql"]
+    assert queries[2]["sql"].startswith("WITH guard AS (SELECT NOT EXISTS")
     again = submit(idempotencyKey="one-statement")  # refused by the statement's guard: the same case back
     assert again["created"] is False and again["case"]["trackingCode"] == result["case"]["trackingCode"]
     assert Case.objects.filter(resident=resident, idempotency_key="one-statement").count() == 1
