@@ -14,6 +14,7 @@ type (`Field.db_type`) and taken from the instance as it is, Django's choices as
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -166,20 +167,28 @@ class Insert:
     def cte(self, rows: Sequence[models.Model], *, now, source: str, where: str = "") -> tuple[str, list]:
         """The INSERT of `rows` (auto_now and auto_now_add fields left empty get `now`) selecting from `source` (a CTE
         the insert waits on, e.g. the guarded case row), with `where` as its condition."""
-        connection = connections[DEFAULT_DB_ALIAS]
-        fields = [self.model._meta.get_field(column) for column in self.columns]
-        casts = [f"%s::{field.db_type(connection)}" for field in fields]
-        stamped = {field.attname for field in fields if getattr(field, "auto_now", False)}
-        stamped |= {field.attname for field in fields if getattr(field, "auto_now_add", False)}
+        table, row_sql, stamped = self._shape()
         params = []
         for row in rows:
-            for column in fields:
-                value = getattr(row, column.attname)
-                params.append(now if value is None and column.attname in stamped else _written(value))
+            for column in self.columns:
+                value = getattr(row, column)
+                params.append(now if value is None and column in stamped else _written(value))
         names = ", ".join(self.columns)
-        values = ", ".join(f"({', '.join(casts)})" for _ in rows)
-        table = connection.ops.quote_name(self.model._meta.db_table)
+        values = ", ".join([row_sql] * len(rows))
         return (
             f"INSERT INTO {table} ({names}) SELECT v.* FROM {source}, (VALUES {values}) AS v({names}) {where}",  # noqa: S608
             params,
         )
+
+    @functools.cache  # noqa: B019 - a handful of Inserts, each declared once at import
+    def _shape(self) -> tuple[str, str, frozenset[str]]:
+        """The table, one row's `(%s::type, …)` and the columns stamped with the time (worked out once)."""
+        connection = connections[DEFAULT_DB_ALIAS]
+        fields = [self.model._meta.get_field(column) for column in self.columns]
+        row_sql = f"({', '.join(f'%s::{field.db_type(connection)}' for field in fields)})"
+        stamped = frozenset(
+            field.attname
+            for field in fields
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
+        )
+        return connection.ops.quote_name(self.model._meta.db_table), row_sql, stamped

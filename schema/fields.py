@@ -79,7 +79,7 @@ def keyset_page(connection, keyset: Keyset, rows, args: dict, max_limit: int, *,
     more = len(found) > size
     page = found[:size][::-1] if backwards else found[:size]
     has_previous, has_next = (more, before is not None) if backwards else (after is not None, more)
-    edges = [Edge(node=row, cursor=cursor(row)) for row in page]
+    edges = [Edge(node=row, make_cursor=cursor) for row in page]
     page_info = page_info_adapter(
         startCursor=edges[0].cursor if edges else None,
         endCursor=edges[-1].cursor if edges else None,
@@ -111,12 +111,19 @@ def check_page_size(args: dict, max_limit: int | None) -> None:
 
 class Edge:
     """An edge of a page: the values of the connection's Edge type without building a graphene object per row
-    (graphene's edge types have no is_type_of, so any object with `node` and `cursor` serves)."""
+    (graphene's edge types have no is_type_of, so any object with `node` and `cursor` serves). The cursor is made
+    when it is read: a queue screen that pages by `pageInfo` never asks for the others."""
 
-    __slots__ = ("cursor", "node")
+    __slots__ = ("_cursor", "_make", "node")
 
-    def __init__(self, *, node, cursor):
-        self.node, self.cursor = node, cursor
+    def __init__(self, *, node, make_cursor):
+        self.node, self._make, self._cursor = node, make_cursor, None
+
+    @property
+    def cursor(self) -> str:
+        if self._cursor is None:
+            self._cursor = self._make(self.node)
+        return self._cursor
 
 
 def _selection_sets(info, *path: str) -> list:

@@ -95,6 +95,33 @@ def _next_tracking_code(region, kind: str, at: datetime) -> str:
     return _code(kind, year, number)
 
 
+# Primary keys of cases and of their events taken ahead by this process, KEY_BLOCK of each at a time in one statement:
+# an opening needs its case's key before it writes (the key is part of its events' hashes), and taking it with a
+# statement of its own cost a submission a round trip (bench/README.md, "Complaints"). Sequences never go back, so a
+# key is never handed out twice; a process that stops leaves its unused keys as gaps.
+KEY_BLOCK = 64
+_keys: dict[str, list[int]] = {"case": [], "event": []}
+os.register_at_fork(after_in_child=lambda: [keys.clear() for keys in _keys.values()])  # never the parent's keys
+
+
+def _next_keys(events: int) -> tuple[int, list[int]]:
+    """A case's key and `events` keys for its events (PostgreSQL)."""
+    with _blocks_lock:
+        if not _keys["case"] or len(_keys["event"]) < events:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)),"
+                    " ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))",
+                    [Case._meta.db_table, KEY_BLOCK, CaseEvent._meta.db_table, max(KEY_BLOCK, events)],
+                )
+                cases, event_keys = cursor.fetchone()
+            _keys["case"].extend(cases)
+            _keys["event"].extend(event_keys)
+        case_key = _keys["case"].pop(0)
+        event_keys, _keys["event"] = _keys["event"][:events], _keys["event"][events:]
+    return case_key, event_keys
+
+
 class AlreadyOpened(Exception):
     """open_case found a case the same resident opened with the same idempotency key: nothing was written."""
 
@@ -175,14 +202,13 @@ def open_case(
     outbox rows and the kind's own rows (`details(case)`: the complaint, its photos), all or nothing; or raise
     AlreadyOpened when the resident opened one with the same `idempotency_key` before.
 
-    On PostgreSQL, outside a transaction (a complaint's submission), two statements and no transaction: one takes
-    the primary keys from the sequences (the case's is part of its events' hashes), the other checks for that earlier
-    case and `still`, writes every row (each model an explicit INSERT, sql.Insert) and NOTIFYs the outbox relay; the
-    tracking number comes from this process's block of the region's numbers (_next_tracking_code). Elsewhere (SQLite,
-    or inside a caller's transaction: a permit's submission, whose tracking code the caller allocated), the look-up,
-    the number and one transaction of the ORM's. `still` (PostgreSQL only): an SQL condition on data the caller read
-    from a cache (regions.selectors.still_current): if it no longer holds, nothing is written and Outdated is
-    raised."""
+    On PostgreSQL, outside a transaction (a complaint's submission), one statement and no transaction: it checks for
+    that earlier case and `still`, writes every row (each model an explicit INSERT, sql.Insert) and NOTIFYs the outbox
+    relay; the tracking number and the keys come from this process's blocks (_next_tracking_code, _next_keys).
+    Elsewhere (SQLite, or inside a caller's transaction: a permit's submission, whose tracking code the caller
+    allocated), the look-up, the number and one transaction of the ORM's. `still` (PostgreSQL only): an SQL
+    condition on data the caller read from a cache (regions.selectors.still_current): if it no longer holds,
+    nothing is written and Outdated is raised."""
     now = timezone.now()
     case = Case(**{"submitted_at": now, "created_at": now, "updated_at": now, **fields})
     entries = [
@@ -244,13 +270,7 @@ def _holds(condition: tuple[str, list]) -> bool:
 
 
 def _write_in_one_statement(case, entries, audiences, details, guard, now) -> None:
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')),"
-            " ARRAY(SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s))",
-            [Case._meta.db_table, CaseEvent._meta.db_table, len(entries)],
-        )
-        case.pk, event_ids = cursor.fetchone()
+    case.pk, event_ids = _next_keys(len(entries))
     events = _chained(case, entries, now)
     for event, pk in zip(events, event_ids, strict=True):
         event.pk = pk

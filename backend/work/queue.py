@@ -373,11 +373,16 @@ def queue_totals(*, actor: Actor, filters: QueueFilter, now: datetime | None = N
 
 
 def _read_row(row: tuple) -> tuple:
-    """A row as the ORM would hand it: aware datetimes and booleans on SQLite too (backend.sql's readers)."""
-    return tuple(
-        sql.read_datetime(value) if index in _DATETIMES else sql.read_bool(value) if index in _BOOLEANS else value
-        for index, value in enumerate(row)
-    )
+    """A row as the ORM would hand it: aware datetimes and booleans (SQLite gives naive ones and integers;
+    PostgreSQL's are already so)."""
+    if connection.vendor == "postgresql":
+        return row
+    row = list(row)
+    for index in _DATETIMES:
+        row[index] = sql.read_datetime(row[index])
+    for index in _BOOLEANS:
+        row[index] = sql.read_bool(row[index])
+    return tuple(row)
 
 
 def _by_key(model, pks: set[int], *fields: str) -> list:

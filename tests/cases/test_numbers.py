@@ -1,5 +1,5 @@
-"""Tracking numbers taken ahead in blocks per process (cases.opening._next_tracking_code), and an opening written in
-two statements (the keys, then every row) once they are there."""
+"""Tracking numbers and primary keys taken ahead in blocks per process (cases.opening._next_tracking_code,
+_next_keys), and an opening written in one statement once they are there."""
 
 from __future__ import annotations
 
@@ -86,9 +86,31 @@ def test_inside_a_transaction_numbers_come_straight_from_the_counter(demo):
     assert numbers(take_codes(region, 1)) == [1]
 
 
-def test_a_submission_is_two_statements_besides_the_session(gql, places, category, resident, settings):
-    """Outside a transaction, once this process holds numbers, filing a complaint reads the session, takes the keys
-    and writes everything (after checking the idempotency key and the region) in one statement, which also tells the
+def test_keys_come_in_blocks_and_a_forked_child_takes_its_own(demo):
+    with CaptureQueriesContext(connection) as queries:
+        taken = [opening._next_keys(2) for _ in range(100)]
+    cases = [case for case, _events in taken]
+    events = [event for _case, events in taken for event in events]
+    assert len(set(cases)) == 100 and len(set(events)) == 200
+    assert len(queries) <= 5  # KEY_BLOCK at a time, both sequences in one statement
+    held = set(opening._keys["case"])
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            connections["default"].connection = None
+            os.write(write, ",".join(str(opening._next_keys(1)[0]) for _ in range(3)).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    child = {int(key) for key in os.read(read, 4096).decode().split(",")}
+    os.waitpid(pid, 0)
+    assert len(child) == 3 and not child & (held | set(cases))
+
+
+def test_a_submission_is_one_statement_besides_the_session(gql, places, category, resident, settings):
+    """Outside a transaction, once this process holds numbers and keys, filing a complaint reads the session and
+    writes everything (after checking the idempotency key and the region) in one statement, which also tells the
     outbox relay (production's way; the other tests deliver in-process)."""
     settings.OUTBOX_RELAY = True
     gql.sign_in_as(resident)
@@ -102,9 +124,9 @@ def test_a_submission_is_two_statements_besides_the_session(gql, places, categor
     with CaptureQueriesContext(connection) as queries:
         result = submit(idempotencyKey="one-statement")
     assert result["errors"] == []
-    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "SELECT", "WITH"], [q["sql"][:400] for q in queries]
-    assert "nextval" in queries[1]["sql"] and "pg_notify" in queries[2]["sql"]
-    assert queries[2]["sql"].startswith("WITH guard AS (SELECT NOT EXISTS")
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "WITH"], [q["sql"][:400] for q in queries]
+    assert "pg_notify" in queries[1]["sql"]
+    assert queries[1]["sql"].startswith("WITH guard AS (SELECT NOT EXISTS")
     again = submit(idempotencyKey="one-statement")  # refused by the statement's guard: the same case back
     assert again["created"] is False and again["case"]["trackingCode"] == result["case"]["trackingCode"]
     assert Case.objects.filter(resident=resident, idempotency_key="one-statement").count() == 1

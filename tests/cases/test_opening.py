@@ -1,5 +1,5 @@
-"""Opening a case (backend.cases.opening): on PostgreSQL outside a transaction, the keys in one statement and every
-row in one more (no BEGIN, no COMMIT), each value read back as Django writes it; a row that fails or a guard that
+"""Opening a case (backend.cases.opening): on PostgreSQL outside a transaction, every row in one statement (no BEGIN,
+no COMMIT; the keys from the process's blocks), each value read back as Django writes it; a row that fails or a guard that
 does not hold writes nothing. Elsewhere, one transaction of the ORM's (the permit tests open cases inside one)."""
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def opening(demo, resident, *, key="", extra=None, category=None, still=None, ph
 
 
 @postgres_only
-def test_two_statements_and_no_transaction(demo, resident):
+def test_one_statement_and_no_transaction(demo, resident):
     with CaptureQueriesContext(connection) as queries:
         opening(demo, resident)
     sqls = [query["sql"] for query in queries]
@@ -96,7 +96,7 @@ def test_two_statements_and_no_transaction(demo, resident):
     assert len(writes) == 1 and sqls[writes[0]].count("INSERT INTO") == 5  # case, events, outbox, complaint, photos
     opening_statements = [text.split()[0].upper() for text in sqls[: writes[0] + 1]]
     assert not {"BEGIN", "COMMIT", "SAVEPOINT"} & set(opening_statements)  # (what follows is the hand-off's)
-    assert sum("nextval" in text for text in sqls[: writes[0]]) == 1  # the keys: one statement
+    assert sum("nextval" in text for text in sqls[: writes[0]]) <= 1  # the keys: a block, now and then
 
 
 def test_every_value_reads_back_as_it_was_written(demo, resident):
