@@ -9,21 +9,23 @@ database driver hands back for a datetime, a UUID or a boolean differs between P
 a user, a region — is a parameter of the statement; nothing is cached but the text.
 
 `Insert` is the other direction (PostgreSQL): a model's rows as a data-modifying CTE of one statement (the opening
-of a case writes five tables at once, backend.cases.opening), every column named, each value cast to its column's
-type (`Field.db_type`) and taken from the instance as it is, Django's choices as their values and JSON as JSON."""
+of a case writes five tables at once, backend.cases.opening), every column named, the rows one JSON parameter read
+by jsonb_to_recordset with each column's type (`Field.db_type`), values as the instance holds them (choices as their
+values, datetimes in ISO 8601, a JSONField's value as JSON)."""
 
 from __future__ import annotations
 
 import functools
+import json
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from enum import Enum
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 from django.utils.dateparse import parse_datetime
-from psycopg.types.json import Jsonb
 
 
 def read_datetime(value):
@@ -79,6 +81,8 @@ class Part:
 
     def __post_init__(self):
         fields = {f.attname: f for f in self.model._meta.concrete_fields}
+        if list(self.columns) != [name for name in fields if name in self.columns]:  # Model.from_db reads them so
+            raise ValueError(f"{self.model.__name__}: list the columns in the model's order")
         readers = []
         for column in self.columns:
             kind = type(fields[column])
@@ -109,8 +113,15 @@ class Statement:
         STATEMENTS.append(self)  # for tests/test_sql.py
 
     def rows(self, *params) -> list[tuple]:
+        return self._run(self.sql, params)
+
+    def rows_in(self, keys: Sequence) -> list[tuple]:
+        """Rows of a statement whose `IN ({keys})` takes a list: one placeholder per key."""
+        return self._run(self.sql.format(keys=", ".join(["%s"] * len(keys))), list(keys))
+
+    def _run(self, text: str, params) -> list[tuple]:
         with connections[DEFAULT_DB_ALIAS].cursor() as cursor:
-            cursor.execute(self.sql, params)
+            cursor.execute(text, params)
             fetched = cursor.fetchall()
         return [self._read(row) for row in fetched]
 
@@ -145,18 +156,21 @@ def param(model: type[models.Model], name: str, value):
 INSERTS: dict[type[models.Model], Insert] = {}
 
 
-def _written(value):
+def _json_value(value):
+    """A value of a row as JSON carries it to its column (jsonb_to_recordset casts it to the column's type)."""
     if isinstance(value, Enum):  # TextChoices, StrEnum statuses: their value
         return value.value
-    if isinstance(value, dict | list):  # a JSONField's
-        return Jsonb(value)
-    return value
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID | Decimal):
+        return str(value)
+    raise TypeError(f"no JSON for a {type(value).__name__}")
 
 
 @dataclass(frozen=True)
 class Insert:
-    """A model's rows as `INSERT INTO table (columns) SELECT … FROM (VALUES …)`, every column named (all the model's,
-    in its order: tests/test_sql.py checks them) and cast to its type. The rows' primary keys are set before."""
+    """A model's rows as `INSERT INTO table (columns) SELECT … FROM jsonb_to_recordset(…)`, every column named (all
+    the model's, in its order: tests/test_sql.py checks them) with its type. The rows' primary keys are set before."""
 
     model: type[models.Model]
     columns: tuple[str, ...]
@@ -166,29 +180,34 @@ class Insert:
 
     def cte(self, rows: Sequence[models.Model], *, now, source: str, where: str = "") -> tuple[str, list]:
         """The INSERT of `rows` (auto_now and auto_now_add fields left empty get `now`) selecting from `source` (a CTE
-        the insert waits on, e.g. the guarded case row), with `where` as its condition."""
-        table, row_sql, stamped = self._shape()
-        params = []
+        the insert waits on, e.g. the guarded case row), with `where` as its condition. The rows travel as one JSON
+        parameter, whatever their number: psycopg adapts one value instead of one per field and row."""
+        table, record, stamped = self._shape()
+        objects = []
         for row in rows:
+            values = {}
             for column in self.columns:
                 value = getattr(row, column)
-                params.append(now if value is None and column in stamped else _written(value))
+                values[column] = now if value is None and column in stamped else value
+            objects.append(values)
         names = ", ".join(self.columns)
-        values = ", ".join([row_sql] * len(rows))
+        selected = ", ".join(f"v.{column}" for column in self.columns)
+        payload = json.dumps(objects, default=_json_value, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
         return (
-            f"INSERT INTO {table} ({names}) SELECT v.* FROM {source}, (VALUES {values}) AS v({names}) {where}",  # noqa: S608
-            params,
+            f"INSERT INTO {table} ({names}) SELECT {selected} FROM {source},"  # noqa: S608 - our names
+            f" jsonb_to_recordset(%s::jsonb) AS v({record}) {where}",
+            [payload],
         )
 
     @functools.cache  # noqa: B019 - a handful of Inserts, each declared once at import
     def _shape(self) -> tuple[str, str, frozenset[str]]:
-        """The table, one row's `(%s::type, …)` and the columns stamped with the time (worked out once)."""
+        """The table, the record's `column type, …` and the columns stamped with the time (worked out once)."""
         connection = connections[DEFAULT_DB_ALIAS]
         fields = [self.model._meta.get_field(column) for column in self.columns]
-        row_sql = f"({', '.join(f'%s::{field.db_type(connection)}' for field in fields)})"
+        record = ", ".join(f"{field.column} {field.db_type(connection)}" for field in fields)
         stamped = frozenset(
             field.attname
             for field in fields
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False)
         )
-        return connection.ops.quote_name(self.model._meta.db_table), row_sql, stamped
+        return connection.ops.quote_name(self.model._meta.db_table), record, stamped

@@ -21,7 +21,6 @@ from backend.complaints import selectors as complaint_selectors
 from backend.complaints.models import localized_name
 from backend.errors import DomainError
 from backend.keyset import Key, Keyset
-from backend.regions.models import Agency, Area
 
 
 class SlaState(StrEnum):
@@ -188,9 +187,9 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
     def ids(name):
         return {row[columns[name]] for row in page_rows} - {None}
 
-    agencies = {pk: (code, name) for pk, code, name in _by_key(Agency, ids("agency_id"), "code", "short_name")}
-    areas = {pk: (code, name) for pk, code, name in _by_key(Area, ids("area_id"), "code", "name")}
-    people = {user.pk: user for user in _by_key(User, ids("assignee_id") | ids("resident_id"))}
+    agencies = {pk: (code, name) for pk, code, name in _named(AGENCY_NAMES, ids("agency_id"))}
+    areas = {pk: (code, name) for pk, code, name in _named(AREA_NAMES, ids("area_id"))}
+    people = {user.pk: user for (user,) in _named(PEOPLE, ids("assignee_id") | ids("resident_id"))}
     rows = []
     for row in page_rows:
         *own, region_id, agency_id, area_id, assignee_id, resident_id, anonymous, category, name_id, name_en = row
@@ -385,12 +384,19 @@ def _read_row(row: tuple) -> tuple:
     return tuple(row)
 
 
-def _by_key(model, pks: set[int], *fields: str) -> list:
-    """Rows of `model` by primary key: (pk, *fields) tuples, or instances with only the fields str() reads (users)."""
-    if not pks:
-        return []
-    rows = model.objects.filter(pk__in=sorted(pks))
-    return list(rows.values_list("pk", *fields) if fields else rows.only(*PERSON_FIELDS))
+# What a page names by key: agencies and areas (code, name), and people as User instances with only the fields
+# str() reads.
+AGENCY_NAMES = sql.Statement(
+    "queue-agency-names", "SELECT id, code, short_name FROM regions_agency WHERE id IN ({keys})"
+)
+AREA_NAMES = sql.Statement("queue-area-names", "SELECT id, code, name FROM regions_area WHERE id IN ({keys})")
+PERSON_FIELDS = ("id", "username", "email", "phone", "full_name")  # in the model's order (Model.from_db)
+PEOPLE = sql.Statement(
+    "queue-people",
+    f"SELECT {sql.columns('u', PERSON_FIELDS)} FROM accounts_user u WHERE u.id IN ({{keys}})",  # noqa: S608
+    (sql.Part(User, PERSON_FIELDS, partial=True),),
+)
 
 
-PERSON_FIELDS = ("id", "full_name", "username", "email", "phone")  # what User.__str__ reads
+def _named(statement: sql.Statement, pks: set[int]) -> list:
+    return statement.rows_in(sorted(pks)) if pks else []
