@@ -128,6 +128,17 @@ class Case(models.Model):
         return self.tracking_code
 
 
+# Every column of a case, in the model's order: the explicit SQL that reads (complaints.selectors) and writes
+# (cases.opening) whole cases names them; tests/test_sql.py checks them against the model.
+CASE_COLUMNS = (
+    "id", "kind", "tracking_code", "region_id", "agency_id", "assignee_id", "status", "priority", "resident_id",
+    "lat", "lon", "h3_cell", "area_id", "submitted_at", "due_at", "sla_paused_at", "sla_paused_seconds",
+    "sla_remaining_seconds", "transfer_to_id", "transfer_hops", "overdue_notified_at", "escalated_at",
+    "first_response_at", "first_response_seconds", "resolved_at", "resolution_seconds", "met_sla", "closed_at",
+    "idempotency_key", "version", "created_at", "updated_at",
+)  # fmt: skip
+
+
 class ParticipantRole(models.TextChoices):
     CO_REPORTER = "co_reporter", _("Co-reporter")
 

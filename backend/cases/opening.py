@@ -17,7 +17,15 @@ from django.utils import timezone
 from backend import sql
 from backend.accounts.actor import Actor
 from backend.cases import moves, outbox
-from backend.cases.models import TRACKING_PREFIX, Case, CaseEvent, OutboxMessage, TrackingSequence, Visibility
+from backend.cases.models import (
+    CASE_COLUMNS,
+    TRACKING_PREFIX,
+    Case,
+    CaseEvent,
+    OutboxMessage,
+    TrackingSequence,
+    Visibility,
+)
 from backend.cases.timeline import GENESIS, chained_event
 
 
@@ -167,16 +175,7 @@ class FirstMove:
 
 
 # The core's rows of an opening, every column named (tests/test_sql.py checks them against the models).
-CASE_INSERT = sql.Insert(
-    Case,
-    (
-        "id", "kind", "tracking_code", "region_id", "agency_id", "assignee_id", "status", "priority", "resident_id",
-        "lat", "lon", "h3_cell", "area_id", "submitted_at", "due_at", "sla_paused_at", "sla_paused_seconds",
-        "sla_remaining_seconds", "transfer_to_id", "transfer_hops", "overdue_notified_at", "escalated_at",
-        "first_response_at", "first_response_seconds", "resolved_at", "resolution_seconds", "met_sla", "closed_at",
-        "idempotency_key", "version", "created_at", "updated_at",
-    ),
-)  # fmt: skip
+CASE_INSERT = sql.Insert(Case, CASE_COLUMNS)
 EVENT_INSERT = sql.Insert(
     CaseEvent, ("id", "case_id", "seq", "type", "actor_id", "visibility", "payload", "created_at", "prev_hash", "hash")
 )

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from backend import sql
 from backend.accounts.actor import Actor
-from backend.cases.models import Case, CaseEvent, CaseKind, Visibility
+from backend.cases.models import CASE_COLUMNS, Case, CaseEvent, CaseKind, Visibility
 from backend.complaints.models import Complaint, ComplaintCategory
 from backend.complaints.workflow import OPEN, ComplaintStatus
 from backend.keyset import Key, Keyset
@@ -169,11 +169,6 @@ def by_tracking_code(region_field: str, region: str, tracking_code: str) -> Quer
     return Case.objects.filter(**{f"region__{region_field}": region}, region__active=True, tracking_code=tracking_code)
 
 
-CASE_COLUMNS = ("id", "kind", "tracking_code", "region_id", "agency_id", "assignee_id", "status", "priority")
-CASE_COLUMNS += ("resident_id", "lat", "lon", "h3_cell", "area_id", "submitted_at", "due_at", "sla_paused_at")
-CASE_COLUMNS += ("sla_paused_seconds", "sla_remaining_seconds", "transfer_to_id", "transfer_hops")
-CASE_COLUMNS += ("overdue_notified_at", "escalated_at", "first_response_at", "first_response_seconds", "resolved_at")
-CASE_COLUMNS += ("resolution_seconds", "met_sla", "closed_at", "idempotency_key", "version", "created_at", "updated_at")
 COMPLAINT_FLAGS = ("case_id", "anonymous", "confidential", "published")  # what the visibility rules read
 _CASE_PARTS = (sql.Part(Case, CASE_COLUMNS), sql.Part(Complaint, COMPLAINT_FLAGS, partial=True))
 CASE_BY_TRACKING_CODE = {
