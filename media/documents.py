@@ -13,7 +13,8 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils.translation import gettext_lazy as _
 
-from media.images import JPEG, PDF, PNG, WEBP, MediaErrorCode, MediaRejected, process_image, sniff_content_type
+from media.errors import MediaErrorCode
+from media.images import JPEG, PDF, PNG, WEBP, MediaRejected, process_image, sniff_content_type
 
 #: The names permit types use for accepted document types.
 TYPE_NAMES = {"pdf": PDF, "jpeg": JPEG, "png": PNG, "webp": WEBP}

@@ -34,10 +34,11 @@ import io
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from enum import StrEnum
 
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageCms
+
+from media.errors import MediaErrorCode
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -100,14 +101,6 @@ def sniff_content_type(head: bytes) -> str | None:
     if head.startswith(b"%PDF-"):
         return PDF
     return None
-
-
-class MediaErrorCode(StrEnum):
-    EMPTY = "empty"
-    TOO_LARGE = "too_large"
-    TOO_MANY_PIXELS = "too_many_pixels"
-    UNSUPPORTED_TYPE = "unsupported_type"
-    CORRUPT = "corrupt"
 
 
 _MESSAGES = {

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.utils.translation import gettext as _
 
 from backend import sql
 from backend.errors import DomainError
@@ -27,19 +26,15 @@ ATTACHMENT_INSERT = sql.Insert(
 )  # fmt: skip
 
 
-def check_photos(
-    files: Sequence, *, error_codes, field: str = "photos"
-) -> tuple[list[ProcessedImage], list[DomainError]]:
-    """Process every upload; returns the accepted images and one typed error per refused file (`photos.N`).
-    `error_codes` is the calling domain's enum, which carries the media codes and TOO_MANY_PHOTOS."""
-    if len(files) > settings.MEDIA_MAX_PHOTOS:
-        message = _("Attach at most %(count)d photos.") % {"count": settings.MEDIA_MAX_PHOTOS}
-        return [], [DomainError(error_codes.TOO_MANY_PHOTOS, message, field=field)]
+def check_photos(files: Sequence, *, field: str = "photos") -> tuple[list[ProcessedImage], list[DomainError]]:
+    """Process every upload; returns the accepted images and one typed error (MediaErrorCode) per refused file
+    (`photos.N`). How many files a caller accepts is its own rule."""
     processed, errors = [], []
     if not files:
         return processed, errors
     # Pillow (media.images) is loaded by the first photo a process receives, not by every process serving the API.
-    from media.images import MediaErrorCode, MediaRejected, process_image
+    from media.errors import MediaErrorCode
+    from media.images import MediaRejected, process_image
 
     for index, upload in enumerate(files):
         try:
@@ -51,7 +46,7 @@ def check_photos(
                 process_image(data, max_bytes=settings.MEDIA_MAX_BYTES, max_pixels=settings.MEDIA_MAX_PIXELS)
             )
         except MediaRejected as refused:
-            errors.append(DomainError(error_codes(str(refused.code)), refused.message, field=f"{field}.{index}"))
+            errors.append(DomainError(refused.code, refused.message, field=f"{field}.{index}"))
     return processed, errors
 
 

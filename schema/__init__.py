@@ -7,14 +7,10 @@ from django.utils import translation
 # language active at that moment: the API's documentation is English whatever that language is.
 with translation.override("en"):
     from schema.accounts import AccountMutations, AccountQueries
-    from schema.cases import (
-        BulkMutations,
-        CaseMutations,
-        DashboardQueries,
-        DisposisiMutations,
-        SurveyMutations,
-        SurveyQueries,
-    )
+    from schema.cases.bulk import BulkMutations
+    from schema.cases.dashboard import DashboardQueries
+    from schema.cases.survey import SurveyMutations, SurveyQueries
+    from schema.cases.work import CaseMutations, DisposisiMutations
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.fields import node_field
     from schema.notifications import NotificationMutations

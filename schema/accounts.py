@@ -119,7 +119,7 @@ class TokenFields:
     refresh_token = graphene.String(description="Use once with `refreshToken` for a new pair; keep it secret.")
     refresh_token_expires_at = graphene.DateTime()
     user = graphene.Field(UserNode)
-    errors = graphene.List(graphene.NonNull(AuthError), required=True)
+    Error = AuthError
 
     @classmethod
     def from_pair(cls, pair):
@@ -142,7 +142,7 @@ class RequestOtp(DomainMutation):
     phone = graphene.String(description="The number the code went to, in E.164.")
     expires_in = graphene.Int(description="Seconds the code stays valid.")
     resend_after = graphene.Int(description="Seconds before another code may be asked for.")
-    errors = graphene.List(graphene.NonNull(AuthError), required=True)
+    Error = AuthError
 
     @classmethod
     def perform(cls, info, phone):
@@ -192,7 +192,7 @@ class SignOut(DomainMutation):
         session_id = graphene.UUID()
 
     ok = graphene.Boolean()
-    errors = graphene.List(graphene.NonNull(AuthError), required=True)
+    Error = AuthError
 
     @classmethod
     def perform(cls, info, session_id=None):
@@ -205,7 +205,7 @@ class SignOutEverywhere(DomainMutation):
     """End every session of the account, this one included."""
 
     revoked_sessions = graphene.Int()
-    errors = graphene.List(graphene.NonNull(AuthError), required=True)
+    Error = AuthError
 
     @classmethod
     def perform(cls, info):
@@ -221,7 +221,7 @@ class ChangePassword(DomainMutation):
         new_password = graphene.String(required=True)
 
     ok = graphene.Boolean()
-    errors = graphene.List(graphene.NonNull(AuthError), required=True)
+    Error = AuthError
 
     @classmethod
     def perform(cls, info, current_password, new_password):
@@ -236,7 +236,7 @@ class UpdateProfile(DomainMutation):
         language = LanguageEnum()
 
     user = graphene.Field(UserNode)
-    errors = graphene.List(graphene.NonNull(AuthError), required=True)
+    Error = AuthError
 
     @classmethod
     def perform(cls, info, full_name=None, language=None):
@@ -255,7 +255,7 @@ class RegisterDevice(DomainMutation):
         app_version = graphene.String()
 
     device = graphene.Field(DeviceType)
-    errors = graphene.List(graphene.NonNull(DeviceError), required=True)
+    Error = DeviceError
 
     @classmethod
     def perform(cls, info, token, platform, language=None, app_version=""):
@@ -277,7 +277,7 @@ class UnregisterDevice(DomainMutation):
         token = graphene.String(required=True)
 
     ok = graphene.Boolean()
-    errors = graphene.List(graphene.NonNull(DeviceError), required=True)
+    Error = DeviceError
 
     @classmethod
     def perform(cls, info, token):

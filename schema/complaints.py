@@ -18,7 +18,8 @@ from backend.errors import DomainError
 from backend.forms import localized
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Area
-from schema.cases import CaseNode, case_queryset, case_shape, shaped
+from schema.cases.shape import case_queryset, case_shape, shaped
+from schema.cases.types import CaseNode
 from schema.errors import DomainMutation, error_type, query_error
 from schema.fields import KeysetConnectionField, node_pk, parse_pk
 from schema.regions import AgencyNode, AreaNode
@@ -222,7 +223,7 @@ class ComplaintQueries(graphene.ObjectType):
 
 class ComplaintPayload:
     case = graphene.Field(CaseNode)
-    errors = graphene.List(graphene.NonNull(ComplaintError), required=True)
+    Error = ComplaintError
 
 
 class SubmitComplaintInput(graphene.InputObjectType):

@@ -45,7 +45,7 @@ class SetNotificationPreferences(DomainMutation):
         quiet_hours_end = graphene.Time()
 
     preferences = graphene.Field(NotificationPreferences)
-    errors = graphene.List(graphene.NonNull(NotificationError), required=True)
+    Error = NotificationError
 
     @classmethod
     def perform(cls, info, muted_kinds, quiet_hours_start=None, quiet_hours_end=None):

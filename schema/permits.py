@@ -14,12 +14,13 @@ from graphene_django import DjangoObjectType
 from backend.cases.workflow import STATUS_LABELS
 from backend.errors import DomainError
 from backend.forms import localized
-from backend.permits import selectors, services
+from backend.permits import applicant, catalogue, office, selectors
 from backend.permits.errors import PermitErrorCode
 from backend.permits.models import ApplicantKind, PermitApplication, PermitReview, Recommendation
 from backend.regions import selectors as region_selectors
 from media.storage import url_for
-from schema.cases import CaseNode, case_pk, work_mutation
+from schema.cases.types import CaseNode
+from schema.cases.work import OnCase, OnCaseVersion, case_pk
 from schema.errors import DomainMutation, error_type
 from schema.fields import KeysetConnectionField, node_pk
 from schema.regions import AgencyNode
@@ -226,7 +227,7 @@ class PermitApplicationNode(DjangoObjectType):
 
     @staticmethod
     def resolve_verify_url(application, info):
-        return services.verify_url(application) if application.issued_at else None
+        return office.verify_url(application) if application.issued_at else None
 
 
 class PermitVerification(graphene.ObjectType):
@@ -264,7 +265,7 @@ class PermitQueries(graphene.ObjectType):
         row = region_selectors.region_by_slug_or_code(region)
         if row is None:
             return []
-        return [services.current_version(t) for t in selectors.region_permit_types(row)]
+        return [catalogue.current_version(t) for t in selectors.region_permit_types(row)]
 
     @staticmethod
     def resolve_my_permit_applications(root, info, **kwargs):
@@ -303,8 +304,8 @@ def _application_pk(global_id: str) -> int:
 
 
 class ApplicationPayload:
+    Error = PermitError
     application = graphene.Field(PermitApplicationNode)
-    errors = graphene.List(graphene.NonNull(PermitError), required=True)
 
 
 class CreatePermitDraft(ApplicationPayload, DomainMutation):
@@ -317,7 +318,7 @@ class CreatePermitDraft(ApplicationPayload, DomainMutation):
 
     @classmethod
     def perform(cls, info, region, permit_type, applicant_kind):
-        application = services.create_draft(
+        application = applicant.create_draft(
             actor=info.context.actor,
             region=region,
             permit_type_code=permit_type,
@@ -341,7 +342,7 @@ class UpdatePermitApplication(ApplicationPayload, DomainMutation):
 
     @classmethod
     def perform(cls, info, application_id, applicant_name=None, nik=None, business_name=None, nib=None, form=None):
-        updated = services.update_application(
+        updated = applicant.update_application(
             actor=info.context.actor,
             application_id=_application_pk(application_id),
             applicant_name=applicant_name,
@@ -372,7 +373,7 @@ class AttachPermitDocument(ApplicationPayload, DomainMutation):
 
     @classmethod
     def perform(cls, info, application_id, requirement, file):
-        document = services.attach_document(
+        document = applicant.attach_document(
             actor=info.context.actor,
             application_id=_application_pk(application_id),
             requirement=requirement,
@@ -390,7 +391,7 @@ class RemovePermitDocument(ApplicationPayload, DomainMutation):
         from media.models import Attachment
 
         application_id = Attachment.objects.filter(pk=document_id).values_list("application_id", flat=True).first()
-        services.remove_document(actor=info.context.actor, document_id=document_id)
+        applicant.remove_document(actor=info.context.actor, document_id=document_id)
         return cls(application=PermitApplication.objects.filter(pk=application_id).first(), errors=[])
 
 
@@ -403,17 +404,18 @@ class SubmitPermitApplication(ApplicationPayload, DomainMutation):
 
     @classmethod
     def perform(cls, info, application_id):
-        case = services.submit_application(actor=info.context.actor, application_id=_application_pk(application_id))
+        case = applicant.submit_application(actor=info.context.actor, application_id=_application_pk(application_id))
         return cls(application=case.permit, errors=[])
 
 
-class PermitCasePayload:
+class PermitCaseWork(DomainMutation):
+    """A mutation on a permit's case whose payload is the case as it is now."""
+
+    class Meta:
+        abstract = True
+
+    Error = PermitError
     case = graphene.Field(CaseNode)
-    errors = graphene.List(graphene.NonNull(PermitError), required=True)
-
-
-def _case_mutation(name: str, doc: str, run, **options):
-    return work_mutation(name, doc, run, payload=PermitCasePayload, **options)
 
 
 class RevisionItemInput(graphene.InputObjectType):
@@ -422,119 +424,192 @@ class RevisionItemInput(graphene.InputObjectType):
     note = graphene.String(required=True)
 
 
-def _agency_pks(ids) -> list[int]:
-    return [node_pk(agency_id, "Agency") or 0 for agency_id in ids or []]
+class ResubmitPermitApplication(PermitCaseWork):
+    """Applicant: send the revised file back (after updatePermitApplication and attachPermitDocument)."""
+
+    Arguments = OnCaseVersion
+
+    @classmethod
+    def perform(cls, info, case_id, version=None):
+        return cls(
+            case=applicant.resubmit(actor=info.context.actor, case_id=case_pk(case_id), expected_version=version)
+        )
 
 
-ResubmitPermitApplication = _case_mutation(
-    "ResubmitPermitApplication",
-    "Applicant: send the revised file back (after updatePermitApplication and attachPermitDocument).",
-    lambda actor, pk, version: services.resubmit(actor=actor, case_id=pk, expected_version=version),
-)
-WithdrawPermitApplication = _case_mutation(
-    "WithdrawPermitApplication",
-    "Applicant: withdraw the application.",
-    lambda actor, pk, version, reason="": services.withdraw(
-        actor=actor, case_id=pk, reason=reason, expected_version=version
-    ),
-    versioned=False,
-    reason=graphene.String(),
-)
-SendPermitMessage = _case_mutation(
-    "SendPermitMessage",
-    "Applicant or staff: a message on the case's timeline, the one channel between them.",
-    lambda actor, pk, version, text: services.send_message(
-        actor=actor, case_id=pk, text=text, expected_version=version
-    ),
-    versioned=False,
-    text=graphene.String(required=True),
-)
-StartPermitVerification = _case_mutation(
-    "StartPermitVerification",
-    "Handling agency: start checking the file.",
-    lambda actor, pk, version: services.start_verification(actor=actor, case_id=pk, expected_version=version),
-)
-RequestPermitRevision = _case_mutation(
-    "RequestPermitRevision",
-    "Handling agency: say what to fix, per field or document; the clock stops until the applicant resubmits.",
-    lambda actor, pk, version, items: services.request_revision(
-        actor=actor, case_id=pk, items=[dict(item) for item in items], expected_version=version
-    ),
-    items=graphene.List(graphene.NonNull(RevisionItemInput), required=True),
-)
-SendPermitToReview = _case_mutation(
-    "SendPermitToReview",
-    "Handling agency: ask agencies (the type's reviewing agencies unless others are named) for a recommendation.",
-    lambda actor, pk, version, agency_ids=None: services.send_to_review(
-        actor=actor, case_id=pk, agency_ids=_agency_pks(agency_ids)
-    ),
-    versioned=False,
-    agency_ids=graphene.List(graphene.NonNull(graphene.ID)),
-)
-RecordPermitRecommendation = _case_mutation(
-    "RecordPermitRecommendation",
-    "Reviewing agency: its recommendation, with the report (PDF, multipart) and any field inspection date.",
-    lambda actor, pk, version, recommendation, note, inspection_date=None, report=None: (
-        services.recommend(
-            actor=actor,
-            case_id=pk,
+class WithdrawPermitApplication(PermitCaseWork):
+    """Applicant: withdraw the application."""
+
+    class Arguments(OnCaseVersion):
+        reason = graphene.String()
+
+    @classmethod
+    def perform(cls, info, case_id, reason=None, version=None):
+        case = applicant.withdraw(
+            actor=info.context.actor, case_id=case_pk(case_id), reason=reason or "", expected_version=version
+        )
+        return cls(case=case)
+
+
+class SendPermitMessage(PermitCaseWork):
+    """Applicant or staff: a message on the case's timeline, the one channel between them."""
+
+    class Arguments(OnCaseVersion):
+        text = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, case_id, text, version=None):
+        case = applicant.send_message(
+            actor=info.context.actor, case_id=case_pk(case_id), text=text, expected_version=version
+        )
+        return cls(case=case)
+
+
+class StartPermitVerification(PermitCaseWork):
+    """Handling agency: start checking the file."""
+
+    Arguments = OnCaseVersion
+
+    @classmethod
+    def perform(cls, info, case_id, version=None):
+        case = office.start_verification(actor=info.context.actor, case_id=case_pk(case_id), expected_version=version)
+        return cls(case=case)
+
+
+class RequestPermitRevision(PermitCaseWork):
+    """Handling agency: say what to fix, per field or document; the clock stops until the applicant resubmits."""
+
+    class Arguments(OnCaseVersion):
+        items = graphene.List(graphene.NonNull(RevisionItemInput), required=True)
+
+    @classmethod
+    def perform(cls, info, case_id, items, version=None):
+        case = office.request_revision(
+            actor=info.context.actor,
+            case_id=case_pk(case_id),
+            items=[dict(item) for item in items],
+            expected_version=version,
+        )
+        return cls(case=case)
+
+
+class SendPermitToReview(PermitCaseWork):
+    """Handling agency: ask agencies (the type's reviewing agencies unless others are named) for a recommendation."""
+
+    class Arguments(OnCase):
+        agency_ids = graphene.List(graphene.NonNull(graphene.ID))
+
+    @classmethod
+    def perform(cls, info, case_id, agency_ids=None):
+        case = office.send_to_review(
+            actor=info.context.actor,
+            case_id=case_pk(case_id),
+            agency_ids=[node_pk(agency_id, "Agency") or 0 for agency_id in agency_ids or []],
+        )
+        return cls(case=case)
+
+
+class RecordPermitRecommendation(PermitCaseWork):
+    """Reviewing agency: its recommendation, with the report (PDF, multipart) and any field inspection date."""
+
+    class Arguments(OnCase):
+        recommendation = RecommendationEnum(required=True)
+        note = graphene.String(required=True)
+        inspection_date = graphene.Date()
+        report = Upload()
+
+    @classmethod
+    def perform(cls, info, case_id, recommendation, note, inspection_date=None, report=None):
+        review = office.recommend(
+            actor=info.context.actor,
+            case_id=case_pk(case_id),
             recommendation=getattr(recommendation, "value", recommendation),
             note=note,
             inspection_date=inspection_date,
             report=report,
-        ).application.case
-    ),
-    versioned=False,
-    recommendation=RecommendationEnum(required=True),
-    note=graphene.String(required=True),
-    inspection_date=graphene.Date(),
-    report=Upload(),
-)
-AssessPermitFee = _case_mutation(
-    "AssessPermitFee",
-    "Handling agency: work out the fee and give the applicant a payment reference.",
-    lambda actor, pk, version: services.assess_fee(actor=actor, case_id=pk, expected_version=version),
-)
-RecordPermitPayment = _case_mutation(
-    "RecordPermitPayment",
-    "Handling agency: the fee was paid (gateways use the signed callback instead).",
-    lambda actor, pk, version: services.record_payment(actor=actor, case_id=pk, expected_version=version),
-    versioned=False,
-)
-ApprovePermit = _case_mutation(
-    "ApprovePermit",
-    "Head of the handling agency: approve (reviews in, fee paid).",
-    lambda actor, pk, version: services.approve(actor=actor, case_id=pk, expected_version=version),
-)
-IssuePermit = _case_mutation(
-    "IssuePermit",
-    "Handling agency: number the permit and issue its certificate (PDF with a verification QR code).",
-    lambda actor, pk, version: services.issue(actor=actor, case_id=pk, expected_version=version),
-)
-RejectPermit = _case_mutation(
-    "RejectPermit",
-    "Head of the handling agency: refuse, with the reasons.",
-    lambda actor, pk, version, reasons: services.reject(
-        actor=actor, case_id=pk, reasons=reasons, expected_version=version
-    ),
-    reasons=graphene.String(required=True),
-)
-RevokePermit = _case_mutation(
-    "RevokePermit",
-    "Region admin: revoke an issued permit; its verification page says so from now on.",
-    lambda actor, pk, version, reason: services.revoke(
-        actor=actor, case_id=pk, reason=reason, expected_version=version
-    ),
-    versioned=False,
-    reason=graphene.String(required=True),
-)
-AddPermitNote = _case_mutation(
-    "AddPermitNote",
-    "Staff: an internal note on the case (never shown to the applicant).",
-    lambda actor, pk, version, text: services.add_note(actor=actor, case_id=pk, text=text, expected_version=version),
-    versioned=False,
-    text=graphene.String(required=True),
-)
+        )
+        return cls(case=review.application.case)
+
+
+class AssessPermitFee(PermitCaseWork):
+    """Handling agency: work out the fee and give the applicant a payment reference."""
+
+    Arguments = OnCaseVersion
+
+    @classmethod
+    def perform(cls, info, case_id, version=None):
+        case = office.assess_fee(actor=info.context.actor, case_id=case_pk(case_id), expected_version=version)
+        return cls(case=case)
+
+
+class RecordPermitPayment(PermitCaseWork):
+    """Handling agency: the fee was paid (gateways use the signed callback instead)."""
+
+    Arguments = OnCaseVersion
+
+    @classmethod
+    def perform(cls, info, case_id, version=None):
+        case = office.record_payment(actor=info.context.actor, case_id=case_pk(case_id), expected_version=version)
+        return cls(case=case)
+
+
+class ApprovePermit(PermitCaseWork):
+    """Head of the handling agency: approve (reviews in, fee paid)."""
+
+    Arguments = OnCaseVersion
+
+    @classmethod
+    def perform(cls, info, case_id, version=None):
+        return cls(case=office.approve(actor=info.context.actor, case_id=case_pk(case_id), expected_version=version))
+
+
+class IssuePermit(PermitCaseWork):
+    """Handling agency: number the permit and issue its certificate (PDF with a verification QR code)."""
+
+    Arguments = OnCaseVersion
+
+    @classmethod
+    def perform(cls, info, case_id, version=None):
+        return cls(case=office.issue(actor=info.context.actor, case_id=case_pk(case_id), expected_version=version))
+
+
+class RejectPermit(PermitCaseWork):
+    """Head of the handling agency: refuse, with the reasons."""
+
+    class Arguments(OnCaseVersion):
+        reasons = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, case_id, reasons, version=None):
+        case = office.reject(
+            actor=info.context.actor, case_id=case_pk(case_id), reasons=reasons, expected_version=version
+        )
+        return cls(case=case)
+
+
+class RevokePermit(PermitCaseWork):
+    """Region admin: revoke an issued permit; its verification page says so from now on."""
+
+    class Arguments(OnCaseVersion):
+        reason = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, case_id, reason, version=None):
+        case = office.revoke(
+            actor=info.context.actor, case_id=case_pk(case_id), reason=reason, expected_version=version
+        )
+        return cls(case=case)
+
+
+class AddPermitNote(PermitCaseWork):
+    """Staff: an internal note on the case (never shown to the applicant)."""
+
+    class Arguments(OnCaseVersion):
+        text = graphene.String(required=True)
+
+    @classmethod
+    def perform(cls, info, case_id, text, version=None):
+        case = office.add_note(actor=info.context.actor, case_id=case_pk(case_id), text=text, expected_version=version)
+        return cls(case=case)
 
 
 class RevealPermitNik(DomainMutation):
@@ -544,11 +619,11 @@ class RevealPermitNik(DomainMutation):
         case_id = graphene.ID(required=True)
 
     nik = graphene.String()
-    errors = graphene.List(graphene.NonNull(PermitError), required=True)
+    Error = PermitError
 
     @classmethod
     def perform(cls, info, case_id):
-        return cls(nik=services.reveal_nik(actor=info.context.actor, case_id=case_pk(case_id)), errors=[])
+        return cls(nik=office.reveal_nik(actor=info.context.actor, case_id=case_pk(case_id)), errors=[])
 
 
 class PermitMutations(graphene.ObjectType):

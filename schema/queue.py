@@ -12,7 +12,7 @@ from graphql_relay import to_global_id
 from backend.cases.workflow import STATUS_LABELS
 from backend.errors import DomainError
 from backend.work import queue
-from schema.cases import CaseKindEnum, PriorityEnum
+from schema.cases.types import CaseKindEnum, PriorityEnum
 from schema.errors import query_error
 from schema.fields import keyset_page, node_pk, parse_pk
 

@@ -31,7 +31,7 @@ from backend.errors import DomainError
 from backend.regions.models import Agency
 from notifications import selectors as notification_selectors
 from notifications.delivery import group_name
-from schema.cases import CaseNode
+from schema.cases.types import CaseNode
 from schema.errors import query_error
 from schema.fields import node_pk
 

@@ -86,7 +86,8 @@ def staff_case(*, actor: Actor, case_id: int) -> Case:
     return case
 
 
-def _text(text: str, *, field: str, required: bool = True) -> str:
+def note_text(text: str, *, field: str, required: bool = True) -> str:
+    """A note's or a message's text: stripped, required unless said otherwise, at most NOTE_MAX characters."""
     text = (text or "").strip()
     if (required and not text) or len(text) > NOTE_MAX:
         raise DomainError(CaseErrorCode.INVALID, _("Write up to 4000 characters."), field=field)
@@ -107,7 +108,7 @@ def resolve(*, actor: Actor, case_id: int, note: str, expected_version: int | No
     """Done: the public resolution note tells the resident what was done."""
     case = staff_case(actor=actor, case_id=case_id)
     return transition(
-        case, "resolve", actor=actor, expected_version=expected_version, payload={"note": _text(note, field="note")}
+        case, "resolve", actor=actor, expected_version=expected_version, payload={"note": note_text(note, field="note")}
     )
 
 
@@ -121,7 +122,7 @@ def reject(*, actor: Actor, case_id: int, reason: str, note: str, expected_versi
         actor=actor,
         expected_version=expected_version,
         changes={"closed_at": timezone.now()},
-        payload={"reason": reason, "note": _text(note, field="note")},
+        payload={"reason": reason, "note": note_text(note, field="note")},
     )
 
 
@@ -163,14 +164,14 @@ def assign(*, actor: Actor, case_id: int, assignee_id: int, expected_version: in
 def add_note(*, actor: Actor, case_id: int, text: str, expected_version: int | None = None) -> Case:
     """An internal note: staff of the region see it, the resident never does."""
     case = staff_case(actor=actor, case_id=case_id)
-    payload = {"text": _text(text, field="text")}
+    payload = {"text": note_text(text, field="text")}
     return transition(case, "note", actor=actor, expected_version=expected_version, payload=payload)
 
 
 def reply(*, actor: Actor, case_id: int, text: str, expected_version: int | None = None) -> Case:
     """A public reply on the timeline: the reporter and co-reporters see it and are notified."""
     case = staff_case(actor=actor, case_id=case_id)
-    payload = {"text": _text(text, field="text")}
+    payload = {"text": note_text(text, field="text")}
     return transition(case, "reply", actor=actor, expected_version=expected_version, payload=payload)
 
 
@@ -209,7 +210,7 @@ def request_info(*, actor: Actor, case_id: int, question: str, expected_version:
         actor=actor,
         expected_version=expected_version,
         changes=clock_pause(case, timezone.now()),
-        payload={"question": _text(question, field="question")},
+        payload={"question": note_text(question, field="question")},
     )
 
 
@@ -224,7 +225,7 @@ def provide_info(*, actor: Actor, case_id: int, answer: str, expected_version: i
         actor=actor,
         expected_version=expected_version,
         changes=clock_resume(case, timezone.now()),
-        payload={"answer": _text(answer, field="answer")},
+        payload={"answer": note_text(answer, field="answer")},
     )
 
 
@@ -239,7 +240,7 @@ def transfer(*, actor: Actor, case_id: int, agency_id: int, reason: str, expecte
     target = Agency.objects.filter(pk=agency_id, region_id=case.region_id, active=True).first()
     if target is None or target.pk == case.agency_id:
         raise DomainError(CaseErrorCode.INVALID, _("Choose another agency of this region."), field="agencyId")
-    reason = _text(reason, field="reason")
+    reason = note_text(reason, field="reason")
     hop_limit_reached = case.transfer_hops >= settings.CASE_TRANSFER_HOP_LIMIT
     if hop_limit_reached:
         target = case.region.triage_agency
@@ -292,7 +293,7 @@ def decline_transfer(*, actor: Actor, case_id: int, reason: str, expected_versio
         actor=actor,
         expected_version=expected_version,
         changes={"transfer_to": None},
-        payload={"reason": _text(reason, field="reason")},
+        payload={"reason": note_text(reason, field="reason")},
     )
 
 

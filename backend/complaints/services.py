@@ -109,7 +109,7 @@ def submit_complaint(
         return Submitted(earlier, False)
     limit = ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600)
     verdict = ratelimit.hit(limit, str(user.pk))
-    processed, photo_errors = check_photos(photos, error_codes=ComplaintErrorCode) if verdict.allowed else ([], [])
+    processed, photo_errors = _check_photos(photos) if verdict.allowed else ([], [])
     attempt = functools.partial(
         _file,
         actor=actor,
@@ -147,6 +147,13 @@ def submit_complaint(
 
 def _earlier_case(user, idempotency_key: str) -> Case | None:
     return Case.objects.filter(resident_id=user.pk, idempotency_key=idempotency_key).first()
+
+
+def _check_photos(photos) -> tuple[list, list[DomainError]]:
+    if len(photos) > settings.MEDIA_MAX_PHOTOS:
+        message = _("Attach at most %(count)d photos.") % {"count": settings.MEDIA_MAX_PHOTOS}
+        return [], [DomainError(ComplaintErrorCode.TOO_MANY_PHOTOS, message, field="photos")]
+    return check_photos(photos)
 
 
 def _file(

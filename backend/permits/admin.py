@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied
 from django.utils.translation import gettext_lazy as _
 
 from backend.errors import DomainError, DomainErrors
-from backend.permits import services
+from backend.permits import catalogue
 from backend.permits.models import PermitApplication, PermitType, PermitTypeVersion
 from backend.regions.admin import ReadOnlyMixin, RegionScopedAdmin, request_actor
 from backend.regions.models import Agency, Region
@@ -52,9 +52,9 @@ class VersionForm(forms.ModelForm):
         model = PermitTypeVersion
         fields = EDITION_FIELDS
 
-    def edition(self) -> services.TypeEdition:
+    def edition(self) -> catalogue.TypeEdition:
         data = self.cleaned_data
-        return services.TypeEdition(
+        return catalogue.TypeEdition(
             name_id=data["name_id"],
             name_en=data["name_en"],
             description=data.get("description") or "",
@@ -74,7 +74,7 @@ class VersionForm(forms.ModelForm):
         data = super().clean()
         if self.errors or not data.get("region") or not data.get("handling_agency"):
             return data
-        for error in services.edition_errors(data["region"], self.edition()):
+        for error in catalogue.edition_errors(data["region"], self.edition()):
             field = (error.field or "").split(".")[0]
             self.add_error(FIELD_OF.get(field) if FIELD_OF.get(field) in self.fields else None, error.message)
         return data
@@ -137,7 +137,7 @@ class PermitTypeVersionAdmin(RegionScopedAdmin):
 
     def save_model(self, request, obj, form, change):
         try:
-            version = services.save_permit_type(
+            version = catalogue.save_permit_type(
                 actor=request_actor(request),
                 region_id=form.cleaned_data["region"].pk,
                 code=form.cleaned_data["code"],
@@ -153,7 +153,7 @@ class PermitTypeVersionAdmin(RegionScopedAdmin):
 
 @admin.register(PermitType)
 class PermitTypeAdmin(RegionScopedAdmin):
-    save_service = staticmethod(services.save_permit_type_row)
+    save_service = staticmethod(catalogue.save_permit_type_row)
     list_display = ("code", "region", "active", "created_at")
     list_filter = ("region", "active")
     fields = ("region", "code", "active")

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from backend.errors import DomainError
-from backend.permits import selectors, services
+from backend.permits import office, selectors
 
 logger = logging.getLogger("simpul.permits")
 
@@ -60,7 +60,7 @@ def payment_callback(request):
     except (ValueError, KeyError, TypeError):
         return JsonResponse({"error": 'expected JSON {"reference": string, "amount": integer}'}, status=400)
     try:
-        case = services.record_payment(actor=None, reference=reference, amount=amount)
+        case = office.record_payment(actor=None, reference=reference, amount=amount)
     except DomainError as exc:
         status = {"not_found": 404, "already_done": 200}.get(str(exc.code), 409)
         return JsonResponse({"status": str(exc.code), "message": exc.message}, status=status)

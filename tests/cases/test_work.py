@@ -6,25 +6,12 @@ from __future__ import annotations
 import pytest
 from graphql_relay import to_global_id
 
-from backend.accounts.models import User
 from backend.cases.models import Audience, Case, OutboxMessage
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 
 pytestmark = pytest.mark.django_db
 
 CASE = "case { status version statusLabel timeline { type visibility payload } }"
-
-
-def staff(username):
-    return User.objects.get(username=username)
-
-
-@pytest.fixture
-def case_id(gql, resident, category, places):
-    gql.sign_in_as(resident)
-    result = gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})["submitComplaint"]
-    assert result["errors"] == [] and result["case"]["agency"] == {"code": "dpupr"}
-    return result["case"]["id"]
 
 
 def act(gql, user, mutation, case_id, **arguments):
@@ -44,66 +31,36 @@ def act(gql, user, mutation, case_id, **arguments):
     return gql(query, variables)[mutation]
 
 
-def test_the_handling_agency_works_the_case_to_resolution(gql, case_id, resident):
-    kabid, staf = staff("pupr.kabid"), staff("pupr.staf")
-    accepted = act(gql, staf, "acceptCase", case_id, version=2)
+def test_the_handling_agency_works_the_case_to_resolution(gql, road_complaint_id, resident):
+    kabid, staf = staff_user("pupr.kabid"), staff_user("pupr.staf")
+    accepted = act(gql, staf, "acceptCase", road_complaint_id, version=2)
     assert accepted["errors"] == [] and accepted["case"]["status"] == "accepted"
-    assert act(gql, staf, "startCase", case_id)["case"]["status"] == "in_progress"
-    missing = act(gql, kabid, "resolveCase", case_id, note="  ")
+    assert act(gql, staf, "startCase", road_complaint_id)["case"]["status"] == "in_progress"
+    missing = act(gql, kabid, "resolveCase", road_complaint_id, note="  ")
     assert missing["errors"] == [{"code": "INVALID", "field": "note"}]
-    done = act(gql, kabid, "resolveCase", case_id, note="Lubang sudah ditambal dengan aspal.")
+    done = act(gql, kabid, "resolveCase", road_complaint_id, note="Lubang sudah ditambal dengan aspal.")
     assert done["case"]["status"] == "resolved"
     assert done["case"]["timeline"][-1]["payload"]["note"] == "Lubang sudah ditambal dengan aspal."
     gql.sign_in_as(resident)
     confirm = "mutation($c: ID!) { confirmResolution(caseId: $c) { case { status } errors { code } } }"
-    assert gql(confirm, {"c": case_id})["confirmResolution"]["case"]["status"] == "closed"
+    assert gql(confirm, {"c": road_complaint_id})["confirmResolution"]["case"]["status"] == "closed"
 
 
-def test_a_stale_version_is_refused(gql, case_id):
-    assert act(gql, staff("pupr.staf"), "acceptCase", case_id, version=1)["errors"] == [
+def test_a_stale_version_is_refused(gql, road_complaint_id):
+    assert act(gql, staff_user("pupr.staf"), "acceptCase", road_complaint_id, version=1)["errors"] == [
         {"code": "CONFLICT", "field": "version"}
     ]
 
 
 @pytest.mark.parametrize(("mutation", "arguments"), [("addCaseNote", {"text": "cek"}), ("replyToCase", {"text": "Ok"})])
-def test_a_note_or_reply_from_a_stale_screen_is_refused_too(gql, case_id, mutation, arguments):
+def test_a_note_or_reply_from_a_stale_screen_is_refused_too(gql, road_complaint_id, mutation, arguments):
     """They took a `version` and ignored it: a stale one succeeded where acceptCase answered CONFLICT."""
-    staf = staff("pupr.staf")
-    act(gql, staf, "acceptCase", case_id)  # version 3 now
-    assert act(gql, staf, mutation, case_id, version=2, **arguments)["errors"] == [
+    staf = staff_user("pupr.staf")
+    act(gql, staf, "acceptCase", road_complaint_id)  # version 3 now
+    assert act(gql, staf, mutation, road_complaint_id, version=2, **arguments)["errors"] == [
         {"code": "CONFLICT", "field": "version"}
     ]
-    assert act(gql, staf, mutation, case_id, version=3, **arguments)["errors"] == []
-
-
-MUTATION_FACTORIES = {"work_mutation", "_case_mutation"}
-
-
-def test_every_versioned_mutation_hands_its_version_to_the_service():
-    """The class of the bug above: a `work_mutation` with the `version` argument (the default) whose call does not
-    pass `expected_version=version` on to the service. Read from the schema's source."""
-    import ast
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent.parent / "schema"
-    ignoring = []
-    for path in sorted(root.glob("*.py")):
-        for call in ast.walk(ast.parse(path.read_text())):
-            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) in MUTATION_FACTORIES):
-                continue
-            versioned = next((ast.literal_eval(k.value) for k in call.keywords if k.arg == "versioned"), True)
-            run = call.args[2]
-            if not isinstance(run, ast.Lambda):  # a factory handing its `run` on (schema/permits.py)
-                continue
-            passes = any(
-                isinstance(node, ast.keyword)
-                and node.arg == "expected_version"
-                and getattr(node.value, "id", "") == "version"
-                for node in ast.walk(run)
-            )
-            if versioned and not passes:
-                ignoring.append(f"{path.name}:{call.lineno} {ast.unparse(call.args[0])}")
-    assert ignoring == []
+    assert act(gql, staf, mutation, road_complaint_id, version=3, **arguments)["errors"] == []
 
 
 @pytest.mark.parametrize(
@@ -115,24 +72,29 @@ def test_every_versioned_mutation_hands_its_version_to_the_service():
         ("admin.parepare", "NOT_FOUND"),
     ],
 )
-def test_only_the_handling_agency_accepts(gql, case_id, username, code):
-    result = act(gql, staff(username), "acceptCase", case_id)
+def test_only_the_handling_agency_accepts(gql, road_complaint_id, username, code):
+    result = act(gql, staff_user(username), "acceptCase", road_complaint_id)
     assert [e["code"] for e in result["errors"]] == [code] and result["case"] is None
     assert Case.objects.get().status == "routed"
 
 
-def test_residents_cannot_do_staff_work(gql, case_id, resident):
-    assert act(gql, resident, "acceptCase", case_id)["errors"][0]["code"] == "NOT_FOUND"
+def test_residents_cannot_do_staff_work(gql, road_complaint_id, resident):
+    assert act(gql, resident, "acceptCase", road_complaint_id)["errors"][0]["code"] == "NOT_FOUND"
 
 
-def test_state_is_checked(gql, case_id):
-    result = act(gql, staff("pupr.staf"), "startCase", case_id)
+def test_state_is_checked(gql, road_complaint_id):
+    result = act(gql, staff_user("pupr.staf"), "startCase", road_complaint_id)
     assert result["errors"] == [{"code": "INVALID_STATE", "field": None}]
 
 
-def test_reject_with_reason(gql, case_id, resident):
+def test_reject_with_reason(gql, road_complaint_id, resident):
     result = act(
-        gql, staff("pupr.staf"), "rejectCase", case_id, reason="NOT_OUR_MATTER", note="Jalan nasional: kewenangan BPJN."
+        gql,
+        staff_user("pupr.staf"),
+        "rejectCase",
+        road_complaint_id,
+        reason="NOT_OUR_MATTER",
+        note="Jalan nasional: kewenangan BPJN.",
     )
     assert result["errors"] == [] and result["case"]["status"] == "rejected"
     assert Case.objects.get().closed_at is not None
@@ -140,36 +102,39 @@ def test_reject_with_reason(gql, case_id, resident):
     assert event["payload"]["reason"] == "not_our_matter" and event["visibility"] == "PUBLIC"
     gql.sign_in_as(resident)
     bad = gql.post(
-        'mutation($c: ID!) { rejectCase(caseId: $c, reason: SPAMMY, note: "x") { errors { code } } }', {"c": case_id}
+        'mutation($c: ID!) { rejectCase(caseId: $c, reason: SPAMMY, note: "x") { errors { code } } }',
+        {"c": road_complaint_id},
     )
     assert bad.status_code == 400
 
 
-def test_claim_and_assign(gql, case_id):
-    staf, kabid = staff("pupr.staf"), staff("pupr.kabid")
-    assert act(gql, staf, "claimCase", case_id)["errors"] == []
+def test_claim_and_assign(gql, road_complaint_id):
+    staf, kabid = staff_user("pupr.staf"), staff_user("pupr.kabid")
+    assert act(gql, staf, "claimCase", road_complaint_id)["errors"] == []
     assert Case.objects.get().assignee == staf
-    to_colleague = act(gql, staf, "assignCase", case_id, assigneeId=to_global_id("User", kabid.pk))
+    to_colleague = act(gql, staf, "assignCase", road_complaint_id, assigneeId=to_global_id("User", kabid.pk))
     assert to_colleague["errors"] == [] and Case.objects.get().assignee == kabid
-    elsewhere = act(gql, kabid, "assignCase", case_id, assigneeId=to_global_id("User", staff("dishub.staf").pk))
+    elsewhere = act(
+        gql, kabid, "assignCase", road_complaint_id, assigneeId=to_global_id("User", staff_user("dishub.staf").pk)
+    )
     assert elsewhere["errors"] == [{"code": "INVALID", "field": "assigneeId"}]
-    assert act(gql, kabid, "assignCase", case_id, assigneeId="garbage")["errors"][0]["field"] == "assigneeId"
+    assert act(gql, kabid, "assignCase", road_complaint_id, assigneeId="garbage")["errors"][0]["field"] == "assigneeId"
     # Nobody outside the agency takes it.
-    assert act(gql, staff("dishub.staf"), "claimCase", case_id)["errors"][0]["code"] == "FORBIDDEN"
+    assert act(gql, staff_user("dishub.staf"), "claimCase", road_complaint_id)["errors"][0]["code"] == "FORBIDDEN"
 
 
-def test_notes_are_internal_and_replies_public(gql, case_id, resident):
+def test_notes_are_internal_and_replies_public(gql, road_complaint_id, resident):
     OutboxMessage.objects.all().delete()
-    note = act(gql, staff("admin.muba"), "addCaseNote", case_id, text="Koordinasi dengan kecamatan.")
+    note = act(gql, staff_user("admin.muba"), "addCaseNote", road_complaint_id, text="Koordinasi dengan kecamatan.")
     assert note["errors"] == [] and note["case"]["timeline"][-1]["visibility"] == "INTERNAL"
     assert not OutboxMessage.objects.filter(audience=Audience.USER).exists()
-    reply = act(gql, staff("pupr.staf"), "replyToCase", case_id, text="Tim akan survei besok pagi.")
+    reply = act(gql, staff_user("pupr.staf"), "replyToCase", road_complaint_id, text="Tim akan survei besok pagi.")
     assert reply["errors"] == [] and reply["case"]["timeline"][-1]["visibility"] == "PUBLIC"
     assert OutboxMessage.objects.filter(audience=Audience.USER, audience_id=resident.pk, event_type="replied").exists()
     gql.sign_in_as(resident)
     seen = gql("{ myCases { edges { node { timeline { type } } } } }")["myCases"]["edges"][0]["node"]["timeline"]
     assert [e["type"] for e in seen] == ["submitted", "routed", "replied"]
-    too_long = act(gql, staff("pupr.staf"), "replyToCase", case_id, text="x" * 4001)
+    too_long = act(gql, staff_user("pupr.staf"), "replyToCase", road_complaint_id, text="x" * 4001)
     assert too_long["errors"] == [{"code": "INVALID", "field": "text"}]
 
 
@@ -187,8 +152,8 @@ def test_reporter_contact_for_staff(gql, resident, category, places):
         gql.sign_in_as(user)
         return gql(query, {"c": code})["caseByTrackingCode"]["reporterPhone"]
 
-    assert phone(staff("dishub.staf"), plain) == "+6281200000001"
-    assert phone(staff("pupr.staf"), hidden) == "+6281200000001"
-    assert phone(staff("dishub.staf"), hidden) is None
-    assert phone(staff("admin.parepare"), plain) is None
+    assert phone(staff_user("dishub.staf"), plain) == "+6281200000001"
+    assert phone(staff_user("pupr.staf"), hidden) == "+6281200000001"
+    assert phone(staff_user("dishub.staf"), hidden) is None
+    assert phone(staff_user("admin.parepare"), plain) is None
     assert phone(resident, plain) is None  # a resident's view has no staff contact fields

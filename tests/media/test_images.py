@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageCms, TiffImagePlugin
 
-from media.images import MediaErrorCode, MediaRejected, ProcessedImage, process_image, sniff_content_type
+from media.errors import MediaErrorCode
+from media.images import MediaRejected, ProcessedImage, process_image, sniff_content_type
 
 MB = 1024 * 1024
 LIMITS = {"max_bytes": 10 * MB, "max_pixels": 40_000_000}

@@ -13,8 +13,9 @@ from django.utils import timezone
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.cases.models import Audience, Case, CaseEvent, OutboxMessage
+from backend.permits.catalogue import TypeEdition, current_version, save_permit_type
+from backend.permits.deemed import flag_deemed_approvals
 from backend.permits.models import PermitApplication, PermitType
-from backend.permits.services import TypeEdition, current_version, flag_deemed_approvals, save_permit_type
 from tests.permits.conftest import FORM, NIK, jpeg_bytes, pdf_bytes
 
 pytestmark = pytest.mark.django_db

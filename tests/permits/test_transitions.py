@@ -16,8 +16,8 @@ from backend.cases.selectors import verify_chain
 from backend.cases.services import transition
 from backend.cases.workflow import CaseRole, case_roles
 from backend.errors import DomainError
+from backend.permits.catalogue import current_version
 from backend.permits.models import PermitApplication, PermitReview, PermitType
-from backend.permits.services import current_version
 from backend.permits.workflow import PERMIT, PermitStatus
 from backend.regions.models import Agency
 

@@ -19,8 +19,8 @@ from shapely.geometry import Polygon, box, mapping, shape
 from backend.accounts.actor import Actor
 from backend.accounts.models import Membership, Role, User
 from backend.complaints.models import ComplaintCategory, RoutingRule
+from backend.permits.catalogue import TypeEdition, save_permit_type
 from backend.permits.models import PermitType
-from backend.permits.services import TypeEdition, save_permit_type
 from backend.regions.models import Agency, Area, AreaLevel, DayOff, DayOffKind, Region, RegionKind, RegionTimezone
 
 DEMO_PASSWORD = "simpul-demo-2026"
