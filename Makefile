@@ -42,8 +42,16 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 		npm ci --prefix tests/js --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: the tests with JavaScript clients will be skipped"; fi
 
+# The production write path's tests, run on PostgreSQL too when the suite runs on SQLite and a server is reachable
+# (tools/write_path_tests.py; TEST_POSTGRES_URL).
+WRITE_PATH_TESTS := tests/test_sql.py tests/cases/test_opening.py tests/cases/test_numbers.py \
+	tests/cases/test_transitions.py tests/complaints/test_submit.py
+
 test: $(VENV)/.dev-installed tests/js/node_modules/.installed $(ASSETS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@url=$$($(BIN)/python tools/write_path_tests.py); if [ -n "$$url" ]; then \
+		echo "The write path on PostgreSQL ($$url):"; \
+		DATABASE_URL=$$url $(BIN)/python -m pytest -q $(WRITE_PATH_TESTS); fi
 
 # Regenerate the committed GraphQL SDL after changing the API.
 schema: $(VENV)/.runtime-installed

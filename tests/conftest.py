@@ -11,16 +11,18 @@ import uuid
 import pytest
 from django.test import Client, TestCase
 from django.utils import translation
+from graphql_relay import to_global_id
 
 from backend import breaker
 from backend.accounts.models import User
+from backend.cases.models import Case
 from backend.celery import app as celery_app
 from backend.complaints import config as complaint_config
 from backend.complaints.models import ComplaintCategory
 from backend.demo.management.commands.seed_demo import DEMO_PASSWORD
 from backend.regions import area_index, calendar
 from backend.regions.models import Area
-from tests.helpers import SUBMIT, centre, complaint_input
+from tests.helpers import SUBMIT, admin_site, centre, complaint_input, staff_actor
 
 
 @pytest.fixture(autouse=True)
@@ -146,6 +148,32 @@ def resident(demo):
 @pytest.fixture
 def other_resident(db):
     return User.objects.create(phone="+6281299999999", full_name="Sari")
+
+
+@pytest.fixture
+def muba_admin(demo):
+    """Musi Banyuasin's region admin, as an Actor (services); `admin_site("admin.muba")` is the same in a browser."""
+    return staff_actor("admin.muba")
+
+
+@pytest.fixture
+def muba_admin_site(demo):
+    """Musi Banyuasin's region admin in a browser signed in to the Django admin site."""
+    return admin_site("admin.muba")
+
+
+@pytest.fixture
+def road_complaint(submit, category, places):
+    """The demo resident's complaint about a damaged road in Lais, filed through /graphql: a Case routed to DPUPR."""
+    data = submit(category("jalan-rusak"), *places["lais"])
+    assert data["errors"] == [] and data["case"]["agency"] == {"code": "dpupr"}, data
+    return Case.objects.get(tracking_code=data["case"]["trackingCode"])
+
+
+@pytest.fixture
+def road_complaint_id(road_complaint):
+    """`road_complaint`'s global (Relay) id, as clients send it."""
+    return to_global_id("Case", road_complaint.pk)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test import TestCase
+from django.test import Client, TestCase
 
 from backend.accounts.actor import Actor
 from backend.accounts.models import User
@@ -45,8 +45,21 @@ def complaint_input(category, lat, lon, /, **extra):
     return values
 
 
-def staff_actor(username):
-    return Actor.for_user(User.objects.get(username=username))
+def staff_user(username) -> User:
+    """A demo staff account by username (`pupr.staf`, `admin.muba`, …)."""
+    return User.objects.get(username=username)
+
+
+def staff_actor(username) -> Actor:
+    """The same account as an Actor, for calling services directly."""
+    return Actor.for_user(staff_user(username))
+
+
+def admin_site(username) -> Client:
+    """A browser signed in to the Django admin site as a demo account."""
+    client = Client()
+    client.force_login(staff_user(username))
+    return client
 
 
 def resolve_case(case_pk, username="pupr.staf"):

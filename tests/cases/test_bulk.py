@@ -6,8 +6,7 @@ import pytest
 from graphql_relay import to_global_id
 
 from backend.cases.models import Case
-from tests.cases.test_work import staff
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -27,7 +26,7 @@ def ids(gql, resident, category, places):
 
 
 def test_each_case_on_its_own(gql, ids):
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     data = gql(BULK, {"a": "ACCEPT", "ids": [*ids, "garbage"]})["bulkCaseAction"]
     outcome = {r["caseId"]: (r["case"], r["errors"]) for r in data["results"]}
     assert data["errors"] == []
@@ -38,21 +37,21 @@ def test_each_case_on_its_own(gql, ids):
 
 
 def test_bulk_assign(gql, ids):
-    kabid = staff("pupr.kabid")
+    kabid = staff_user("pupr.kabid")
     gql.sign_in_as(kabid)
-    data = gql(BULK, {"a": "ASSIGN", "ids": ids[:3], "who": to_global_id("User", staff("pupr.staf").pk)})[
+    data = gql(BULK, {"a": "ASSIGN", "ids": ids[:3], "who": to_global_id("User", staff_user("pupr.staf").pk)})[
         "bulkCaseAction"
     ]
     assert all(r["errors"] == [] for r in data["results"])
     assert set(Case.objects.exclude(assignee=None).values_list("assignee__username", flat=True)) == {"pupr.staf"}
-    wrong = gql(BULK, {"a": "ASSIGN", "ids": ids[:1], "who": to_global_id("User", staff("dishub.staf").pk)})[
+    wrong = gql(BULK, {"a": "ASSIGN", "ids": ids[:1], "who": to_global_id("User", staff_user("dishub.staf").pk)})[
         "bulkCaseAction"
     ]
     assert wrong["results"][0]["errors"] == [{"code": "INVALID", "field": "assigneeId"}]
 
 
 def test_limits(gql, ids):
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     too_many = gql(BULK, {"a": "CLAIM", "ids": [to_global_id("Case", n) for n in range(1000, 1101)]})
     assert too_many["bulkCaseAction"]["errors"] == [{"code": "INVALID", "field": "caseIds"}]
     assert gql(BULK, {"a": "CLAIM", "ids": []})["bulkCaseAction"]["errors"] == [{"code": "INVALID", "field": "caseIds"}]

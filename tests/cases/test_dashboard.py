@@ -11,8 +11,8 @@ from django.utils import timezone
 from backend.accounts.models import User
 from backend.cases.models import Case
 from backend.complaints.models import Complaint
-from tests.cases.test_work import act, staff
-from tests.helpers import SUBMIT, complaint_input
+from tests.cases.test_work import act
+from tests.helpers import SUBMIT, complaint_input, staff_user
 
 pytestmark = pytest.mark.django_db
 WIB = ZoneInfo("Asia/Jakarta")
@@ -104,7 +104,7 @@ def test_transfers_in_and_out(gql, fixture):
         'mutation($c: ID!, $a: ID!) { transferCase(caseId: $c, agencyId: $a, reason: "Parkir") { errors { code } } }',
         {"c": case_id, "a": to_global_id("Agency", dishub.pk)},
     )
-    act(gql, staff("dishub.staf"), "acceptTransfer", case_id)
+    act(gql, staff_user("dishub.staf"), "acceptTransfer", case_id)
     now = timezone.now()
     period = {"s": (now - dt.timedelta(hours=1)).isoformat(), "u": (now + dt.timedelta(hours=1)).isoformat()}
     gql.sign_in_as(User.objects.get(username="admin.muba"))
@@ -119,10 +119,10 @@ def test_transition_keeps_the_measures(gql, resident, category, places):
     case_id = gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})["submitComplaint"][
         "case"
     ]["id"]
-    act(gql, staff("pupr.staf"), "acceptCase", case_id)
+    act(gql, staff_user("pupr.staf"), "acceptCase", case_id)
     case = Case.objects.get()
     assert case.first_response_at is not None and case.first_response_seconds is not None and case.resolved_at is None
-    act(gql, staff("pupr.staf"), "resolveCase", case_id, note="Selesai ditambal.")
+    act(gql, staff_user("pupr.staf"), "resolveCase", case_id, note="Selesai ditambal.")
     case.refresh_from_db()
     assert case.resolved_at is not None and case.met_sla is True and case.resolution_seconds is not None
 

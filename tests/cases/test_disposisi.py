@@ -12,17 +12,10 @@ from graphql_relay import to_global_id
 from backend.cases.models import Case
 from backend.regions import calendar
 from backend.regions.models import Agency
-from tests.cases.test_work import act, staff
-from tests.helpers import SUBMIT, complaint_input
+from tests.cases.test_work import act
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def case_id(gql, resident, category, places):
-    gql.sign_in_as(resident)
-    result = gql(SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])})["submitComplaint"]
-    return result["case"]["id"]
 
 
 def agency(code, region="16.06"):
@@ -40,15 +33,15 @@ def mutate(gql, user, name, arguments: dict, types: dict):
     return gql(query, arguments)[name]
 
 
-def test_the_clock_pauses_while_waiting_on_the_resident(gql, case_id, resident):
-    pupr = staff("pupr.staf")
-    act(gql, pupr, "acceptCase", case_id)
+def test_the_clock_pauses_while_waiting_on_the_resident(gql, road_complaint_id, resident):
+    pupr = staff_user("pupr.staf")
+    act(gql, pupr, "acceptCase", road_complaint_id)
     before = Case.objects.get()
     asked = mutate(
         gql,
         pupr,
         "requestInformation",
-        {"caseId": case_id, "question": "Di depan nomor berapa?"},
+        {"caseId": road_complaint_id, "question": "Di depan nomor berapa?"},
         {"caseId": "ID!", "question": "String!"},
     )
     assert asked["errors"] == [] and asked["case"]["status"] == "info_requested"
@@ -61,9 +54,9 @@ def test_the_clock_pauses_while_waiting_on_the_resident(gql, case_id, resident):
     Case.objects.filter(pk=paused.pk).update(sla_paused_at=paused.sla_paused_at - timedelta(days=2))
     other = mutate(
         gql,
-        staff("pupr.kabid"),
+        staff_user("pupr.kabid"),
         "provideInformation",
-        {"caseId": case_id, "answer": "x"},
+        {"caseId": road_complaint_id, "answer": "x"},
         {"caseId": "ID!", "answer": "String!"},
     )
     assert other["errors"][0]["code"] == "NOT_FOUND"  # only the reporter answers
@@ -71,7 +64,7 @@ def test_the_clock_pauses_while_waiting_on_the_resident(gql, case_id, resident):
         gql,
         resident,
         "provideInformation",
-        {"caseId": case_id, "answer": "Depan SD Negeri 3."},
+        {"caseId": road_complaint_id, "answer": "Depan SD Negeri 3."},
         {"caseId": "ID!", "answer": "String!"},
     )
     assert answered["errors"] == [] and answered["case"]["status"] == "in_progress"
@@ -86,23 +79,25 @@ def test_the_clock_pauses_while_waiting_on_the_resident(gql, case_id, resident):
     assert moved.total_seconds() < 60
 
 
-def test_transfer_accepted(gql, case_id):
+def test_transfer_accepted(gql, road_complaint_id):
     due = Case.objects.get().due_at
     offered = mutate(
         gql,
-        staff("pupr.staf"),
+        staff_user("pupr.staf"),
         "transferCase",
-        {"caseId": case_id, "agencyId": agency("dishub"), "reason": "Lampu lalu lintas"},
+        {"caseId": road_complaint_id, "agencyId": agency("dishub"), "reason": "Lampu lalu lintas"},
         {"caseId": "ID!", "agencyId": "ID!", "reason": "String!"},
     )
     assert offered["errors"] == [] and offered["case"]["status"] == "transfer_pending"
-    gql.sign_in_as(staff("dishub.staf"))
+    gql.sign_in_as(staff_user("dishub.staf"))
     incoming = gql("{ staffQueue(filter: {incoming: true}) { edges { node { trackingCode } } } }")["staffQueue"]
     assert len(incoming["edges"]) == 1
     # Only the agency it is offered to may take it.
-    assert act(gql, staff("pupr.staf"), "acceptTransfer", case_id)["errors"][0]["code"] == "FORBIDDEN"
-    assert act(gql, staff("pupr.parepare"), "acceptTransfer", case_id)["errors"][0]["code"] == "NOT_FOUND"
-    taken = act(gql, staff("dishub.staf"), "acceptTransfer", case_id)
+    assert act(gql, staff_user("pupr.staf"), "acceptTransfer", road_complaint_id)["errors"][0]["code"] == "FORBIDDEN"
+    assert (
+        act(gql, staff_user("pupr.parepare"), "acceptTransfer", road_complaint_id)["errors"][0]["code"] == "NOT_FOUND"
+    )
+    taken = act(gql, staff_user("dishub.staf"), "acceptTransfer", road_complaint_id)
     assert taken["errors"] == [] and taken["case"]["status"] == "routed"
     case = Case.objects.get()
     assert case.agency.code == "dishub" and case.transfer_to is None and case.due_at == due  # the clock ran on
@@ -110,34 +105,42 @@ def test_transfer_accepted(gql, case_id):
     assert events[-2:] == ["transfer_offered", "transfer_accepted"]
 
 
-def test_transfer_declined_comes_back(gql, case_id):
+def test_transfer_declined_comes_back(gql, road_complaint_id):
     mutate(
         gql,
-        staff("pupr.staf"),
+        staff_user("pupr.staf"),
         "transferCase",
-        {"caseId": case_id, "agencyId": agency("dlh"), "reason": "Bukan jalan"},
+        {"caseId": road_complaint_id, "agencyId": agency("dlh"), "reason": "Bukan jalan"},
         {"caseId": "ID!", "agencyId": "ID!", "reason": "String!"},
     )
     declined = mutate(
         gql,
-        staff("admin"),
+        staff_user("admin"),
         "declineTransfer",
-        {"caseId": case_id, "reason": "Ini jalan kabupaten"},
+        {"caseId": road_complaint_id, "reason": "Ini jalan kabupaten"},
         {"caseId": "ID!", "reason": "String!"},
     )
     assert declined["errors"] == [] and declined["case"] == {"status": "routed", "agency": {"code": "dpupr"}}
     assert Case.objects.get().transfer_to is None
 
 
-def test_hop_limit_sends_the_case_to_triage(gql, case_id, settings):
+def test_hop_limit_sends_the_case_to_triage(gql, road_complaint_id, settings):
     settings.CASE_TRANSFER_HOP_LIMIT = 1
     types = {"caseId": "ID!", "agencyId": "ID!", "reason": "String!"}
     mutate(
-        gql, staff("pupr.staf"), "transferCase", {"caseId": case_id, "agencyId": agency("dishub"), "reason": "a"}, types
+        gql,
+        staff_user("pupr.staf"),
+        "transferCase",
+        {"caseId": road_complaint_id, "agencyId": agency("dishub"), "reason": "a"},
+        types,
     )
-    act(gql, staff("dishub.staf"), "acceptTransfer", case_id)
+    act(gql, staff_user("dishub.staf"), "acceptTransfer", road_complaint_id)
     second = mutate(
-        gql, staff("dishub.staf"), "transferCase", {"caseId": case_id, "agencyId": agency("dlh"), "reason": "b"}, types
+        gql,
+        staff_user("dishub.staf"),
+        "transferCase",
+        {"caseId": road_complaint_id, "agencyId": agency("dlh"), "reason": "b"},
+        types,
     )
     assert second["errors"] == []
     case = Case.objects.get()
@@ -146,35 +149,35 @@ def test_hop_limit_sends_the_case_to_triage(gql, case_id, settings):
 
 
 @pytest.mark.parametrize(("target", "region"), [("dpupr", "16.06"), ("dpupr", "73.72")])
-def test_transfer_targets_are_checked(gql, case_id, target, region):
+def test_transfer_targets_are_checked(gql, road_complaint_id, target, region):
     result = mutate(
         gql,
-        staff("pupr.staf"),
+        staff_user("pupr.staf"),
         "transferCase",
-        {"caseId": case_id, "agencyId": agency(target, region), "reason": "x"},
+        {"caseId": road_complaint_id, "agencyId": agency(target, region), "reason": "x"},
         {"caseId": "ID!", "agencyId": "ID!", "reason": "String!"},
     )
     assert result["errors"] == [{"code": "INVALID", "field": "agencyId"}]
 
 
-def test_forward_to_an_outside_body(gql, case_id):
+def test_forward_to_an_outside_body(gql, road_complaint_id):
     types = {"caseId": "ID!", "body": "String!", "reference": "String"}
-    values = {"caseId": case_id, "body": "PLN UP3 Sekayu", "reference": "PLN-2026-889"}
-    assert mutate(gql, staff("pupr.kabid"), "forwardCase", values, types)["errors"][0]["code"] == "FORBIDDEN"
-    done = mutate(gql, staff("admin.muba"), "forwardCase", values, types)
+    values = {"caseId": road_complaint_id, "body": "PLN UP3 Sekayu", "reference": "PLN-2026-889"}
+    assert mutate(gql, staff_user("pupr.kabid"), "forwardCase", values, types)["errors"][0]["code"] == "FORBIDDEN"
+    done = mutate(gql, staff_user("admin.muba"), "forwardCase", values, types)
     assert done["errors"] == [] and done["case"]["status"] == "forwarded"
     assert Case.objects.get().closed_at is not None
 
 
-def test_the_agency_offered_a_case_is_told(gql, case_id):
+def test_the_agency_offered_a_case_is_told(gql, road_complaint_id):
     from backend.cases.models import Audience, OutboxMessage
 
     dishub = Agency.objects.get(region__code="16.06", code="dishub")
     mutate(
         gql,
-        staff("pupr.staf"),
+        staff_user("pupr.staf"),
         "transferCase",
-        {"caseId": case_id, "agencyId": agency("dishub"), "reason": "x"},
+        {"caseId": road_complaint_id, "agencyId": agency("dishub"), "reason": "x"},
         {"caseId": "ID!", "agencyId": "ID!", "reason": "String!"},
     )
     assert OutboxMessage.objects.filter(

@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from backend.accounts.actor import Actor
 from backend.accounts.models import User
 from backend.complaints import services
 from backend.complaints.models import ComplaintCategory, RoutingRule
@@ -14,11 +13,6 @@ from backend.regions import services as region_services
 from backend.regions.models import Agency, Region
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def muba_admin(demo):
-    return Actor.for_user(User.objects.get(username="admin.muba"))
 
 
 def agency_of(result) -> str:

@@ -8,7 +8,7 @@ from graphql_relay import from_global_id, to_global_id
 
 from backend.accounts.models import User
 from backend.cases.models import Case, CaseParticipant
-from tests.helpers import resolve_case
+from tests.helpers import resolve_case, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -21,12 +21,8 @@ def view(gql, user, code):
     return gql(VIEW, {"r": "musi-banyuasin", "c": code})["caseByTrackingCode"]
 
 
-def staff(username):
-    return User.objects.get(username=username)
-
-
 @pytest.fixture
-def filed(submit, places, category, resident):
+def file_road_complaint(submit, places, category, resident):
     resident.full_name = "Budi Santoso"
     resident.save()
 
@@ -38,47 +34,47 @@ def filed(submit, places, category, resident):
     return run
 
 
-def test_reporter_name_is_for_the_region_staff(gql, filed, resident, other_resident):
-    code = filed()
+def test_reporter_name_is_for_the_region_staff(gql, file_road_complaint, resident, other_resident):
+    code = file_road_complaint()
     assert view(gql, resident, code)["reporterName"] == "Budi Santoso"
-    assert view(gql, staff("pupr.staf"), code)["reporterName"] == "Budi Santoso"
-    assert view(gql, staff("dishub.staf"), code)["reporterName"] == "Budi Santoso"
+    assert view(gql, staff_user("pupr.staf"), code)["reporterName"] == "Budi Santoso"
+    assert view(gql, staff_user("dishub.staf"), code)["reporterName"] == "Budi Santoso"
     assert view(gql, other_resident, code)["reporterName"] is None
     assert view(gql, None, code)["reporterName"] is None
-    assert view(gql, staff("pupr.parepare"), code)["reporterName"] is None
+    assert view(gql, staff_user("pupr.parepare"), code)["reporterName"] is None
 
 
-def test_anonymous_hides_the_name_from_all_but_the_handling_agency(gql, filed, resident, other_resident):
-    code = filed(anonymous=True)
-    assert view(gql, staff("pupr.staf"), code)["reporterName"] == "Budi Santoso"
-    assert view(gql, staff("pupr.kabid"), code)["reporterName"] == "Budi Santoso"
+def test_anonymous_hides_the_name_from_all_but_the_handling_agency(gql, file_road_complaint, resident, other_resident):
+    code = file_road_complaint(anonymous=True)
+    assert view(gql, staff_user("pupr.staf"), code)["reporterName"] == "Budi Santoso"
+    assert view(gql, staff_user("pupr.kabid"), code)["reporterName"] == "Budi Santoso"
     assert view(gql, resident, code)["reporterName"] == "Budi Santoso"
-    for user in (staff("dishub.staf"), staff("admin.muba"), other_resident, None):
+    for user in (staff_user("dishub.staf"), staff_user("admin.muba"), other_resident, None):
         assert view(gql, user, code)["reporterName"] is None
 
 
-def test_confidential_is_for_reporters_and_region_staff(gql, filed, resident, other_resident):
-    code = filed(confidential=True)
+def test_confidential_is_for_reporters_and_region_staff(gql, file_road_complaint, resident, other_resident):
+    code = file_road_complaint(confidential=True)
     assert view(gql, resident, code)["complaint"]["confidential"] is True
-    assert view(gql, staff("dishub.staf"), code) is not None
+    assert view(gql, staff_user("dishub.staf"), code) is not None
     assert view(gql, other_resident, code) is None
     assert view(gql, None, code) is None
-    assert view(gql, staff("admin.parepare"), code) is None
+    assert view(gql, staff_user("admin.parepare"), code) is None
     case_id = to_global_id("Case", Case.objects.get().pk)
     gql.sign_in_as(other_resident)
     assert gql("query($id: ID!) { node(id: $id) { id } }", {"id": case_id}) == {"node": None}
 
 
-def test_residents_see_public_events_and_staff_all(gql, filed, resident, category, places, submit):
-    code = filed()
+def test_residents_see_public_events_and_staff_all(gql, file_road_complaint, resident, category, places, submit):
+    code = file_road_complaint()
     case = Case.objects.get(tracking_code=code)
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     gql(
         "mutation($c: ID!) { setComplaintPublished(caseId: $c, published: true) { errors { code } } }",
         {"c": to_global_id("Case", case.pk)},
     )
     resident_view = [e["type"] for e in view(gql, resident, code)["timeline"]]
-    staff_view = [e["type"] for e in view(gql, staff("pupr.staf"), code)["timeline"]]
+    staff_view = [e["type"] for e in view(gql, staff_user("pupr.staf"), code)["timeline"]]
     assert resident_view == ["submitted", "routed"]
     assert staff_view == ["submitted", "routed", "published"]
 
@@ -115,7 +111,7 @@ def test_staff_join_no_other_regions_complaints(gql, submit, places, category):
     """Case ids are sequential: another region's staff could join any public complaint by guessing one."""
     case = submit(category("sampah"), *places["lais"])["case"]
     join = "mutation($c: ID!) { joinComplaint(caseId: $c) { errors { code field } } }"
-    gql.sign_in_as(staff("pupr.parepare"))
+    gql.sign_in_as(staff_user("pupr.parepare"))
     assert gql(join, {"c": case["id"]})["joinComplaint"]["errors"] == [{"code": "FORBIDDEN", "field": "case"}]
     assert not CaseParticipant.objects.exists()
 
@@ -140,7 +136,7 @@ def test_staff_mark_a_duplicate_and_its_reporters_follow_the_original(
     assert gql(mutation, {"c": copy["id"], "o": original["id"]})["markDuplicate"]["errors"] == [
         {"code": "FORBIDDEN", "field": None}
     ]
-    gql.sign_in_as(staff("dlh.staf") if User.objects.filter(username="dlh.staf").exists() else staff("admin"))
+    gql.sign_in_as(staff_user("dlh.staf") if User.objects.filter(username="dlh.staf").exists() else staff_user("admin"))
     stale = gql(mutation, {"c": copy["id"], "o": original["id"], "v": 1})["markDuplicate"]
     assert stale["errors"] == [{"code": "CONFLICT", "field": "version"}]
     done = gql(mutation, {"c": copy["id"], "o": original["id"]})["markDuplicate"]
@@ -161,7 +157,7 @@ def test_staff_of_another_region_cannot_act(gql, submit, places, category):
     lat, lon = places["lais"]
     a = submit(category("sampah"), lat, lon)["case"]
     b = submit(category("sampah"), lat, lon)["case"]
-    gql.sign_in_as(staff("admin.parepare"))
+    gql.sign_in_as(staff_user("admin.parepare"))
     mutation = "mutation($c: ID!, $o: ID!) { markDuplicate(caseId: $c, originalId: $o) { errors { code } } }"
     assert gql(mutation, {"c": b["id"], "o": a["id"]})["markDuplicate"]["errors"] == [{"code": "FORBIDDEN"}]
     publish = "mutation($c: ID!) { setComplaintPublished(caseId: $c, published: true) { errors { code } } }"
@@ -256,14 +252,14 @@ def test_my_cases_queries_do_not_grow(gql, submit, places, category, resident, d
 def test_routing_preview_for_admins(gql, places, category):
     query = 'query($c: ID!, $lat: Float!, $lon: Float!) { routingPreview(region: "16.06", category: $c, lat: $lat, lon: $lon) { agency { code } area { code } rule { order note } } }'
     variables = {"c": str(category("drainase").pk), "lat": places["balai_agung"][0], "lon": places["balai_agung"][1]}
-    gql.sign_in_as(staff("admin.muba"))
+    gql.sign_in_as(staff_user("admin.muba"))
     preview = gql(query, variables)["routingPreview"]
     assert preview == {
         "agency": {"code": "disperkim"},
         "area": {"code": "16.06.01.1002"},
         "rule": {"order": 8, "note": "Drainase kawasan perkotaan Sekayu"},
     }
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     response = gql.post(query, variables).json()
     assert response["data"]["routingPreview"] is None and response["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 

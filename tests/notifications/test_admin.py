@@ -9,7 +9,7 @@ from backend.cases.models import OutboxMessage
 from notifications import delivery
 from notifications.models import PushDelivery
 from schema.fields import node_pk
-from tests.helpers import resolve_case
+from tests.helpers import admin_site, resolve_case
 
 
 def test_outbox_and_pushes_are_read_only_and_scoped(submit, category, places, resident, demo):
@@ -18,9 +18,7 @@ def test_outbox_and_pushes_are_read_only_and_scoped(submit, category, places, re
     resolve_case(node_pk(case_id, "Case"))
     delivery.sweep()
     assert PushDelivery.objects.exists()
-    muba, parepare = Client(), Client()
-    muba.force_login(User.objects.get(username="admin.muba"))
-    parepare.force_login(User.objects.get(username="admin.parepare"))
+    muba, parepare = admin_site("admin.muba"), admin_site("admin.parepare")
     for path in ("/admin/cases/outboxmessage/", "/admin/notifications/pushdelivery/"):
         assert muba.get(path).status_code == 200
         assert parepare.get(path).status_code == 200

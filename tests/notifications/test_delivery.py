@@ -17,22 +17,13 @@ from django.utils import timezone
 from backend import breaker
 from backend.accounts.models import Device
 from backend.cases import outbox
-from backend.cases.models import Audience, Case, OutboxMessage, OutboxStatus
+from backend.cases.models import Audience, OutboxMessage, OutboxStatus
 from backend.cases.services import transition
 from notifications import delivery
 from notifications.models import NotificationPreference, PushDelivery, PushStatus
 from notifications.push import retry_after_seconds
 from tests.fcm_server import PROJECT
 from tests.helpers import staff_actor
-
-
-@pytest.fixture
-def filed(submit, category, places, resident):
-    """A complaint by the demo resident, routed to DPUPR, with everything its filing sent already delivered."""
-    data = submit(category("jalan-rusak"), *places["lais"])
-    case = Case.objects.get(tracking_code=data["case"]["trackingCode"])
-    assert not OutboxMessage.objects.filter(case=case, status=OutboxStatus.PENDING).exists()
-    return case
 
 
 def device(user, token, language="id", platform="android"):
@@ -45,39 +36,39 @@ def change(case, action="accept", username="pupr.staf"):
         transition(case, action, actor=staff_actor(username))
 
 
-def test_filing_delivers_every_row_live(filed, resident):
-    rows = OutboxMessage.objects.filter(case=filed)
+def test_filing_delivers_every_row_live(road_complaint, resident):
+    rows = OutboxMessage.objects.filter(case=road_complaint)
     assert {(r.event_type, r.audience, r.status) for r in rows} == {
-        # nobody is told that the resident filed it (they know), but they hear where it went
+        # nobody is told that the resident road_complaint it (they know), but they hear where it went
         ("routed", Audience.USER, OutboxStatus.SENT),
         ("routed", Audience.AGENCY, OutboxStatus.SENT),
     }
 
 
-def test_group_receives_ids_only(filed):
+def test_group_receives_ids_only(road_complaint):
     layer = get_channel_layer()
     channel = async_to_sync(layer.new_channel)()
-    async_to_sync(layer.group_add)(f"case.{filed.pk}", channel)
-    change(filed)
+    async_to_sync(layer.group_add)(f"case.{road_complaint.pk}", channel)
+    change(road_complaint)
     message = async_to_sync(layer.receive)(channel)
-    row = OutboxMessage.objects.get(case=filed, audience=Audience.CASE, event__type="accepted")
+    row = OutboxMessage.objects.get(case=road_complaint, audience=Audience.CASE, event__type="accepted")
     assert message == {
         "type": "simpul.notify",
-        "group": f"case.{filed.pk}",
+        "group": f"case.{road_complaint.pk}",
         "id": str(row.event_id),  # the notification id: the event's, the same in every group and on every phone
-        "case": filed.pk,
+        "case": road_complaint.pk,
         "event": row.event_id,
         "event_type": "accepted",
         "visibility": "public",
         "at": row.event.created_at.isoformat(),
     }
-    async_to_sync(layer.group_discard)(f"case.{filed.pk}", channel)
+    async_to_sync(layer.group_discard)(f"case.{road_complaint.pk}", channel)
 
 
-def test_push_reaches_fcm_with_the_exact_v1_json(fcm, filed, resident):
+def test_push_reaches_fcm_with_the_exact_v1_json(fcm, road_complaint, resident):
     phone = device(resident, "tok-resident-id", language="id")
     iphone = device(resident, "tok-resident-en", language="en", platform="ios")
-    change(filed)
+    change(road_complaint)
     # The service account's signed JWT was exchanged for an access token (by each of send_each's threads that
     # found none yet).
     assert 1 <= len(fcm.token_requests) <= 2
@@ -87,16 +78,21 @@ def test_push_reaches_fcm_with_the_exact_v1_json(fcm, filed, resident):
         assert "https://www.googleapis.com/auth/cloud-platform" in grant["claims"]["scope"].split()
     sends = {r.body["message"]["token"]: r for r in fcm.sends}
     assert set(sends) == {"tok-resident-id", "tok-resident-en"}
-    row = OutboxMessage.objects.get(case=filed, audience=Audience.USER, audience_id=resident.pk, event__type="accepted")
-    collapse = f"case-{filed.pk}"
+    row = OutboxMessage.objects.get(
+        case=road_complaint, audience=Audience.USER, audience_id=resident.pk, event__type="accepted"
+    )
+    collapse = f"case-{road_complaint.pk}"
     assert sends["tok-resident-id"].body == {
         "message": {
             "token": "tok-resident-id",
-            "notification": {"title": f"Kasus {filed.tracking_code}", "body": "Instansi menerima laporan Anda."},
+            "notification": {
+                "title": f"Kasus {road_complaint.tracking_code}",
+                "body": "Instansi menerima laporan Anda.",
+            },
             "data": {
                 "notificationId": str(row.event_id),
                 "caseId": sends["tok-resident-id"].body["message"]["data"]["caseId"],
-                "trackingCode": filed.tracking_code,
+                "trackingCode": road_complaint.tracking_code,
                 "eventType": "accepted",
                 "status": "accepted",
             },
@@ -113,7 +109,7 @@ def test_push_reaches_fcm_with_the_exact_v1_json(fcm, filed, resident):
         }
     }
     assert sends["tok-resident-en"].body["message"]["notification"] == {
-        "title": f"Case {filed.tracking_code}",
+        "title": f"Case {road_complaint.tracking_code}",
         "body": "The agency accepted your report.",
     }
     assert sends["tok-resident-id"].headers["authorization"] == "Bearer fcm-test-access-token"
@@ -122,13 +118,15 @@ def test_push_reaches_fcm_with_the_exact_v1_json(fcm, filed, resident):
     assert all(p.provider_id.startswith(f"projects/{PROJECT}/messages/") for p in pushes)
 
 
-def test_urgent_push_is_high_priority(fcm, filed, resident):
+def test_urgent_push_is_high_priority(fcm, road_complaint, resident):
     device(resident, "tok-1")
-    change(filed)
-    change(filed, "start")
+    change(road_complaint)
+    change(road_complaint, "start")
     fcm.reset()
     with TestCase.captureOnCommitCallbacks(execute=True):
-        transition(filed, "request_info", actor=staff_actor("pupr.staf"), payload={"question": "Foto lebih dekat?"})
+        transition(
+            road_complaint, "request_info", actor=staff_actor("pupr.staf"), payload={"question": "Foto lebih dekat?"}
+        )
     (send,) = fcm.sends
     assert send.body["message"]["android"]["priority"] == "high"
     assert send.body["message"]["apns"]["headers"]["apns-priority"] == "10"
@@ -136,10 +134,10 @@ def test_urgent_push_is_high_priority(fcm, filed, resident):
 
 
 @pytest.mark.parametrize("token", ["unregistered-1", "mismatch-1", "invalid-1"])
-def test_dead_tokens_deactivate_their_device(fcm, filed, resident, token):
+def test_dead_tokens_deactivate_their_device(fcm, road_complaint, resident, token):
     dead = device(resident, token)
     alive = device(resident, "tok-alive")
-    change(filed)
+    change(road_complaint)
     dead.refresh_from_db()
     alive.refresh_from_db()
     assert (dead.active, alive.active) == (False, True)
@@ -147,14 +145,14 @@ def test_dead_tokens_deactivate_their_device(fcm, filed, resident, token):
     assert PushDelivery.objects.get(device=alive).status == PushStatus.SENT
     # The dead token is not tried again.
     fcm.reset()
-    change(filed, "start")
+    change(road_complaint, "start")
     assert fcm.tokens_sent() == ["tok-alive"]
 
 
-def test_quota_exceeded_waits_for_retry_after(fcm, filed, resident):
+def test_quota_exceeded_waits_for_retry_after(fcm, road_complaint, resident):
     device(resident, "quota-1")
     before = timezone.now()
-    change(filed)
+    change(road_complaint)
     push = PushDelivery.objects.get()
     assert push.status == PushStatus.PENDING and push.attempts == 1
     assert "QUOTA_EXCEEDED" in push.last_error or "RESOURCE_EXHAUSTED" in push.last_error
@@ -163,11 +161,11 @@ def test_quota_exceeded_waits_for_retry_after(fcm, filed, resident):
     assert len(fcm.sends) == 1
 
 
-def test_unavailable_is_retried_with_backoff_then_sent(fcm, filed, resident, settings):
+def test_unavailable_is_retried_with_backoff_then_sent(fcm, road_complaint, resident, settings):
     settings.OUTBOX_RETRY_BASE_SECONDS = 10
     device(resident, "tok-flaky")
     fcm.fail_first["tok-flaky"] = 2
-    change(filed)
+    change(road_complaint)
     push = PushDelivery.objects.get()
     assert push.status == PushStatus.PENDING and "UNAVAILABLE" in push.last_error
     first_wait = push.next_attempt_at - timezone.now()
@@ -184,10 +182,10 @@ def test_unavailable_is_retried_with_backoff_then_sent(fcm, filed, resident, set
     assert fcm.tokens_sent() == ["tok-flaky"] * 3
 
 
-def test_gives_up_after_max_attempts(fcm, filed, resident, settings):
+def test_gives_up_after_max_attempts(fcm, road_complaint, resident, settings):
     settings.OUTBOX_MAX_ATTEMPTS = 2
     device(resident, "unavailable-1")
-    change(filed)
+    change(road_complaint)
     PushDelivery.objects.update(next_attempt_at=timezone.now())
     delivery.sweep()
     push = PushDelivery.objects.get()
@@ -195,28 +193,28 @@ def test_gives_up_after_max_attempts(fcm, filed, resident, settings):
     assert "UNAVAILABLE" in push.last_error
 
 
-def test_a_device_reached_is_not_sent_again_when_another_is_retried(fcm, filed, resident):
+def test_a_device_reached_is_not_sent_again_when_another_is_retried(fcm, road_complaint, resident):
     device(resident, "tok-ok")
     device(resident, "tok-flaky")
     fcm.fail_first["tok-flaky"] = 1
-    change(filed)
+    change(road_complaint)
     PushDelivery.objects.update(next_attempt_at=timezone.now())
     delivery.sweep()
     delivery.sweep()
     assert sorted(fcm.tokens_sent()) == ["tok-flaky", "tok-flaky", "tok-ok"]
 
 
-def test_draining_twice_delivers_once(fcm, filed, resident):
+def test_draining_twice_delivers_once(fcm, road_complaint, resident):
     device(resident, "tok-1")
-    transition(filed, "accept", actor=staff_actor("pupr.staf"))  # committed without its on-commit hand-off
-    assert OutboxMessage.objects.filter(case=filed, status=OutboxStatus.PENDING).count() == 3
+    transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))  # committed without its on-commit hand-off
+    assert OutboxMessage.objects.filter(case=road_complaint, status=OutboxStatus.PENDING).count() == 3
     assert delivery.sweep() == (3, 1)
     assert delivery.sweep() == (0, 0)
     assert fcm.tokens_sent() == ["tok-1"]
 
 
-def test_a_claimed_row_is_left_alone_until_its_lease_ends(filed, settings):
-    transition(filed, "accept", actor=staff_actor("pupr.staf"))
+def test_a_claimed_row_is_left_alone_until_its_lease_ends(road_complaint, settings):
+    transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))
     pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
     claimed = delivery._claim(pending, 100, timezone.now())  # a worker took them, then died
     assert len(claimed) == 3
@@ -225,7 +223,7 @@ def test_a_claimed_row_is_left_alone_until_its_lease_ends(filed, settings):
     assert delivery.deliver().messages == 3
 
 
-def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident, settings, monkeypatch):
+def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, road_complaint, resident, settings, monkeypatch):
     monkeypatch.setattr(breaker.CHANNEL_LAYER, "cooldown", 0.2)
     device(resident, "tok-1")
     layers = copy.deepcopy(settings.CHANNEL_LAYERS)
@@ -236,11 +234,11 @@ def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident,
 
     channel_layers.backends.pop("default", None)
     try:
-        change(filed)
+        change(road_complaint)
     finally:
         settings.CHANNEL_LAYERS = layers
         channel_layers.backends.pop("default", None)
-    rows = OutboxMessage.objects.filter(case=filed, event__type="accepted")
+    rows = OutboxMessage.objects.filter(case=road_complaint, event__type="accepted")
     assert {r.status for r in rows} == {OutboxStatus.PENDING}
     assert all("live: " in r.last_error for r in rows)
     assert fcm.tokens_sent() == ["tok-1"]  # the phone heard of it anyway
@@ -250,29 +248,31 @@ def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, filed, resident,
     assert {r.status for r in rows} == {OutboxStatus.SENT}
 
 
-def test_muted_kind_is_not_pushed(fcm, filed, resident):
+def test_muted_kind_is_not_pushed(fcm, road_complaint, resident):
     device(resident, "tok-1")
     NotificationPreference.objects.create(user=resident, muted_events=["status"])
-    change(filed)
+    change(road_complaint)
     assert fcm.sends == []
     assert not PushDelivery.objects.exists()
 
 
-def test_quiet_hours_hold_non_urgent_pushes_until_they_end(fcm, filed, resident):
+def test_quiet_hours_hold_non_urgent_pushes_until_they_end(fcm, road_complaint, resident):
     device(resident, "tok-1")
-    tz = filed.region.tz
+    tz = road_complaint.region.tz
     now = timezone.now().astimezone(tz)
     start = (now - dt.timedelta(hours=1)).time().replace(second=0, microsecond=0)
     end = (now + dt.timedelta(hours=2)).time().replace(second=0, microsecond=0)
     NotificationPreference.objects.create(user=resident, quiet_start=start, quiet_end=end)
-    change(filed)
+    change(road_complaint)
     push = PushDelivery.objects.get()
     assert push.status == PushStatus.PENDING and fcm.sends == []
     assert push.next_attempt_at.astimezone(tz).time().replace(tzinfo=None) == end
     # An urgent event (the agency needs an answer) is pushed at once.
-    change(filed, "start")
+    change(road_complaint, "start")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        transition(filed, "request_info", actor=staff_actor("pupr.staf"), payload={"question": "Di mana tepatnya?"})
+        transition(
+            road_complaint, "request_info", actor=staff_actor("pupr.staf"), payload={"question": "Di mana tepatnya?"}
+        )
     assert [r.body["message"]["data"]["eventType"] for r in fcm.sends] == ["info_requested"]
 
 
@@ -293,42 +293,44 @@ def test_retry_after_header_forms():
     assert 80 < retry_after_seconds(later.strftime("%a, %d %b %Y %H:%M:%S GMT")) <= 91
 
 
-def test_a_transfer_tells_the_queue_the_case_left_and_the_one_it_joined(filed, demo):
+def test_a_transfer_tells_the_queue_the_case_left_and_the_one_it_joined(road_complaint, demo):
     from backend.cases import services
     from backend.regions.models import Agency
 
-    pupr, dishub = filed.agency, Agency.objects.get(region=demo["muba"], code="dishub")
+    pupr, dishub = road_complaint.agency, Agency.objects.get(region=demo["muba"], code="dishub")
     services.transfer(
-        actor=staff_actor("pupr.staf"), case_id=filed.pk, agency_id=dishub.pk, reason="Rambu, bukan jalan"
+        actor=staff_actor("pupr.staf"), case_id=road_complaint.pk, agency_id=dishub.pk, reason="Rambu, bukan jalan"
     )
-    services.accept_transfer(actor=staff_actor("dishub.staf"), case_id=filed.pk)
+    services.accept_transfer(actor=staff_actor("dishub.staf"), case_id=road_complaint.pk)
     for event_type in ("transfer_offered", "transfer_accepted"):
-        queues = OutboxMessage.objects.filter(case=filed, event__type=event_type, audience=Audience.AGENCY)
+        queues = OutboxMessage.objects.filter(case=road_complaint, event__type=event_type, audience=Audience.AGENCY)
         assert {r.audience_id for r in queues} == {pupr.pk, dishub.pk}, event_type
 
 
-def test_internal_note_is_not_pushed_to_the_resident(fcm, filed, resident):
+def test_internal_note_is_not_pushed_to_the_resident(fcm, road_complaint, resident):
     device(resident, "tok-1")
     with TestCase.captureOnCommitCallbacks(execute=True):
-        transition(filed, "note", actor=staff_actor("pupr.staf"), payload={"text": "cek lokasi"})
+        transition(road_complaint, "note", actor=staff_actor("pupr.staf"), payload={"text": "cek lokasi"})
     assert fcm.sends == []
-    assert not OutboxMessage.objects.filter(case=filed, event__type="note_added", audience=Audience.USER).exists()
+    assert not OutboxMessage.objects.filter(
+        case=road_complaint, event__type="note_added", audience=Audience.USER
+    ).exists()
 
 
-def test_fcm_payload_data_values_are_strings(fcm, filed, resident):
+def test_fcm_payload_data_values_are_strings(fcm, road_complaint, resident):
     device(resident, "tok-1")
-    change(filed)
+    change(road_complaint)
     data = fcm.sends[0].body["message"]["data"]
     assert all(isinstance(value, str) for value in data.values())
     assert json.loads(json.dumps(data)) == data
 
 
-def test_co_reporters_phones_hear_of_public_events(fcm, filed, other_resident):
+def test_co_reporters_phones_hear_of_public_events(fcm, road_complaint, other_resident):
     from backend.cases.models import CaseParticipant
 
-    CaseParticipant.objects.create(case=filed, user=other_resident)
+    CaseParticipant.objects.create(case=road_complaint, user=other_resident)
     device(other_resident, "tok-co")
-    change(filed)
+    change(road_complaint)
     assert fcm.tokens_sent() == ["tok-co"]
 
 

@@ -15,7 +15,7 @@ from backend.accounts.services import ClientInfo, _start_session
 from backend.accounts.tokens import ALGORITHM, key_id
 from backend.cases.models import CaseEvent
 from tests.live import JsClient, needs_node, needs_services
-from tests.notifications.test_ws import filed, http, listening, server, staff, token_for  # noqa: F401 - fixtures
+from tests.notifications.test_ws import http, listening, road_complaint_over_http, server, staff_does, token_for  # noqa: F401 - fixtures
 
 pytestmark = [needs_services, needs_node, pytest.mark.django_db(transaction=True)]
 
@@ -51,8 +51,8 @@ def update(report: dict) -> dict:
     return report["result"]["data"]["caseUpdated"]
 
 
-def test_graphql_ws_renews_its_token_and_misses_nothing(server, filed, settings, tmp_path):  # noqa: F811
-    case, _token = filed
+def test_graphql_ws_renews_its_token_and_misses_nothing(server, road_complaint_over_http, settings, tmp_path):  # noqa: F811
+    case, _token = road_complaint_over_http
     token_file = tmp_path / "token"
     token_file.write_text(short_lived_token(case.resident, settings, 4))
     client = following(server, case, token_file, retryWaitMs=1500)
@@ -60,13 +60,13 @@ def test_graphql_ws_renews_its_token_and_misses_nothing(server, filed, settings,
         assert client.expect("connectionParams")["lastNotificationId"] is None
         client.expect("connected")
         asyncio.run(listening(f"case.{case.pk}"))
-        staff(server, "acceptCase", case)
+        staff_does(server, "acceptCase", case)
         accepted = update(client.expect("next"))
         assert (accepted["eventType"], accepted["replayed"]) == ("accepted", False)
         token_file.write_text(token_for(case.resident))  # the app has a fresh token by now
 
         assert client.expect("closed", timeout=10)["code"] == 4403  # the first token expired
-        staff(server, "startCase", case)  # while the client waits to reconnect
+        staff_does(server, "startCase", case)  # while the client waits to reconnect
 
         again = client.expect("connectionParams")
         assert (again["n"], again["lastNotificationId"]) == (2, accepted["notificationId"])
@@ -76,7 +76,7 @@ def test_graphql_ws_renews_its_token_and_misses_nothing(server, filed, settings,
         assert missed["notificationId"] == str(CaseEvent.objects.get(case=case, type="work_started").pk)
 
         asyncio.run(listening(f"case.{case.pk}"))
-        staff(server, "resolveCase", case, note="Sudah ditambal.")
+        staff_does(server, "resolveCase", case, note="Sudah ditambal.")
         live = update(client.expect("next"))
         assert (live["eventType"], live["replayed"]) == ("resolved", False)
         assert [r["event"] for r in client.seen].count("next") == 3  # nothing twice
@@ -84,10 +84,10 @@ def test_graphql_ws_renews_its_token_and_misses_nothing(server, filed, settings,
         client.stop()
 
 
-def test_graphql_ws_gives_up_on_a_revoked_session(server, filed, tmp_path):  # noqa: F811
+def test_graphql_ws_gives_up_on_a_revoked_session(server, road_complaint_over_http, tmp_path):  # noqa: F811
     """A token whose session was revoked is refused (4403) on every retry; the client gives up after its retries
     and reports the close to the app, which finds it cannot refresh and signs the user in again."""
-    case, token = filed
+    case, token = road_complaint_over_http
     http(server, "mutation { signOut { errors { code } } }", None, token)
     token_file = tmp_path / "token"
     token_file.write_text(token)

@@ -50,13 +50,6 @@ def relays():
         relay.stop()
 
 
-@pytest.fixture
-def filed(submit, category, places):
-    """A routed complaint (filed with the relay off, so its own rows are delivered already)."""
-    data = submit(category("jalan-rusak"), *places["lais"])
-    return Case.objects.get(tracking_code=data["case"]["trackingCode"])
-
-
 def listen_to(group: str):
     """A channel in `group`; the function returned receives the next `n` messages (in one event loop: channels-redis
     hands a message out again when receives of one channel come from different loops)."""
@@ -74,48 +67,54 @@ def accepted_rows(case):
     return OutboxMessage.objects.filter(case=case, event__type="accepted")
 
 
-def test_a_change_goes_out_through_the_relay(filed, relay_on, relays):
-    Device.objects.create(user=filed.resident, token="phone-1", platform="android")
-    receive = listen_to(f"user.{filed.resident_id}")
+def test_a_change_goes_out_through_the_relay(road_complaint, relay_on, relays):
+    Device.objects.create(user=road_complaint.resident, token="phone-1", platform="android")
+    receive = listen_to(f"user.{road_complaint.resident_id}")
     relays()
-    transition(filed, "accept", actor=staff_actor("pupr.staf"))  # autocommit: the NOTIFY goes out with it
+    transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))  # autocommit: the NOTIFY goes out with it
     message = receive()
-    row = accepted_rows(filed).get(audience=Audience.USER)
-    assert message["id"] == str(row.event_id) and message["event_type"] == "accepted" and message["case"] == filed.pk
+    row = accepted_rows(road_complaint).get(audience=Audience.USER)
+    assert (
+        message["id"] == str(row.event_id)
+        and message["event_type"] == "accepted"
+        and message["case"] == road_complaint.pk
+    )
     wait_for(lambda: PushDelivery.objects.filter(message=row, status=PushStatus.SENT).exists(), 10, "the push")
     assert relay_on.tokens_sent() == ["phone-1"]
-    assert {r.status for r in accepted_rows(filed)} == {OutboxStatus.SENT}
+    assert {r.status for r in accepted_rows(road_complaint)} == {OutboxStatus.SENT}
 
 
-def test_nothing_is_announced_before_commit_or_for_a_rollback(filed, relay_on, relays):
+def test_nothing_is_announced_before_commit_or_for_a_rollback(road_complaint, relay_on, relays):
     relays()
     with transaction.atomic():
-        transition(filed, "accept", actor=staff_actor("pupr.staf"))
+        transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))
         time.sleep(0.5)  # the relay would have had ample time to act on an early NOTIFY
-        assert {(r.status, r.attempts) for r in accepted_rows(filed)} == {(OutboxStatus.PENDING, 0)}
-    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(filed)), 10, "delivery after commit")
+        assert {(r.status, r.attempts) for r in accepted_rows(road_complaint)} == {(OutboxStatus.PENDING, 0)}
+    wait_for(
+        lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(road_complaint)), 10, "delivery after commit"
+    )
 
     class Undo(Exception):
         pass
 
     with pytest.raises(Undo), transaction.atomic():
-        transition(filed, "start", actor=staff_actor("pupr.staf"))
+        transition(road_complaint, "start", actor=staff_actor("pupr.staf"))
         raise Undo
     time.sleep(0.5)
-    assert not OutboxMessage.objects.filter(case=filed, event__type="started").exists()
+    assert not OutboxMessage.objects.filter(case=road_complaint, event__type="started").exists()
 
 
-def test_rows_written_while_no_relay_listened_go_out_when_one_starts(filed, relay_on, relays):
-    transition(filed, "accept", actor=staff_actor("pupr.staf"))
+def test_rows_written_while_no_relay_listened_go_out_when_one_starts(road_complaint, relay_on, relays):
+    transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))
     time.sleep(0.2)
-    assert {r.status for r in accepted_rows(filed)} == {OutboxStatus.PENDING}
-    receive = listen_to(f"agency.{filed.agency_id}")
+    assert {r.status for r in accepted_rows(road_complaint)} == {OutboxStatus.PENDING}
+    receive = listen_to(f"agency.{road_complaint.agency_id}")
     relays()
     assert receive()["event_type"] == "accepted"
-    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(filed)), 10, "catching up")
+    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(road_complaint)), 10, "catching up")
 
 
-def test_a_relay_listens_again_after_postgres_drops_it(filed, relay_on, relays):
+def test_a_relay_listens_again_after_postgres_drops_it(road_complaint, relay_on, relays):
     relay = relays()
     with connection.cursor() as cursor:
         cursor.execute(
@@ -125,18 +124,18 @@ def test_a_relay_listens_again_after_postgres_drops_it(filed, relay_on, relays):
         assert cursor.fetchall() == [(True,)]
     wait_for(lambda: not relay.listening.is_set(), 10, "the relay to notice")
     wait_for(relay.listening.is_set, 10, "the relay to listen again")
-    transition(filed, "accept", actor=staff_actor("pupr.staf"))
-    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(filed)), 10, "delivery")
+    transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))
+    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(road_complaint)), 10, "delivery")
 
 
-def test_two_relays_deliver_each_row_once(filed, relay_on, relays):
-    group = f"case.{filed.pk}"
+def test_two_relays_deliver_each_row_once(road_complaint, relay_on, relays):
+    group = f"case.{road_complaint.pk}"
     receive = listen_to(group)
     relays()
     relays()
-    transition(filed, "accept", actor=staff_actor("pupr.staf"))
-    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(filed)), 10, "delivery")
-    assert {r.attempts for r in accepted_rows(filed)} == {1}
+    transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))
+    wait_for(lambda: all(r.status == OutboxStatus.SENT for r in accepted_rows(road_complaint)), 10, "delivery")
+    assert {r.attempts for r in accepted_rows(road_complaint)} == {1}
     time.sleep(0.3)
     async_to_sync(get_channel_layer().group_send)(group, {"type": "end.marker"})
     first, second = receive(2)

@@ -86,7 +86,7 @@ def test_killing_the_worker_mid_batch_loses_nothing(cases, fcm_server, tmp_path,
 
 
 def test_redis_down_while_a_case_changes(cases, fcm_server, tmp_path):
-    from tests.notifications.test_ws import CASE_UPDATED, http, listening, staff, token_for, transport
+    from tests.notifications.test_ws import CASE_UPDATED, http, listening, staff_does, token_for, transport
 
     fcm_server.reset()
     port = free_port()
@@ -101,7 +101,7 @@ def test_redis_down_while_a_case_changes(cases, fcm_server, tmp_path):
         host = server.host
         redis.kill()
         started = time.monotonic()
-        result = staff(host, "acceptCase", case)
+        result = staff_does(host, "acceptCase", case)
         took = time.monotonic() - started
         assert result == {"acceptCase": {"errors": []}}  # the change is made and answered
         assert took < 5, f"the request waited {took:.1f} s on the missing broker"

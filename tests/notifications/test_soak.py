@@ -27,7 +27,7 @@ from tests.notifications.test_ws import (
     MY_CASES,
     http,
     listening,
-    staff,
+    staff_does,
     token_for,
     transport,
 )
@@ -101,7 +101,7 @@ def test_idle_subscriptions_outlive_every_timeout_and_get_the_next_change(topolo
             await listening(group)
         await asyncio.sleep(IDLE_SECONDS)
         assert not any(task.done() for task in followers + pingers), [t.exception() for t in followers if t.done()]
-        await off_loop(staff, topology["http"], "acceptCase", case)
+        await off_loop(staff_does, topology["http"], "acceptCase", case)
         await asyncio.wait_for(asyncio.gather(*followers), 15)
         stop.set()
         await asyncio.gather(*pingers)

@@ -64,14 +64,14 @@ def http(server, query, variables=None, token=None) -> dict:
 
 
 @pytest.fixture
-def filed(server, demo, category, places, resident):
+def road_complaint_over_http(server, demo, category, places, resident):
     token = token_for(resident)
     data = http(server, SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])}, token)
     case = Case.objects.get(tracking_code=data["submitComplaint"]["case"]["trackingCode"])
     return case, token
 
 
-def staff(server, mutation: str, case: Case, username="pupr.staf", **args):
+def staff_does(server, mutation: str, case: Case, username="pupr.staf", **args):
     token = token_for(User.objects.get(username=username))
     extra = "".join(f", {k}: {json.dumps(v)}" for k, v in args.items())
     from graphql_relay import to_global_id
@@ -123,8 +123,8 @@ async def first_results(session, query, variables, count, *, group, then):
     return results
 
 
-def test_resident_follows_their_case_by_tracking_code(server, filed):
-    case, token = filed
+def test_resident_follows_their_case_by_tracking_code(server, road_complaint_over_http):
+    case, token = road_complaint_over_http
 
     async def run():
         async with Client(transport=transport(server, token)) as session:
@@ -135,9 +135,9 @@ def test_resident_follows_their_case_by_tracking_code(server, filed):
                 2,
                 group=f"case.{case.pk}",
                 then=lambda: (
-                    staff(server, "acceptCase", case),
-                    staff(server, "addCaseNote", case, text="internal"),
-                    staff(server, "startCase", case),
+                    staff_does(server, "acceptCase", case),
+                    staff_does(server, "addCaseNote", case, text="internal"),
+                    staff_does(server, "startCase", case),
                 ),
             )
 
@@ -151,8 +151,8 @@ def test_resident_follows_their_case_by_tracking_code(server, filed):
     assert len({r["caseUpdated"]["notificationId"] for r in results}) == 2
 
 
-def test_staff_see_internal_events_and_their_agency_queue(server, filed):
-    case, _token = filed
+def test_staff_see_internal_events_and_their_agency_queue(server, road_complaint_over_http):
+    case, _token = road_complaint_over_http
     supervisor = token_for(User.objects.get(username="pupr.kabid"))
 
     async def run():
@@ -163,7 +163,10 @@ def test_staff_see_internal_events_and_their_agency_queue(server, filed):
                 {},
                 2,
                 group=f"agency.{case.agency_id}",
-                then=lambda: (staff(server, "acceptCase", case), staff(server, "addCaseNote", case, text="cek")),
+                then=lambda: (
+                    staff_does(server, "acceptCase", case),
+                    staff_does(server, "addCaseNote", case, text="cek"),
+                ),
             )
 
     results = asyncio.run(run())
@@ -171,14 +174,19 @@ def test_staff_see_internal_events_and_their_agency_queue(server, filed):
     assert results[0]["agencyQueue"]["case"]["agency"] == {"code": "dpupr"}
 
 
-def test_my_cases(server, filed):
-    case, token = filed
+def test_my_cases(server, road_complaint_over_http):
+    case, token = road_complaint_over_http
     resident = case.resident
 
     async def run():
         async with Client(transport=transport(server, token)) as session:
             return await first_results(
-                session, MY_CASES, {}, 1, group=f"user.{resident.pk}", then=lambda: staff(server, "acceptCase", case)
+                session,
+                MY_CASES,
+                {},
+                1,
+                group=f"user.{resident.pk}",
+                then=lambda: staff_does(server, "acceptCase", case),
             )
 
     (result,) = asyncio.run(run())
@@ -186,15 +194,17 @@ def test_my_cases(server, filed):
     assert result["myCases"]["case"]["trackingCode"] == case.tracking_code
 
 
-def test_my_cases_never_carries_another_residents_case(server, filed, category, places, other_resident):
-    theirs, _token = filed
+def test_my_cases_never_carries_another_residents_case(
+    server, road_complaint_over_http, category, places, other_resident
+):
+    theirs, _token = road_complaint_over_http
     token = token_for(other_resident)
     data = http(server, SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])}, token)
     mine = Case.objects.get(tracking_code=data["submitComplaint"]["case"]["trackingCode"])
 
     def changes():
-        staff(server, "acceptCase", theirs)  # sent first: it would arrive first if it leaked
-        staff(server, "acceptCase", mine)
+        staff_does(server, "acceptCase", theirs)  # sent first: it would arrive first if it leaked
+        staff_does(server, "acceptCase", mine)
 
     async def run():
         async with Client(transport=transport(server, token)) as session:
@@ -228,8 +238,8 @@ def test_another_residents_confidential_case_is_refused(server, demo, category, 
     assert errors[0]["extensions"]["code"] == "NOT_FOUND"
 
 
-def test_a_resident_cannot_follow_an_agency_queue(server, filed):
-    _case, token = filed
+def test_a_resident_cannot_follow_an_agency_queue(server, road_complaint_over_http):
+    _case, token = road_complaint_over_http
 
     async def run():
         async with Client(transport=transport(server, token)) as session:
@@ -241,8 +251,8 @@ def test_a_resident_cannot_follow_an_agency_queue(server, filed):
     assert asyncio.run(run())[0]["extensions"]["code"] == "INVALID"
 
 
-def test_staff_of_another_region_cannot_follow_a_queue(server, filed):
-    case, _token = filed
+def test_staff_of_another_region_cannot_follow_a_queue(server, road_complaint_over_http):
+    case, _token = road_complaint_over_http
     from graphql_relay import to_global_id
 
     other = token_for(User.objects.get(username="pupr.parepare"))
@@ -340,8 +350,8 @@ def test_signing_out_closes_the_socket(server, resident):
     assert asyncio.run(run()) == 4403
 
 
-def test_protocol_refusals(server, filed):
-    case, _token = filed
+def test_protocol_refusals(server, road_complaint_over_http):
+    case, _token = road_complaint_over_http
     init = {"type": "connection_init"}
     sub = {"type": "subscribe", "id": "1", "payload": {"query": "{ __typename }"}}
     assert asyncio.run(raw(server, init, subprotocol=None))[1] == 4406
@@ -405,8 +415,8 @@ def quick_server(django_db_setup, django_db_blocker, tmp_path_factory):
     process.stop()
 
 
-def test_one_change_carries_one_notification_id_on_every_subscription(server, filed):
-    case, token = filed
+def test_one_change_carries_one_notification_id_on_every_subscription(server, road_complaint_over_http):
+    case, token = road_complaint_over_http
 
     async def run():
         async with Client(transport=transport(server, token)) as session:
@@ -423,7 +433,7 @@ def test_one_change_carries_one_notification_id_on_every_subscription(server, fi
             ]
             await listening(f"case.{case.pk}")
             await listening(f"user.{case.resident_id}")
-            await off_loop(staff, server, "acceptCase", case)
+            await off_loop(staff_does, server, "acceptCase", case)
             await asyncio.wait_for(asyncio.gather(*tasks), 10)
             return results
 
@@ -432,32 +442,32 @@ def test_one_change_carries_one_notification_id_on_every_subscription(server, fi
     assert results["caseUpdated"]["notificationId"] == results["myCases"]["notificationId"] == str(event.pk)
 
 
-def test_a_client_that_comes_back_gets_what_it_missed_then_live_changes(server, filed):
-    case, token = filed
+def test_a_client_that_comes_back_gets_what_it_missed_then_live_changes(server, road_complaint_over_http):
+    case, token = road_complaint_over_http
 
     async def follow(after, count, then):
         async with Client(transport=transport(server, token)) as session:
             variables = {"code": case.tracking_code, "after": after}
             return await first_results(session, FOLLOW_AFTER, variables, count, group=f"case.{case.pk}", then=then)
 
-    (seen,) = asyncio.run(follow(None, 1, lambda: staff(server, "acceptCase", case)))
+    (seen,) = asyncio.run(follow(None, 1, lambda: staff_does(server, "acceptCase", case)))
     assert (seen["caseUpdated"]["eventType"], seen["caseUpdated"]["replayed"]) == ("accepted", False)
     # The app is away (no socket) while staff work on: an internal note, the work started.
-    staff(server, "addCaseNote", case, text="cek lokasi")
-    staff(server, "startCase", case)
+    staff_does(server, "addCaseNote", case, text="cek lokasi")
+    staff_does(server, "startCase", case)
     last = seen["caseUpdated"]["notificationId"]
-    results = asyncio.run(follow(last, 2, lambda: staff(server, "resolveCase", case, note="Sudah ditambal.")))
+    results = asyncio.run(follow(last, 2, lambda: staff_does(server, "resolveCase", case, note="Sudah ditambal.")))
     updates = [r["caseUpdated"] for r in results]
     # What was missed first (not the note: the resident never sees it), then what happens now; nothing twice.
     assert [(u["eventType"], u["replayed"]) for u in updates] == [("work_started", True), ("resolved", False)]
     assert last not in {u["notificationId"] for u in updates}
 
 
-def test_last_notification_id_in_connection_init_resumes_every_subscription(server, filed):
-    case, token = filed
-    staff(server, "acceptCase", case)
+def test_last_notification_id_in_connection_init_resumes_every_subscription(server, road_complaint_over_http):
+    case, token = road_complaint_over_http
+    staff_does(server, "acceptCase", case)
     accepted = CaseEvent.objects.get(case=case, type="accepted")
-    staff(server, "startCase", case)
+    staff_does(server, "startCase", case)
 
     async def run():
         connection = transport(server, token)
@@ -470,8 +480,8 @@ def test_last_notification_id_in_connection_init_resumes_every_subscription(serv
     assert update["eventType"] == "work_started"
 
 
-def test_replay_refusals_are_typed(quick_server, filed):
-    case, token = filed
+def test_replay_refusals_are_typed(quick_server, road_complaint_over_http):
+    case, token = road_complaint_over_http
 
     def refused(after):
         async def run():
@@ -489,11 +499,11 @@ def test_replay_refusals_are_typed(quick_server, filed):
     assert refused("1\x00")["extensions"]["code"] == "BAD_USER_INPUT"  # refused before it runs, as any NUL
     assert refused(str(2**70))["extensions"]["code"] == "INVALID"
     assert refused("987654321")["extensions"]["code"] == "REPLAY_UNAVAILABLE"  # no such notification
-    staff(quick_server, "acceptCase", case)
+    staff_does(quick_server, "acceptCase", case)
     first = CaseEvent.objects.get(case=case, type="accepted").pk
     for n in range(4):  # more than this server replays (3): the app must reload instead
-        staff(quick_server, "addCaseNote", case, text=f"catatan {n}")
-    staff(quick_server, "startCase", case)
+        staff_does(quick_server, "addCaseNote", case, text=f"catatan {n}")
+    staff_does(quick_server, "startCase", case)
     error = refused(str(first))
     assert error["extensions"]["code"] == "REPLAY_UNAVAILABLE"
     assert "Reload" in error["message"] or "Muat" in error["message"]
@@ -521,15 +531,17 @@ def test_the_server_pings_a_quiet_socket(quick_server, db):
     assert 0.8 <= waited <= 3
 
 
-def test_last_notification_id_resumes_only_the_subscriptions_a_reconnect_resends(quick_server, filed):
+def test_last_notification_id_resumes_only_the_subscriptions_a_reconnect_resends(
+    quick_server, road_complaint_over_http
+):
     """A screen opened later on the same socket is new: it replays nothing, even when the id given at
     connection_init is followed by more than can be replayed."""
-    case, token = filed
-    staff(quick_server, "acceptCase", case)
+    case, token = road_complaint_over_http
+    staff_does(quick_server, "acceptCase", case)
     accepted = CaseEvent.objects.get(case=case, type="accepted")
     for n in range(4):
-        staff(quick_server, "addCaseNote", case, text=f"catatan {n}")  # internal: resident never sees these
-    staff(quick_server, "startCase", case)
+        staff_does(quick_server, "addCaseNote", case, text=f"catatan {n}")  # internal: resident never sees these
+    staff_does(quick_server, "startCase", case)
 
     async def run():
         follow = {"type": "subscribe", "payload": {"query": MY_CASES_WITH_FLAG}}
@@ -542,7 +554,7 @@ def test_last_notification_id_resumes_only_the_subscriptions_a_reconnect_resends
             await asyncio.sleep(1.2)
             await socket.send(json.dumps({**follow, "id": "later"}))  # a screen opened later: live only
             await listening(f"user.{case.resident_id}")
-            await off_loop(staff, quick_server, "resolveCase", case, note="Sudah ditambal.")
+            await off_loop(staff_does, quick_server, "resolveCase", case, note="Sudah ditambal.")
             rest = []
             while len(rest) < 2:
                 message = json.loads(await asyncio.wait_for(socket.recv(), 5))
@@ -560,9 +572,9 @@ def test_last_notification_id_resumes_only_the_subscriptions_a_reconnect_resends
     ]
 
 
-def test_readiness_answers_at_once_while_sockets_are_open(server, filed):
+def test_readiness_answers_at_once_while_sockets_are_open(server, road_complaint_over_http):
     """The probe's channel-layer round trip does not queue behind the open sockets' receive loop."""
-    case, token = filed
+    case, token = road_complaint_over_http
 
     async def run():
         async with Client(transport=transport(server, token)) as session:

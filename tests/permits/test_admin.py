@@ -6,18 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.test import Client
 
-from backend.accounts.models import User
 from backend.permits.models import PermitType, PermitTypeVersion
+from tests.helpers import admin_site
 
 pytestmark = pytest.mark.django_db
-
-
-def client_for(username: str) -> Client:
-    client = Client()
-    client.force_login(User.objects.get(username=username))
-    return client
 
 
 def form_data(version: PermitTypeVersion, **changes) -> dict:
@@ -43,7 +36,7 @@ def form_data(version: PermitTypeVersion, **changes) -> dict:
 
 
 def test_a_new_version_from_the_current_one(demo):
-    admin = client_for("admin.muba")
+    admin = admin_site("admin.muba")
     first = PermitTypeVersion.objects.get()
     page = admin.get(f"/admin/permits/permittypeversion/add/?from={first.pk}")
     assert page.status_code == 200 and 'value="pbg"' in page.content.decode()
@@ -61,7 +54,7 @@ def test_a_new_version_from_the_current_one(demo):
 
 
 def test_errors_are_shown_per_field_and_nothing_is_saved(demo):
-    admin = client_for("admin.muba")
+    admin = admin_site("admin.muba")
     first = PermitTypeVersion.objects.get()
     bad_fee = json.dumps({"kind": "formula", "expression": "tinggi * 1000"})
     response = admin.post("/admin/permits/permittypeversion/add/", form_data(first, fee=bad_fee, sla_working_days=0))
@@ -71,10 +64,10 @@ def test_errors_are_shown_per_field_and_nothing_is_saved(demo):
 
 
 def test_admins_see_their_own_regions_types(demo):
-    assert client_for("admin.parepare").get("/admin/permits/permittypeversion/").content.decode().count("pbg") == 0
-    assert "pbg" in client_for("admin.muba").get("/admin/permits/permittypeversion/").content.decode()
+    assert admin_site("admin.parepare").get("/admin/permits/permittypeversion/").content.decode().count("pbg") == 0
+    assert "pbg" in admin_site("admin.muba").get("/admin/permits/permittypeversion/").content.decode()
     permit_type = PermitType.objects.get()
-    off = client_for("admin.muba").post(f"/admin/permits/permittype/{permit_type.pk}/change/", {"active": ""})
+    off = admin_site("admin.muba").post(f"/admin/permits/permittype/{permit_type.pk}/change/", {"active": ""})
     assert off.status_code == 302
     permit_type.refresh_from_db()
     assert permit_type.active is False

@@ -22,11 +22,6 @@ def square(west, south, size=0.1):
     }
 
 
-@pytest.fixture
-def admin_muba(demo):
-    return Actor.for_user(User.objects.get(username="admin.muba"))
-
-
 def test_area_at_returns_the_most_specific_area(demo):
     muba = demo["muba"]
     sekayu = Area.objects.get(region=muba, code="16.06.01")
@@ -63,11 +58,11 @@ def test_area_in_another_region_is_not_found(demo):
     assert selectors.area_at(demo["muba"], lat=-4.05, lon=119.65) is None
 
 
-def test_index_follows_area_changes(demo, admin_muba):
+def test_index_follows_area_changes(demo, muba_admin):
     muba = demo["muba"]
     assert selectors.area_at(muba, lat=-1.0, lon=104.0) is None
     services.save_area(
-        actor=admin_muba,
+        actor=muba_admin,
         area=Area(region=muba, code="16.06.10", name="Baru", level=AreaLevel.KECAMATAN, boundary=square(103.95, -1.05)),
     )
     assert selectors.area_at(muba, lat=-1.0, lon=104.0).name == "Baru"
@@ -87,10 +82,10 @@ def test_index_follows_area_changes(demo, admin_muba):
         (square(-2.5, 104.0), "swapped"),
     ],
 )
-def test_bad_boundaries_are_field_errors(demo, admin_muba, boundary, fragment):
+def test_bad_boundaries_are_field_errors(demo, muba_admin, boundary, fragment):
     with pytest.raises(DomainErrors) as refused:
         services.save_area(
-            actor=admin_muba,
+            actor=muba_admin,
             area=Area(region=demo["muba"], code="16.06.10", name="X", level=AreaLevel.KECAMATAN, boundary=boundary),
         )
     [error] = [e for e in refused.value.errors if e.field == "boundary"]
@@ -98,10 +93,10 @@ def test_bad_boundaries_are_field_errors(demo, admin_muba, boundary, fragment):
     assert not Area.objects.filter(code="16.06.10").exists()
 
 
-def test_boundary_is_normalised_and_bbox_derived(demo, admin_muba):
+def test_boundary_is_normalised_and_bbox_derived(demo, muba_admin):
     boundary = square(103.951234567891, -1.05)
     area = services.save_area(
-        actor=admin_muba,
+        actor=muba_admin,
         area=Area(region=demo["muba"], code="16.06.10", name="X", level=AreaLevel.KECAMATAN, boundary=boundary),
     )
     assert area.min_lon == pytest.approx(103.9512346)
@@ -119,7 +114,7 @@ def test_boundary_is_normalised_and_bbox_derived(demo, admin_muba):
         ({"level": AreaLevel.KELURAHAN}, "parent"),
     ],
 )
-def test_area_codes_and_hierarchy_are_checked(demo, admin_muba, changes, field):
+def test_area_codes_and_hierarchy_are_checked(demo, muba_admin, changes, field):
     values = {
         "region": demo["muba"],
         "code": "16.06.10",
@@ -128,7 +123,7 @@ def test_area_codes_and_hierarchy_are_checked(demo, admin_muba, changes, field):
         "boundary": square(103.95, -1.05),
     }
     with pytest.raises(DomainErrors) as refused:
-        services.save_area(actor=admin_muba, area=Area(**{**values, **changes}))
+        services.save_area(actor=muba_admin, area=Area(**{**values, **changes}))
     assert field in {e.field for e in refused.value.errors}
 
 

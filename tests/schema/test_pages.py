@@ -10,13 +10,12 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from backend.accounts.models import User
 from backend.cases.models import Case, Priority
 from backend.cases.services import add_note, transition
 from backend.complaints import selectors as complaint_selectors
 from backend.regions.models import Region
 from backend.work.queue import ORDERS, QueueOrder
-from tests.helpers import SUBMIT, complaint_input, staff_actor
+from tests.helpers import SUBMIT, complaint_input, staff_actor, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -120,10 +119,6 @@ def test_the_public_feed_repeats_nothing_when_a_complaint_arrives(gql, five, fil
 # --- the staff queue, in each of its orders ------------------------------------------------------------------------
 
 
-def staff(username):
-    return User.objects.get(username=username)
-
-
 @pytest.fixture
 def queued(gql, file):
     """Seven road complaints in DPUPR's queue with deadlines that tie, deadlines that are missing and every
@@ -156,7 +151,7 @@ def expected_order(order: QueueOrder) -> list[str]:
 @pytest.mark.parametrize("order", list(QueueOrder))
 @pytest.mark.parametrize("size", [1, 3])
 def test_the_staff_queue_pages_through_ties_and_missing_deadlines(gql, queued, order, size):
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     variables = {"f": {"order": order.name}}
     expected = expected_order(order)
     assert read_all(gql, QUEUE, variables, size=size) == expected
@@ -165,7 +160,7 @@ def test_the_staff_queue_pages_through_ties_and_missing_deadlines(gql, queued, o
 
 @pytest.mark.parametrize("order", list(QueueOrder))
 def test_a_case_arriving_between_queue_pages_repeats_nothing(gql, queued, file, order):
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     before = expected_order(order)
     arrived = []
 
@@ -173,7 +168,7 @@ def test_a_case_arriving_between_queue_pages_repeats_nothing(gql, queued, file, 
         code = file()
         arrived.append(code)
         Case.objects.filter(tracking_code=code).update(due_at=timezone.now() - timedelta(days=1))  # sorts first
-        gql.sign_in_as(staff("pupr.staf"))
+        gql.sign_in_as(staff_user("pupr.staf"))
 
     seen = read_all(gql, QUEUE, {"f": {"order": order.name}}, size=2, between=arrive)
     assert len(set(seen)) == len(seen)
@@ -183,7 +178,7 @@ def test_a_case_arriving_between_queue_pages_repeats_nothing(gql, queued, file, 
 def test_a_case_leaving_the_queue_between_pages_skips_no_other(gql, queued):
     """Accepting a case of page 1 takes it out of a list of `routed` cases: with offsets the first case of
     page 2 was skipped."""
-    pupr = staff("pupr.staf")
+    pupr = staff_user("pupr.staf")
     gql.sign_in_as(pupr)
     variables = {"f": {"statuses": ["routed"]}}
     expected = expected_order(QueueOrder.DUE_SOONEST)
@@ -287,7 +282,7 @@ def test_internal_events_are_not_in_a_residents_timeline_pages(gql, resident, fi
     gql.sign_in_as(resident)
     events = [edge["node"] for edge in gql(query, {"c": code})["caseByTrackingCode"]["events"]["edges"]]
     assert events and all(event["visibility"] == "PUBLIC" for event in events)
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     events = [edge["node"] for edge in gql(query, {"c": code})["caseByTrackingCode"]["events"]["edges"]]
     assert "INTERNAL" in {event["visibility"] for event in events}
 
@@ -331,7 +326,7 @@ def test_a_cursor_that_is_not_this_lists_is_a_typed_error(gql, resident, five, c
 
 
 def test_a_cursor_of_one_queue_order_is_refused_by_another(gql, queued):
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     page = connection(gql(QUEUE, {"f": {"order": "NEWEST"}, "n": 1}))
     response = gql.post(QUEUE, {"f": {"order": "DUE_SOONEST"}, "n": 1, "a": page["pageInfo"]["endCursor"]})
     assert response.json()["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "after"}
@@ -341,7 +336,7 @@ def test_first_and_last_together_are_refused(gql, resident, five):
     gql.sign_in_as(resident)
     payload = gql.post("{ myCases(first: 1, last: 1) { edges { cursor } } }").json()
     assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "last"}
-    gql.sign_in_as(staff("pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     payload = gql.post("{ staffQueue(first: 1, last: 1) { edges { cursor } } }").json()
     assert payload["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "last"}
 
