@@ -45,13 +45,14 @@ tests/js/node_modules/.installed: tests/js/package.json tests/js/package-lock.js
 # The production write path's tests, run on PostgreSQL too when the suite runs on SQLite and a server is reachable
 # (tools/write_path_tests.py; TEST_POSTGRES_URL).
 WRITE_PATH_TESTS := tests/test_sql.py tests/cases/test_opening.py tests/cases/test_numbers.py \
-	tests/cases/test_transitions.py tests/complaints/test_submit.py
+	tests/cases/test_transitions.py tests/cases/test_queue_sql.py tests/complaints/test_submit.py \
+	tests/regions/test_national_days_off.py tests/permits/test_transitions.py tests/permits/test_flow.py
 
 test: $(VENV)/.dev-installed tests/js/node_modules/.installed $(ASSETS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 	@url=$$($(BIN)/python tools/write_path_tests.py); if [ -n "$$url" ]; then \
 		echo "The write path on PostgreSQL ($$url):"; \
-		DATABASE_URL=$$url $(BIN)/python -m pytest -q $(WRITE_PATH_TESTS); fi
+		DATABASE_URL=$$url $(BIN)/python -m pytest -q $(PYTEST_ARGS) $(WRITE_PATH_TESTS); fi
 
 # Regenerate the committed GraphQL SDL after changing the API.
 schema: $(VENV)/.runtime-installed

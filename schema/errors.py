@@ -41,7 +41,7 @@ RegionError = error_type("RegionError", RegionErrorCode, "tenancy data")
 
 def as_payload_errors(exc: DomainError | DomainErrors, codes) -> list[dict]:
     """The one place a refusal's code becomes a payload's: by value, since a domain's codes include those it passes
-    on. A code the payload cannot carry is a programming error (ValueError), which tests/test_error_codes.py rules
+    on. A code the payload cannot carry is a programming error (ValueError), which tests/schema/test_mutations.py rules
     out for every code a service can raise."""
     errors = exc.errors if isinstance(exc, DomainErrors) else [exc]
     return [

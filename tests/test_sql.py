@@ -22,6 +22,7 @@ from backend.cases.models import Case
 from backend.complaints import selectors as complaint_selectors
 from backend.regions import selectors as region_selectors
 from backend.regions.models import Region
+from tests.helpers import staff_user
 
 STATEMENTS = sorted(sql.STATEMENTS, key=lambda statement: statement.name)
 
@@ -76,7 +77,7 @@ def _other_uuid():
 
 @pytest.mark.django_db
 def test_roles_are_the_users_own(demo, resident):
-    staff = User.objects.get(username="pupr.staf")
+    staff = staff_user("pupr.staf")
     rows = backend.accounts.actor.ROLES.rows(staff.pk)
     assert sorted(rows) == sorted(staff.memberships.values_list("region_id", "agency_id", "role"))
     assert backend.accounts.actor.ROLES.rows(resident.pk) == []

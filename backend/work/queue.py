@@ -212,7 +212,7 @@ def queue_page(*, actor: Actor, filters: QueueFilter, page: PageRequest, now: da
 
 
 # The page's columns as SQL, in ROW_VALUES order: the case (c), its complaint (p) and category (cat), and what is
-# worked out per row. tests/work/test_queue_sql.py checks them against the models and against the ORM's queue.
+# worked out per row. tests/cases/test_queue_sql.py checks them against the models and against the ORM's queue.
 _SLA_STATE = (
     "CASE WHEN c.status IN ({stopped}) THEN 'done' WHEN c.sla_paused_at IS NOT NULL THEN 'paused'"
     " WHEN c.due_at < %s THEN 'overdue' WHEN c.due_at < %s THEN 'due_soon' ELSE 'on_time' END"

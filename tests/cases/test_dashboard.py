@@ -8,7 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from backend.accounts.models import User
 from backend.cases.models import Case
 from backend.complaints.models import Complaint
 from tests.cases.test_work import act
@@ -64,7 +63,7 @@ def fixture(gql, resident, category, places):
 
 
 def board(gql, user="admin.muba", agency=None):
-    gql.sign_in_as(User.objects.get(username=user))
+    gql.sign_in_as(staff_user(user))
     return gql(QUERY, {"s": at(16, 0).isoformat(), "u": at(21, 0).isoformat(), "a": agency})["dashboard"]
 
 
@@ -99,7 +98,7 @@ def test_transfers_in_and_out(gql, fixture):
         Agency.objects.get(region__code="16.06", code="dishub"),
     )
     case_id = to_global_id("Case", fixture["c"].pk)
-    gql.sign_in_as(User.objects.get(username="admin"))
+    gql.sign_in_as(staff_user("admin"))
     gql(
         'mutation($c: ID!, $a: ID!) { transferCase(caseId: $c, agencyId: $a, reason: "Parkir") { errors { code } } }',
         {"c": case_id, "a": to_global_id("Agency", dishub.pk)},
@@ -107,7 +106,7 @@ def test_transfers_in_and_out(gql, fixture):
     act(gql, staff_user("dishub.staf"), "acceptTransfer", case_id)
     now = timezone.now()
     period = {"s": (now - dt.timedelta(hours=1)).isoformat(), "u": (now + dt.timedelta(hours=1)).isoformat()}
-    gql.sign_in_as(User.objects.get(username="admin.muba"))
+    gql.sign_in_as(staff_user("admin.muba"))
     into = gql(QUERY, {**period, "a": to_global_id("Agency", dishub.pk)})["dashboard"]
     out_of = gql(QUERY, {**period, "a": to_global_id("Agency", dlh.pk)})["dashboard"]
     assert (into["transfersIn"], into["transfersOut"]) == (1, 0)
@@ -128,7 +127,7 @@ def test_transition_keeps_the_measures(gql, resident, category, places):
 
 
 def test_for_the_regions_staff_only(gql, fixture):
-    gql.sign_in_as(User.objects.get(username="admin.parepare"))
+    gql.sign_in_as(staff_user("admin.parepare"))
     response = gql.post(QUERY, {"s": at(16, 0).isoformat(), "u": at(21, 0).isoformat()}).json()
     assert response["data"]["dashboard"] is None and response["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert board(gql, user="pupr.staf")["received"] == 4  # any staff of the region (the command centre too)

@@ -7,10 +7,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from backend.accounts.models import User
 from backend.cases.models import Audience, Case, OutboxMessage
 from backend.cases.sla import sweep_overdue
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 
 pytestmark = pytest.mark.django_db
 WIB = ZoneInfo("Asia/Jakarta")
@@ -34,7 +33,7 @@ def events(case):
 
 
 def test_flagged_once_when_the_deadline_passes(case, settings):
-    kabid = User.objects.get(username="pupr.kabid")
+    kabid = staff_user("pupr.kabid")
     assert sweep_overdue(now=at(2026, 8, 14, 15)).flagged == 0
     result = sweep_overdue(now=at(2026, 8, 15, 10))  # Saturday
     assert (result.flagged, result.escalated) == (1, 0)
@@ -48,7 +47,7 @@ def test_flagged_once_when_the_deadline_passes(case, settings):
 
 def test_escalation_counts_working_time_only(case, settings):
     settings.SLA_ESCALATE_AFTER_WORKING_HOURS = 16  # two working days of eight hours
-    admin = User.objects.get(username="admin.muba")
+    admin = staff_user("admin.muba")
     sweep_overdue(now=at(2026, 8, 15, 10))
     # Monday 17 August is a holiday: no working time has passed since Friday 16:00.
     assert sweep_overdue(now=at(2026, 8, 17, 23)).escalated == 0

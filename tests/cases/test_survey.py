@@ -10,7 +10,7 @@ from graphql_relay import to_global_id
 from backend.accounts.models import User
 from backend.cases.models import Case, SurveyResponse
 from backend.cases.survey import grade, service_index
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -65,7 +65,7 @@ def test_ikm_arithmetic(gql, closed_cases, resident, other_resident):
     assert index.responses == 3
     assert index.element_means[3] == Decimal("4.000") and index.element_means[0] == Decimal("3.667")
     assert index.ikm == Decimal("81.48") and index.grade == "B"
-    gql.sign_in_as(User.objects.get(username="admin.muba"))
+    gql.sign_in_as(staff_user("admin.muba"))
     data = gql(INDEX)["serviceIndex"]
     assert data["responses"] == 3 and data["ikm"] == pytest.approx(81.48) and data["grade"] == "B"
     assert len(data["elementNames"]) == 9
@@ -98,7 +98,7 @@ def test_refusals(gql, closed_cases, resident, other_resident):
 
 
 def test_index_is_for_the_regions_staff(gql, closed_cases, resident):
-    gql.sign_in_as(User.objects.get(username="admin.parepare"))
+    gql.sign_in_as(staff_user("admin.parepare"))
     response = gql.post(INDEX).json()
     assert response["data"]["serviceIndex"] is None and response["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     gql.sign_in_as(resident)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from backend.accounts.models import User
 from backend.complaints import services
 from backend.complaints.models import ComplaintCategory, RoutingRule
 from backend.regions import services as region_services
 from backend.regions.models import Agency, Region
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_categories_added_and_deleted_are_seen_next(submit, places, category, de
 def test_a_rule_added_in_the_admin_site_routes_the_next_submission(submit, places, category, demo):
     assert agency_of(submit(category("sampah"), *places["lais"])) == "dlh"
     admin = Client()
-    admin.force_login(User.objects.get(username="admin.muba"))
+    admin.force_login(staff_user("admin.muba"))
     muba = demo["muba"]
     response = admin.post(
         "/admin/complaints/routingrule/add/",

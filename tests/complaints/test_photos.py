@@ -13,10 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from graphql_relay import from_global_id
 from PIL import Image
 
-from backend.accounts.models import User
 from backend.cases.models import Case
 from media.models import Attachment
-from tests.helpers import complaint_input, post_multipart
+from tests.helpers import complaint_input, post_multipart, staff_user
 from tests.media.test_images import encode, phone_exif, png_claiming
 
 pytestmark = pytest.mark.django_db
@@ -88,7 +87,7 @@ def test_who_sees_photos(gql, local_media, resident, other_resident, category, p
     result = submit_with_photos(gql, category("sampah"), places["lais"], [("a.jpg", phone_jpeg(), "image/jpeg")])
     code = result["case"]["trackingCode"]
     variables = {"r": "16.06", "c": code}
-    gql.sign_in_as(User.objects.get(username="dishub.staf"))
+    gql.sign_in_as(staff_user("dishub.staf"))
     staff_view = gql(PHOTOS, variables)["caseByTrackingCode"]["photos"]
     assert staff_view[0]["latitude"] == pytest.approx(-2.5)
     gql.sign_in_as(other_resident)
@@ -97,7 +96,7 @@ def test_who_sees_photos(gql, local_media, resident, other_resident, category, p
     join = "mutation($c: ID!) { joinComplaint(caseId: $c) { errors { code } } }"
     assert gql(join, {"c": result["case"]["id"]})["joinComplaint"]["errors"] == []
     assert gql(PHOTOS, variables)["caseByTrackingCode"]["photos"] == []
-    gql.sign_in_as(User.objects.get(username="admin"))
+    gql.sign_in_as(staff_user("admin"))
     gql(
         "mutation($c: ID!) { setComplaintPublished(caseId: $c, published: true) { errors { code } } }",
         {"c": result["case"]["id"]},

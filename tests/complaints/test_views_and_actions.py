@@ -271,7 +271,7 @@ def test_admin_for_categories_rules_and_cases(demo, submit, places, category):
 
     submit(category("sampah"), *places["lais"])
     client = Client()
-    client.force_login(User.objects.get(username="admin.muba"))
+    client.force_login(staff_user("admin.muba"))
     rules = client.get("/admin/complaints/routingrule/").context["cl"].result_list
     assert {r.region.code for r in rules} == {"16.06"} and len(rules) == 7
     case = Case.objects.get()
@@ -280,7 +280,7 @@ def test_admin_for_categories_rules_and_cases(demo, submit, places, category):
     assert client.post(f"/admin/cases/case/{case.pk}/delete/", {"post": "yes"}).status_code == 403
     assert CaseEvent.objects.filter(case=case).count() == 2
     other = Client()
-    other.force_login(User.objects.get(username="admin.parepare"))
+    other.force_login(staff_user("admin.parepare"))
     assert other.get(f"/admin/cases/case/{case.pk}/change/").status_code in (302, 403, 404)
     rule = rules[0]
     response = client.post(

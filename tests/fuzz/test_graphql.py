@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from backend.accounts.models import User
+from tests.helpers import staff_user
 from tests.live import BIN, ROOT, free_port, gunicorn, needs_services
 from tests.notifications.test_ws import token_for
 
@@ -59,7 +59,7 @@ def fuzz(host: str, token: str | None, report) -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("who", ["anonymous", "pupr.kabid", "resident"])
 def test_fuzzing_finds_no_server_error(server, resident, tmp_path, who):
-    token = None if who == "anonymous" else token_for(resident if who == "resident" else User.objects.get(username=who))
+    token = None if who == "anonymous" else token_for(resident if who == "resident" else staff_user(who))
     result = fuzz(server.host, token, tmp_path / "report.xml")
     summary = result.stdout[-3000:]
     assert result.returncode == 0, summary

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from django.test import Client
 
-from backend.accounts.models import Device, User
+from backend.accounts.models import Device
 from backend.cases.models import OutboxMessage
 from notifications import delivery
 from notifications.models import PushDelivery
 from schema.fields import node_pk
-from tests.helpers import admin_site, resolve_case
+from tests.helpers import admin_site, resolve_case, staff_user
 
 
 def test_outbox_and_pushes_are_read_only_and_scoped(submit, category, places, resident, demo):
@@ -44,7 +44,7 @@ def test_the_admin_names_an_anonymous_reporter_only_to_the_handling_agency(submi
         resolve_case(node_pk(case["id"], "Case"))
     delivery.sweep()
     admin = Client(HTTP_ACCEPT_LANGUAGE="en")
-    admin.force_login(User.objects.get(username="admin.muba"))  # the region's admin, not of the handling agency
+    admin.force_login(staff_user("admin.muba"))  # the region's admin, not of the handling agency
 
     def pages(case):
         pk = node_pk(case["id"], "Case")

@@ -16,10 +16,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from backend.accounts.models import Device, User
+from backend.accounts.models import Device
 from backend.cases.models import Audience, Case, OutboxMessage, OutboxStatus
 from notifications.models import PushDelivery, PushStatus
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 from tests.live import (
     APPLICATION_NAME,
     JsClient,
@@ -70,7 +70,7 @@ def ok(result: tuple[int, dict, float]) -> dict:
 def staff_move(host: str, mutation: str, case: Case, **args) -> tuple[int, dict, float]:
     from graphql_relay import to_global_id
 
-    token = token_for(User.objects.get(username="pupr.staf"))
+    token = token_for(staff_user("pupr.staf"))
     extra = "".join(f", {k}: {json.dumps(v)}" for k, v in args.items())
     query = f'mutation {{ {mutation}(caseId: "{to_global_id("Case", case.pk)}"{extra}) {{ errors {{ code }} }} }}'
     return post(host, query, token=token)

@@ -18,9 +18,8 @@ import websockets
 from gql import Client
 from gql import gql as parse
 
-from backend.accounts.models import User
 from backend.cases.models import Case, CaseEvent
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 from tests.live import celery_worker, daphne, free_port, gunicorn, needs_services, off_loop, relay_listening, wait_for
 from tests.notifications.test_ws import (
     CASE_UPDATED,
@@ -75,7 +74,7 @@ def test_idle_subscriptions_outlive_every_timeout_and_get_the_next_change(topolo
         topology["http"], SUBMIT, {"input": complaint_input(category("jalan-rusak"), *places["lais"])}, resident_token
     )
     case = Case.objects.get(tracking_code=data["submitComplaint"]["case"]["trackingCode"])
-    staff_token = token_for(User.objects.get(username="pupr.kabid"))
+    staff_token = token_for(staff_user("pupr.kabid"))
     subscriptions = (
         [(resident_token, CASE_UPDATED, {"region": "musi-banyuasin", "code": case.tracking_code}, "caseUpdated")]
         * PER_KIND

@@ -22,7 +22,7 @@ from graphql_relay import to_global_id
 from backend.accounts.models import User
 from backend.accounts.services import ClientInfo, _start_session
 from backend.cases.models import Case, CaseEvent
-from tests.helpers import SUBMIT, complaint_input
+from tests.helpers import SUBMIT, complaint_input, staff_user
 from tests.live import daphne, free_port, needs_services, off_loop
 
 pytestmark = [needs_services, pytest.mark.django_db(transaction=True)]
@@ -72,7 +72,7 @@ def road_complaint_over_http(server, demo, category, places, resident):
 
 
 def staff_does(server, mutation: str, case: Case, username="pupr.staf", **args):
-    token = token_for(User.objects.get(username=username))
+    token = token_for(staff_user(username))
     extra = "".join(f", {k}: {json.dumps(v)}" for k, v in args.items())
     from graphql_relay import to_global_id
 
@@ -153,7 +153,7 @@ def test_resident_follows_their_case_by_tracking_code(server, road_complaint_ove
 
 def test_staff_see_internal_events_and_their_agency_queue(server, road_complaint_over_http):
     case, _token = road_complaint_over_http
-    supervisor = token_for(User.objects.get(username="pupr.kabid"))
+    supervisor = token_for(staff_user("pupr.kabid"))
 
     async def run():
         async with Client(transport=transport(server, supervisor)) as session:
@@ -255,7 +255,7 @@ def test_staff_of_another_region_cannot_follow_a_queue(server, road_complaint_ov
     case, _token = road_complaint_over_http
     from graphql_relay import to_global_id
 
-    other = token_for(User.objects.get(username="pupr.parepare"))
+    other = token_for(staff_user("pupr.parepare"))
 
     async def run():
         async with Client(transport=transport(server, other)) as session:

@@ -11,7 +11,7 @@ from PIL import Image
 from reportlab.pdfgen import canvas
 
 from backend.accounts.models import User
-from tests.helpers import post_multipart
+from tests.helpers import post_multipart, staff_user
 
 NIK = "1606014508900001"  # Musi Banyuasin, a woman born 5 August 1990
 FORM = {"alamat_bangunan": "Jl. Merdeka No. 10, Sekayu", "fungsi": "hunian", "luas_bangunan": 120, "jumlah_lantai": 2}
@@ -50,7 +50,7 @@ class Permits:
         self.gql = gql
 
     def as_user(self, who: str | User):
-        user = who if isinstance(who, User) else User.objects.get(username=who)
+        user = who if isinstance(who, User) else staff_user(who)
         self.gql.sign_in_as(user)
         return self
 

@@ -11,11 +11,11 @@ import pytest
 from django.utils import timezone
 
 from backend.accounts.actor import Actor
-from backend.accounts.models import User
 from backend.cases.models import Audience, Case, CaseEvent, OutboxMessage
 from backend.permits.catalogue import TypeEdition, current_version, save_permit_type
 from backend.permits.deemed import flag_deemed_approvals
 from backend.permits.models import PermitApplication, PermitType
+from tests.helpers import staff_user
 from tests.permits.conftest import FORM, NIK, jpeg_bytes, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -135,7 +135,7 @@ def test_a_type_edited_after_submission_does_not_change_the_application(permits,
         documents=old.documents,
         fee={"kind": "fixed", "amount": 1},
     )
-    admin = Actor.for_user(User.objects.get(username="admin.muba"))
+    admin = Actor.for_user(staff_user("admin.muba"))
     new = save_permit_type(actor=admin, region_id=demo["muba"].pk, code="pbg", edition=edition)
     assert new.number == 2
     # The filed application keeps version 1: its form (no height asked), its fee rule and its deadline.
@@ -200,7 +200,7 @@ def test_deemed_approval_is_flagged_once(permits, resident):
     assert flag_deemed_approvals() == 0
     event = CaseEvent.objects.get(type="deemed_approval_due")
     assert event.visibility == "public"
-    admin = User.objects.get(username="admin.muba")
+    admin = staff_user("admin.muba")
     assert OutboxMessage.objects.filter(event=event, audience=Audience.USER, audience_id=admin.pk).exists()
 
 

@@ -20,6 +20,7 @@ from backend.permits.catalogue import current_version
 from backend.permits.models import PermitApplication, PermitReview, PermitType
 from backend.permits.workflow import PERMIT, PermitStatus
 from backend.regions.models import Agency
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -47,7 +48,7 @@ def world(demo):
         elif who == "":
             actors[name] = Actor.anonymous()
         else:
-            user = User.objects.get(phone=who) if who.startswith("+") else User.objects.get(username=who)
+            user = User.objects.get(phone=who) if who.startswith("+") else staff_user(who)
             actors[name] = Actor.for_user(user)
     version = current_version(PermitType.objects.get(code="pbg"))
     return {"region": demo["muba"], "version": version, "actors": actors}

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from django.test import Client
 
-from backend.accounts.models import User
 from backend.regions import calendar
 from backend.regions.models import Agency, Area, DayOff, NationalDaysOff
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -78,7 +78,7 @@ def test_users_are_for_superusers(muba_admin_site):
 
 def test_staff_without_admin_role_have_no_admin(demo):
     client = Client()
-    client.force_login(User.objects.get(username="pupr.staf"))
+    client.force_login(staff_user("pupr.staf"))
     assert client.get("/admin/regions/agency/").status_code == 302  # not is_staff: sent to the login page
 
 

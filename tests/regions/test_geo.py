@@ -5,10 +5,11 @@ from __future__ import annotations
 import pytest
 
 from backend.accounts.actor import Actor
-from backend.accounts.models import Membership, Role, User
+from backend.accounts.models import Membership, Role
 from backend.errors import DomainError, DomainErrors
 from backend.regions import selectors, services
 from backend.regions.models import Area, AreaLevel
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -128,7 +129,7 @@ def test_area_codes_and_hierarchy_are_checked(demo, muba_admin, changes, field):
 
 
 def test_parent_must_be_in_the_same_region(demo):
-    superuser = Actor.for_user(User.objects.get(username="admin"))
+    superuser = Actor.for_user(staff_user("admin"))
     parepare_kecamatan = Area.objects.filter(region=demo["parepare"]).first()
     with pytest.raises(DomainErrors) as refused:
         services.save_area(
@@ -146,8 +147,8 @@ def test_parent_must_be_in_the_same_region(demo):
 
 
 def test_only_the_regions_admin_may_change_its_areas(demo):
-    parepare_admin = Actor.for_user(User.objects.get(username="admin.parepare"))
-    staff = Actor.for_user(User.objects.get(username="pupr.staf"))
+    parepare_admin = Actor.for_user(staff_user("admin.parepare"))
+    staff = Actor.for_user(staff_user("pupr.staf"))
     area = Area.objects.get(region=demo["muba"], code="16.06.02")
     for actor in (parepare_admin, staff, Actor.anonymous()):
         area.name = "Renamed"
@@ -158,11 +159,11 @@ def test_only_the_regions_admin_may_change_its_areas(demo):
 
 
 def test_membership_must_stay_in_one_region(demo):
-    user = User.objects.get(username="pupr.staf")
+    user = staff_user("pupr.staf")
     from backend.accounts import services as account_services
     from backend.regions.models import Agency
 
-    superuser = Actor.for_user(User.objects.get(username="admin"))
+    superuser = Actor.for_user(staff_user("admin"))
     other_agency = Agency.objects.get(region=demo["parepare"], code="dlh")
     with pytest.raises(DomainError):
         account_services.save_membership(

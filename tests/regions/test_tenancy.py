@@ -9,6 +9,7 @@ from backend.accounts.models import User
 from backend.errors import DomainError
 from backend.regions import selectors
 from backend.regions.models import Agency
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +17,7 @@ MEMBERS = "query($id: ID!) { node(id: $id) { ... on Agency { shortName members {
 
 
 def actor(username):
-    return Actor.for_user(User.objects.get(username=username))
+    return Actor.for_user(staff_user(username))
 
 
 @pytest.fixture

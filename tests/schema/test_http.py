@@ -9,8 +9,8 @@ import pytest
 from django.test import Client
 from graphql_relay import to_global_id
 
-from backend.accounts.models import User
 from tests.conftest import ACCEPT
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -398,7 +398,7 @@ def test_node_with_an_id_that_is_not_one(gql, demo, global_id):
 def test_numbers_and_text_no_database_can_hold(gql, demo, query, variables):
     """Thousands of digits (Python's int() refuses them), a key past the bigint, a lone surrogate (UTF-8 has none):
     each a typed refusal, never a server error."""
-    gql.sign_in_as(User.objects.get(username="pupr.staf"))
+    gql.sign_in_as(staff_user("pupr.staf"))
     response = gql.post(query, variables)
     assert response.status_code in (200, 400), response.content
     payload = response.json()

@@ -15,6 +15,7 @@ import graphene
 import pytest
 
 import schema  # noqa: F401  (every mutation class is defined)
+from backend.accounts.actor import Actor
 from backend.cases.workflow import KINDS
 from backend.errors import DomainError, error_codes
 from media.errors import MediaErrorCode
@@ -104,6 +105,10 @@ def test_a_domain_s_codes_are_built_from_its_parts():
 # --- which codes a service can raise: read from the source ---------------------------------------------------------
 
 PACKAGES = ("backend", "media", "notifications", "schema")
+# What every service asks of the actor: followed wherever a name's attribute is called so.
+ACTOR_METHODS = {name for name, value in vars(Actor).items() if callable(value) or isinstance(value, property)} - {
+    "__init__"
+}
 REJECTIONS = {"MediaRejected": MediaErrorCode, "DocumentRejected": MediaErrorCode}  # `except X as e`: e.code
 
 
@@ -180,6 +185,8 @@ class Source:
                     names.add(found)
                 elif isinstance(node, ast.Name) and isinstance(value, dict | list | tuple):
                     names.add(f"{module.__name__}:{node.id}")
+                if isinstance(node, ast.Attribute) and node.attr in ACTOR_METHODS:  # `actor.works_at(…)` and kin
+                    names.add(f"{Actor.__module__}:Actor.{node.attr}")
                 if isinstance(node, ast.Attribute) and is_error_codes(self._resolve(module, node.value)):
                     raises.add(getattr(self._resolve(module, node.value), node.attr).value)
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "DomainError":
@@ -207,8 +214,9 @@ class Source:
             seen.add(current)
             codes |= self.raises.get(current, set())
             pending.extend(self.names.get(current, ()))
-            if current == "backend.cases.services:transition":  # the moves' guards, registered by the kinds
+            if current == "backend.cases.services:transition":  # the moves' guards and roles, registered by kinds
                 pending.extend(self.key(m.guard) for kind in KINDS.values() for m in kind.table.values() if m.guard)
+                pending.extend(self.key(kind.roles) for kind in KINDS.values() if kind.roles)
         return codes
 
 
