@@ -54,9 +54,11 @@ INSTALLED_APPS = [
     "backend.cases",
     "backend.complaints",
     "backend.permits",
+    "backend.integrations",
     "backend.work",
     "backend.demo",
     "notifications",
+    "notifications.webhooks",
     "media",
 ]
 
@@ -182,9 +184,21 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "notifications.sweep_outbox", "schedule": env.int("OUTBOX_SWEEP_SECONDS", 15, minimum=1)},
     "flag-deemed-approvals": {"task": "permits.flag_deemed_approvals", "schedule": 3600},
     "prepare-calendar": {"task": "regions.prepare_calendar", "schedule": 86400},
+    "sweep-webhooks": {"task": "webhooks.sweep", "schedule": env.int("WEBHOOK_SWEEP_SECONDS", 5, minimum=1)},
+    "purge-webhooks": {"task": "webhooks.purge", "schedule": 3600},
 }
 if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
+
+# --- Webhooks (notifications/webhooks, docs/webhooks.md) ----------------------------------------------------------
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
+WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", 2, minimum=1)
+WEBHOOK_DISABLE_AFTER_HOURS = env.int("WEBHOOK_DISABLE_AFTER_HOURS", 5 * 24, minimum=1)
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", 30, minimum=1)
+WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0)
+# Hosts (names, addresses or networks) webhooks may reach although they are private or loopback, and by plain http.
+WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [])
+WEBHOOK_RESOLVER = env.str("WEBHOOK_RESOLVER", "socket.getaddrinfo")
 
 # --- Files -------------------------------------------------------------------------------------------------------
 MEDIA_ROOT = env.path("MEDIA_ROOT", DATA_DIR / "media")

@@ -49,6 +49,7 @@ from backend.cases.models import Audience, OutboxMessage, OutboxStatus
 from notifications import events
 from notifications.models import NotificationPreference, PushDelivery, PushStatus
 from notifications.push import FCM_BATCH, PushMessage, get_push_backend
+from notifications.webhooks import delivery as webhooks
 
 logger = logging.getLogger("simpul.notifications")
 
@@ -169,15 +170,41 @@ def deliver(ids: Iterable[str] | None = None, *, live_sent: bool = False, limit:
     if not pks:
         return result
     rows = list(OutboxMessage.objects.filter(pk__in=pks).select_related("case", "event").order_by("created_at"))
-    if not live_sent and not publish([live_message(row) for row in rows]):
+    integrations = [row for row in rows if row.audience == Audience.REGION]
+    if integrations:
+        _fan_out(integrations, now)
+    rows = [row for row in rows if row.audience != Audience.REGION]
+    if not live_sent and not publish(live_messages(rows)):
         for row in rows:
             _retry_or_fail(row, "live: the channel layer is unreachable", now)
         result.pushes_queued = _queue_pushes(rows, now)
         return result
-    OutboxMessage.objects.filter(pk__in=pks).update(status=OutboxStatus.SENT, last_error="")
-    result.messages = len(rows)
+    OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(status=OutboxStatus.SENT, last_error="")
+    result.messages = len(rows) + len(integrations)
     result.pushes_queued = _queue_pushes(rows, now)
     return result
+
+
+def _fan_out(rows: list[OutboxMessage], now: datetime) -> None:
+    """The integrations' rows become webhook messages, in the transaction that marks them delivered; then they go."""
+    try:
+        with transaction.atomic():
+            made = webhooks.fan_out(rows)
+            OutboxMessage.objects.filter(pk__in=[row.pk for row in rows]).update(
+                status=OutboxStatus.SENT, last_error=""
+            )
+    except Exception as exc:
+        logger.warning("Webhook fan-out failed", exc_info=True)
+        for row in rows:
+            _retry_or_fail(row, f"webhooks: {type(exc).__name__}: {exc}", now)
+        return
+    if made:
+        webhooks.dispatch()
+
+
+def live_messages(rows: Iterable[OutboxMessage]) -> list[dict]:
+    """The live messages of `rows`: the integrations' rows have none (they become webhooks)."""
+    return [live_message(row) for row in rows if row.audience != Audience.REGION]
 
 
 def live_message(row: OutboxMessage) -> dict:

@@ -54,7 +54,7 @@ def sweep_outbox() -> None:
 def hand_off(rows: list[OutboxMessage]) -> None:
     """The core's hand-off after COMMIT without the relay (settings.OUTBOX_HANDOFF): the live messages from this
     process, then the rest (pushes) to a worker."""
-    enqueue([str(row.pk) for row in rows], live_sent=delivery.publish([delivery.live_message(row) for row in rows]))
+    enqueue([str(row.pk) for row in rows], live_sent=delivery.publish(delivery.live_messages(rows)))
 
 
 def enqueue(ids: list[str], *, live_sent: bool = False) -> None:

@@ -4,6 +4,7 @@ from the database the first time a check needs them, once per request."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from functools import cached_property
 
 from backend import sql
@@ -17,12 +18,34 @@ class _Roles:
     staff_region_ids: frozenset[int]
 
 
+class Scope(StrEnum):
+    """What an integration may be granted (backend.integrations)."""
+
+    READ_CASES = "cases:read"  # the cases of its regions: never reporters' identities, NIKs or internal events
+    READ_CONFIDENTIAL = "cases:read_confidential"  # confidential complaints' content too
+    MANAGE_WEBHOOKS = "webhooks:manage"
+    SUBMIT = "open311:submit"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What an integration (an API key's client, backend.integrations) may do: its regions and scopes."""
+
+    integration_id: int
+    name: str
+    region_ids: frozenset[int]
+    scopes: frozenset[str]
+
+
 ROLES = sql.Statement("roles-of-user", "SELECT region_id, agency_id, role FROM accounts_membership WHERE user_id = %s")
 
 
 class Actor:
-    def __init__(self, user: User | None):
+    """A signed-in person (`user`), an integration calling with an API key (`grant`, no user), or nobody."""
+
+    def __init__(self, user: User | None, grant: Grant | None = None):
         self.user = user
+        self.grant = grant
 
     @classmethod
     def anonymous(cls) -> Actor:
@@ -33,6 +56,15 @@ class Actor:
         if user is None or not user.is_authenticated or not user.is_active:
             return cls.anonymous()
         return cls(user)
+
+    @classmethod
+    def for_integration(cls, grant: Grant) -> Actor:
+        return cls(None, grant)
+
+    def holds(self, scope: str, region_id: int | None = None) -> bool:
+        """An integration holding `scope` (in `region_id`, when given). People hold no scopes."""
+        grant = self.grant
+        return grant is not None and scope in grant.scopes and (region_id is None or region_id in grant.region_ids)
 
     @cached_property
     def _roles(self) -> _Roles:

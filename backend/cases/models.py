@@ -273,6 +273,7 @@ class Audience(models.TextChoices):
     USER = "user", _("A user (reporter, co-reporter, assignee)")
     AGENCY = "agency", _("An agency's queue")
     CASE = "case", _("Everyone watching the case")
+    REGION = "region", _("The region's integrations (webhooks)")
 
 
 class OutboxStatus(models.TextChoices):

@@ -74,8 +74,9 @@ def audiences(
     previous_agency_id: int | None = None,
 ) -> list[tuple[str, int]]:
     """Who hears of an event: everyone watching the case (live only), the reporter and co-reporters (public events),
-    the assignee, the agency's queue (and the queue the case just left, or was offered to), and the users a move
-    names besides (`notify`: supervisors told of an overdue case, admins of an escalation)."""
+    the assignee, the agency's queue (and the queue the case just left, or was offered to), the users a move names
+    besides (`notify`: supervisors told of an overdue case, admins of an escalation), and the region's integrations
+    (one row, which the delivery layer turns into webhook messages)."""
     acting_user = actor.user.pk if actor is not None and actor.user is not None else None
     users = set()
     if visibility == Visibility.PUBLIC:
@@ -92,6 +93,7 @@ def audiences(
     audiences.extend((Audience.AGENCY, agency_id) for agency_id in sorted(agencies))
     if not new_case:  # nobody can be watching a case created a moment ago
         audiences.append((Audience.CASE, case.pk))
+    audiences.append((Audience.REGION, case.region_id))
     return audiences
 
 

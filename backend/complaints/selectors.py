@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend import sql
-from backend.accounts.actor import Actor
+from backend.accounts.actor import Actor, Scope
 from backend.cases.models import CASE_COLUMNS, Case, CaseEvent, CaseKind, Visibility
 from backend.complaints.models import Complaint, ComplaintCategory
 from backend.complaints.workflow import OPEN, ComplaintStatus
@@ -111,10 +111,15 @@ def timeline(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
 
 
 def can_view(actor: Actor, case: Case) -> bool:
-    """Confidential complaints: their reporters and the region's staff only. Others: everyone (public fields).
-    Permit applications are never public: the applicant's and the region's staff's."""
+    """Confidential complaints: their reporters, the region's staff and integrations granted them only. Others:
+    everyone (public fields). Permit applications are never public: the applicant's, the region's staff's and, as a
+    case without the application, integrations reading the region's cases."""
     if sees_internals(actor, case) or is_reporter(actor, case):
         return True
+    if actor.holds(Scope.READ_CASES, case.region_id):
+        return not (case.kind == CaseKind.COMPLAINT and case.complaint.confidential) or actor.holds(
+            Scope.READ_CONFIDENTIAL
+        )
     return case.kind == CaseKind.COMPLAINT and not case.complaint.confidential
 
 

@@ -10,6 +10,7 @@ from graphene_django import DjangoObjectType
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
+from backend.permits import selectors as permit_selectors
 from media.models import Attachment, AttachmentKind
 from media.storage import url_for
 from schema.fields import KeysetConnectionField
@@ -151,7 +152,10 @@ class CaseNode(DjangoObjectType):
 
     @staticmethod
     def resolve_permit(case, info):
-        return getattr(case, "permit", None) if case.kind == CaseKind.PERMIT else None
+        application = getattr(case, "permit", None) if case.kind == CaseKind.PERMIT else None
+        if application is None or not permit_selectors.can_see(info.context.actor, application):
+            return None
+        return application
 
     @staticmethod
     def resolve_reporter_phone(case, info):

@@ -116,7 +116,12 @@ def test_every_value_reads_back_as_it_was_written(demo, resident):
         )
     rows = OutboxMessage.objects.filter(case=stored)
     assert rows.exists() and {row.event_id for row in rows} <= {event.pk for event in events}
-    assert {(row.audience, row.event_type) for row in rows} == {("user", "routed"), ("agency", "routed")}
+    assert {(row.audience, row.event_type) for row in rows} == {
+        ("user", "routed"),
+        ("agency", "routed"),
+        ("region", "submitted"),
+        ("region", "routed"),
+    }
 
 
 def test_a_row_that_fails_writes_nothing(demo, resident):

@@ -18,6 +18,7 @@ from backend.cases.workflow import CaseRole, case_roles
 from backend.complaints.workflow import COMPLAINT, ComplaintStatus
 from backend.errors import DomainError
 from backend.regions.models import Agency
+from tests.helpers import staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -43,11 +44,11 @@ def world(demo):
     actors = {
         "reporter": Actor.for_user(reporter),
         "stranger": Actor.for_user(stranger),
-        "handler": Actor.for_user(User.objects.get(username="pupr.staf")),
-        "supervisor": Actor.for_user(User.objects.get(username="pupr.kabid")),
-        "colleague_elsewhere": Actor.for_user(User.objects.get(username="dishub.staf")),
-        "region_admin": Actor.for_user(User.objects.get(username="admin.muba")),
-        "foreign_admin": Actor.for_user(User.objects.get(username="admin.parepare")),
+        "handler": Actor.for_user(staff_user("pupr.staf")),
+        "supervisor": Actor.for_user(staff_user("pupr.kabid")),
+        "colleague_elsewhere": Actor.for_user(staff_user("dishub.staf")),
+        "region_admin": Actor.for_user(staff_user("admin.muba")),
+        "foreign_admin": Actor.for_user(staff_user("admin.parepare")),
         "system": None,
         "anonymous": Actor.anonymous(),
     }
@@ -191,7 +192,7 @@ def test_outbox_rows_for_every_audience(world):
     case = new_case(world, ComplaintStatus.ROUTED)
     co_reporter = User.objects.create(phone="+6281200000003")
     CaseParticipant.objects.create(case=case, user=co_reporter)
-    case.assignee = User.objects.get(username="pupr.staf")
+    case.assignee = staff_user("pupr.staf")
     Case.objects.filter(pk=case.pk).update(assignee=case.assignee)
     OutboxMessage.objects.all().delete()
     transition(case, "accept", actor=world["actors"]["supervisor"])
@@ -202,6 +203,7 @@ def test_outbox_rows_for_every_audience(world):
         (Audience.USER, case.assignee.pk, "accepted"),
         (Audience.AGENCY, world["agency"].pk, "accepted"),
         (Audience.CASE, case.pk, "accepted"),
+        (Audience.REGION, case.region_id, "accepted"),  # the region's integrations: their webhooks
     }
     # Internal events reach staff only (and the case's watchers, each checked when it arrives), and nobody is told
     # of their own action.
@@ -210,6 +212,7 @@ def test_outbox_rows_for_every_audience(world):
     assert set(OutboxMessage.objects.values_list("audience", "audience_id")) == {
         (Audience.AGENCY, world["agency"].pk),
         (Audience.CASE, case.pk),
+        (Audience.REGION, case.region_id),
     }
 
 

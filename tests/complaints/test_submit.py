@@ -39,6 +39,8 @@ def test_submit_routes_by_group_rule_and_starts_the_clock(submit, places, catego
     assert set(OutboxMessage.objects.filter(case=case).values_list("audience", "audience_id", "event_type")) == {
         (Audience.AGENCY, case.agency_id, "routed"),
         (Audience.USER, case.resident_id, "routed"),
+        (Audience.REGION, case.region_id, "submitted"),  # the integrations hear of both events
+        (Audience.REGION, case.region_id, "routed"),
     }  # routed as it was opened: nobody can be watching it yet
 
 

@@ -39,9 +39,11 @@ def change(case, action="accept", username="pupr.staf"):
 def test_filing_delivers_every_row_live(road_complaint, resident):
     rows = OutboxMessage.objects.filter(case=road_complaint)
     assert {(r.event_type, r.audience, r.status) for r in rows} == {
-        # nobody is told that the resident road_complaint it (they know), but they hear where it went
+        # nobody is told that the resident filed it (they know), but they hear where it went
         ("routed", Audience.USER, OutboxStatus.SENT),
         ("routed", Audience.AGENCY, OutboxStatus.SENT),
+        ("submitted", Audience.REGION, OutboxStatus.SENT),  # the integrations' (webhooks), made when there are any
+        ("routed", Audience.REGION, OutboxStatus.SENT),
     }
 
 
@@ -207,8 +209,8 @@ def test_a_device_reached_is_not_sent_again_when_another_is_retried(fcm, road_co
 def test_draining_twice_delivers_once(fcm, road_complaint, resident):
     device(resident, "tok-1")
     transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))  # committed without its on-commit hand-off
-    assert OutboxMessage.objects.filter(case=road_complaint, status=OutboxStatus.PENDING).count() == 3
-    assert delivery.sweep() == (3, 1)
+    assert OutboxMessage.objects.filter(case=road_complaint, status=OutboxStatus.PENDING).count() == 4
+    assert delivery.sweep() == (4, 1)
     assert delivery.sweep() == (0, 0)
     assert fcm.tokens_sent() == ["tok-1"]
 
@@ -217,10 +219,10 @@ def test_a_claimed_row_is_left_alone_until_its_lease_ends(road_complaint, settin
     transition(road_complaint, "accept", actor=staff_actor("pupr.staf"))
     pending = OutboxMessage.objects.filter(status=OutboxStatus.PENDING)
     claimed = delivery._claim(pending, 100, timezone.now())  # a worker took them, then died
-    assert len(claimed) == 3
+    assert len(claimed) == 4
     assert delivery.deliver().claimed == 0
     OutboxMessage.objects.update(next_attempt_at=timezone.now())  # the lease ran out
-    assert delivery.deliver().messages == 3
+    assert delivery.deliver().messages == 4
 
 
 def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, road_complaint, resident, settings, monkeypatch):
@@ -238,7 +240,7 @@ def test_channel_layer_down_keeps_the_row_and_still_pushes(fcm, road_complaint, 
     finally:
         settings.CHANNEL_LAYERS = layers
         channel_layers.backends.pop("default", None)
-    rows = OutboxMessage.objects.filter(case=road_complaint, event__type="accepted")
+    rows = OutboxMessage.objects.filter(case=road_complaint, event__type="accepted").exclude(audience=Audience.REGION)
     assert {r.status for r in rows} == {OutboxStatus.PENDING}
     assert all("live: " in r.last_error for r in rows)
     assert fcm.tokens_sent() == ["tok-1"]  # the phone heard of it anyway

@@ -1,0 +1,89 @@
+"""Which webhook event types a timeline event is, and what a message carries by default: a stable, versioned
+summary of the case (`data.version`), never a reporter's identity, an NIK or an internal note."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from graphql_relay import to_global_id
+
+from backend.cases.models import Case, CaseEvent, CaseKind
+from backend.cases.workflow import KINDS
+
+SUMMARY_VERSION = 1
+
+#: Every event type an endpoint may ask for, with what it means.
+EVENT_TYPES = {
+    "case.submitted": _("A complaint was filed."),
+    "case.routed": _("A complaint reached an agency (first routing or a new one)."),
+    "case.status_changed": _("A case's status changed (any kind, any status)."),
+    "case.transferred": _("An agency took over a case offered to it (disposisi)."),
+    "case.overdue": _("A case passed its deadline."),
+    "case.resolved": _("The agency resolved a complaint."),
+    "case.closed": _("A complaint closed (confirmed, closed by time, rejected, a duplicate or forwarded)."),
+    "permit.submitted": _("A permit application was filed."),
+    "permit.revision_requested": _("The office asked the applicant for revisions."),
+    "permit.fee_assessed": _("The fee was assessed."),
+    "permit.issued": _("The permit was issued."),
+    "permit.rejected": _("The application was rejected."),
+}
+
+_COMPLAINT = {
+    "submitted": ["case.submitted"],
+    "routed": ["case.routed"],
+    "transfer_accepted": ["case.transferred"],
+    "overdue": ["case.overdue"],
+    "resolved": ["case.resolved"],
+}
+_PERMIT = {
+    "submitted": ["permit.submitted"],
+    "revision_requested": ["permit.revision_requested"],
+    "fee_assessed": ["permit.fee_assessed"],
+    "issued": ["permit.issued"],
+    "rejected": ["permit.rejected"],
+    "overdue": ["case.overdue"],
+}
+
+
+def types_of(case: Case, event: CaseEvent) -> list[str]:
+    """The webhook event types of one timeline event of `case`."""
+    types = []
+    before, after = event.payload.get("from"), event.payload.get("to")
+    if before is not None and after is not None and before != after:
+        types.append("case.status_changed")
+    types.extend((_COMPLAINT if case.kind == CaseKind.COMPLAINT else _PERMIT).get(event.type, ()))
+    if types and case.kind == CaseKind.COMPLAINT and after != before and after in KINDS[case.kind].terminal:
+        types.append("case.closed")
+    return types
+
+
+def summary(case: Case, event: CaseEvent) -> dict:
+    """`data` of a message: the case as the event left it."""
+    data = {
+        "version": SUMMARY_VERSION,
+        "id": to_global_id("Case", case.pk),
+        "trackingCode": case.tracking_code,
+        "kind": case.kind,
+        "region": case.region.code,
+        "status": case.status,
+        "previousStatus": event.payload.get("from"),
+        "agency": case.agency.code if case.agency_id else None,
+        "area": case.area.code if case.area_id else None,
+        "submittedAt": case.submitted_at.isoformat() if case.submitted_at else None,
+        "dueAt": case.due_at.isoformat() if case.due_at else None,
+        "closedAt": case.closed_at.isoformat() if case.closed_at else None,
+        "event": {"id": str(event.pk), "type": event.type, "at": event.created_at.isoformat()},
+    }
+    if case.kind == CaseKind.COMPLAINT:
+        complaint = case.complaint
+        data["complaint"] = {
+            "category": complaint.category.code,
+            "description": complaint.description,
+            "address": complaint.address,
+            "lat": case.lat,
+            "lon": case.lon,
+            "anonymous": complaint.anonymous,
+            "confidential": complaint.confidential,
+        }
+    else:
+        data["permit"] = {"type": case.permit.type_version.permit_type.code}
+    return data
