@@ -13,6 +13,7 @@ with translation.override("en"):
     from schema.cases.work import CaseMutations, DisposisiMutations
     from schema.complaints import ComplaintMutations, ComplaintQueries
     from schema.fields import node_field
+    from schema.integrations import IntegrationMutations, IntegrationQueries
     from schema.notifications import NotificationMutations
     from schema.permits import PermitMutations, PermitQueries
     from schema.queue import QueueQueries
@@ -27,6 +28,7 @@ with translation.override("en"):
         SurveyQueries,
         DashboardQueries,
         PermitQueries,
+        IntegrationQueries,
         graphene.ObjectType,
     ):
         node = node_field()
@@ -40,6 +42,7 @@ with translation.override("en"):
         BulkMutations,
         NotificationMutations,
         PermitMutations,
+        IntegrationMutations,
         graphene.ObjectType,
     ):
         pass

@@ -6,7 +6,7 @@ from functools import cached_property
 
 from django.conf import settings
 
-from backend.accounts.actor import Actor
+from backend.accounts.actor import Actor, Grant
 from backend.accounts.models import AuthSession, User
 from backend.accounts.services import ClientInfo
 
@@ -22,9 +22,12 @@ def client_ip(request) -> str | None:
 
 
 class GraphQLContext:
-    def __init__(self, request, session: AuthSession | None):
+    """`session`: a person's (access token); `grant`: an integration's (API key); neither: anonymous."""
+
+    def __init__(self, request, session: AuthSession | None, grant: Grant | None = None):
         self.request = request
         self.session = session
+        self.grant = grant
 
     @property
     def user(self) -> User | None:
@@ -32,6 +35,8 @@ class GraphQLContext:
 
     @cached_property
     def actor(self) -> Actor:
+        if self.grant is not None:
+            return Actor.for_integration(self.grant)
         return Actor.for_user(self.user)
 
     @cached_property

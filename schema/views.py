@@ -16,6 +16,7 @@ from graphql import ExecutionResult, GraphQLError, OperationType, execute, get_o
 
 from backend.accounts.tokens import TokenError, authenticate_access_token
 from backend.errors import DomainError
+from backend.integrations import services as integrations
 from schema import persisted
 from schema.context import GraphQLContext
 from schema.limits import checked_document, input_errors
@@ -100,7 +101,7 @@ class SimpulGraphQLView(GraphQLView):
                     return too_large
             except RequestDataTooBig:
                 return too_large
-        request.graphql_session = None
+        request.graphql_session = request.graphql_grant = None
         header = request.META.get("HTTP_AUTHORIZATION", "")
         if header:
             unauthenticated = 401 if request.graphql_media == GRAPHQL_RESPONSE else 200
@@ -108,16 +109,25 @@ class SimpulGraphQLView(GraphQLView):
             if scheme.lower() != "bearer" or not token.strip():
                 message = _("Use 'Authorization: Bearer <access token>'.")
                 return json_error(unauthenticated, message, "UNAUTHENTICATED", WWW_Authenticate="Bearer")
-            try:
-                request.graphql_session = authenticate_access_token(token.strip())
-            except TokenError as exc:
-                expired = exc.reason == "expired"
-                return json_error(
-                    unauthenticated,
-                    _("The access token has expired; refresh it.") if expired else _("The access token is not valid."),
-                    "TOKEN_EXPIRED" if expired else "UNAUTHENTICATED",
-                    WWW_Authenticate='Bearer error="invalid_token"',
-                )
+            token = token.strip()
+            if token.startswith(integrations.KEY_PREFIX):  # an integration's API key
+                request.graphql_grant = integrations.authenticate(token)
+                if request.graphql_grant is None:
+                    message = _("The API key is not valid, or it was revoked.")
+                    return json_error(unauthenticated, message, "UNAUTHENTICATED", WWW_Authenticate="Bearer")
+            else:
+                try:
+                    request.graphql_session = authenticate_access_token(token)
+                except TokenError as exc:
+                    expired = exc.reason == "expired"
+                    return json_error(
+                        unauthenticated,
+                        _("The access token has expired; refresh it.")
+                        if expired
+                        else _("The access token is not valid."),
+                        "TOKEN_EXPIRED" if expired else "UNAUTHENTICATED",
+                        WWW_Authenticate='Bearer error="invalid_token"',
+                    )
         # graphene-django's dispatch without its ensure_csrf_cookie decorator: this API reads no cookies, so a CSRF
         # token cookie (and the work of minting one) on every response would serve nothing.
         try:
@@ -164,7 +174,7 @@ class SimpulGraphQLView(GraphQLView):
         return query, variables, operation_name, id_
 
     def get_context(self, request):
-        return GraphQLContext(request, request.graphql_session)
+        return GraphQLContext(request, request.graphql_session, request.graphql_grant)
 
     def get_response(self, request, data, show_graphiql=False):
         result, status = super().get_response(request, data, show_graphiql)
