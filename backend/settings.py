@@ -361,6 +361,8 @@ if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.starts
 
 # A resident may file this many complaints an hour (spam and flooding guard; idempotent retries do not count).
 COMPLAINTS_PER_HOUR = env.int("COMPLAINTS_PER_HOUR", 20, minimum=1)
+OPEN311_SUBMISSIONS_PER_HOUR = env.int("OPEN311_SUBMISSIONS_PER_HOUR", 600, minimum=1)
+OPEN311_CONTACT = env.str("OPEN311_CONTACT", "Diskominfo")
 
 # An overdue case is escalated to the region's admins after this much more working time.
 SLA_ESCALATE_AFTER_WORKING_HOURS = env.int("SLA_ESCALATE_AFTER_WORKING_HOURS", 16, minimum=1)

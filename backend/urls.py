@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 
 from backend.health import healthz, readyz
@@ -16,5 +16,6 @@ urlpatterns = [
     path("media/<str:token>", serve_media, name="media-file"),
     path("verify/<str:token>", verify_page, name="permit-verify"),
     path("integrations/payments", payment_callback, name="payment-callback"),
+    path("open311/v2/", include("open311.urls")),
     path("admin/", admin.site.urls),
 ]

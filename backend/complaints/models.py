@@ -91,6 +91,9 @@ class Complaint(models.Model):
     )
     confidential = models.BooleanField(_("confidential"), default=False, help_text=_("Hidden from public views."))
     extra = models.JSONField(_("extra answers"), default=dict, blank=True)
+    media_url = models.URLField(
+        _("media URL"), max_length=500, blank=True, help_text=_("A photo elsewhere (Open311's media_url): not fetched.")
+    )
     published = models.BooleanField(_("approved for public view"), default=False)
     rating = models.PositiveSmallIntegerField(
         _("rating"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(5)]

@@ -15,7 +15,7 @@ from backend import sql
 from backend.accounts.actor import Actor, Scope
 from backend.cases.models import CASE_COLUMNS, Case, CaseEvent, CaseKind, Visibility
 from backend.complaints.models import Complaint, ComplaintCategory
-from backend.complaints.workflow import OPEN, ComplaintStatus
+from backend.complaints.workflow import OPEN, TERMINAL, ComplaintStatus
 from backend.keyset import Key, Keyset
 
 # The order of a resident's cases and of the public feed (newest first), and the cursors of their pages.
@@ -226,3 +226,72 @@ def public_feed(
         west, south, east, north = bbox
         cases = cases.filter(lon__gte=west, lon__lte=east, lat__gte=south, lat__lte=north)
     return cases.order_by(*PUBLIC_FEED.order())
+
+
+# --- Open311 (GeoReport v2) ---------------------------------------------------------------------------------------
+
+#: Open311's two states: a complaint the agency resolved (awaiting confirmation) or that ended is closed.
+CLOSED_STATUSES = frozenset({ComplaintStatus.RESOLVED, *TERMINAL})
+
+
+def _readable(actor: Actor, region) -> QuerySet[Case]:
+    """A region's complaints as `actor` may list them: confidential ones only for an integration granted them (and
+    the region's staff)."""
+    cases = Case.objects.filter(region=region, kind=CaseKind.COMPLAINT)
+    if not (actor.works_in_region(region.pk) or actor.holds(Scope.READ_CONFIDENTIAL, region.pk)):
+        cases = cases.filter(complaint__confidential=False)
+    return cases
+
+
+def service_requests(
+    *,
+    actor: Actor,
+    region,
+    tracking_codes: list[str] | None = None,
+    category_codes: list[str] | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    closed: bool | None = None,
+    limit: int = 1000,
+) -> list[Case]:
+    """Complaints for Open311's `requests`: by id (tracking code), or filed in a window (default: the last 90 days),
+    of some categories, open or closed; newest first, at most `limit`."""
+    cases = _readable(actor, region).select_related("complaint__category", "agency")
+    if tracking_codes:
+        cases = cases.filter(tracking_code__in=[code.strip().upper() for code in tracking_codes])
+    else:
+        until = until or timezone.now()
+        since = since or until - timedelta(days=90)
+        cases = cases.filter(submitted_at__gte=since, submitted_at__lte=until)
+    if category_codes:
+        cases = cases.filter(complaint__category__code__in=category_codes)
+    if closed is not None:
+        cases = cases.filter(status__in=CLOSED_STATUSES) if closed else cases.exclude(status__in=CLOSED_STATUSES)
+    return list(cases.order_by("-submitted_at", "-pk")[:limit])
+
+
+def latest_public_notes(cases: list[Case]) -> dict[int, str]:
+    """What the agency last told the public on each case (a reply, the resolution or refusal note): Open311's
+    `status_notes`. One query."""
+    notes: dict[int, str] = {}
+    events = (
+        CaseEvent.objects.filter(case__in=cases, visibility=Visibility.PUBLIC)
+        .filter(Q(payload__has_key="note") | Q(payload__has_key="text"))
+        .order_by("case_id", "-seq")
+        .values_list("case_id", "payload")
+    )
+    for case_id, payload in events:
+        notes.setdefault(case_id, str(payload.get("note") or payload.get("text") or ""))
+    return notes
+
+
+def request_updates(*, actor: Actor, region, since: datetime, until: datetime, limit: int = 1000) -> list[CaseEvent]:
+    """The public events of the complaints `actor` may list, in a window, oldest first: Open311's
+    `servicerequestupdates`."""
+    return list(
+        CaseEvent.objects.filter(
+            case__in=_readable(actor, region), visibility=Visibility.PUBLIC, created_at__gte=since, created_at__lt=until
+        )
+        .select_related("case")
+        .order_by("created_at", "pk")[:limit]
+    )

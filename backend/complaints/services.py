@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -66,8 +68,8 @@ def _extra_errors(validator: Draft202012Validator | None, extra) -> list[DomainE
 COMPLAINT_INSERT = sql.Insert(
     Complaint,
     (
-        "case_id", "category_id", "description", "address", "anonymous", "confidential", "extra", "published",
-        "rating", "rating_comment",
+        "case_id", "category_id", "description", "address", "anonymous", "confidential", "extra", "media_url",
+        "published", "rating", "rating_comment",
     ),
 )  # fmt: skip
 
@@ -93,9 +95,12 @@ def submit_complaint(
     extra: dict | None = None,
     idempotency_key: str = "",
     photos: Sequence = (),
+    media_url: str = "",
 ) -> Submitted:
     """File a complaint, route it to an agency and start its clock — or return the case an earlier attempt with the
-    same idempotency key created. Every input problem is reported at once, and nothing is written then."""
+    same idempotency key created. Every input problem is reported at once, and nothing is written then. An
+    integration (Open311) files under its own account, within its own hourly allowance, and may name a photo kept
+    elsewhere (`media_url`, never fetched)."""
     user = _require_resident(actor)
     idempotency_key = (idempotency_key or "").strip()
     if len(idempotency_key) > 64:
@@ -107,7 +112,10 @@ def submit_complaint(
     earlier = _earlier_case(user, idempotency_key) if idempotency_key and photos else None
     if earlier is not None:
         return Submitted(earlier, False)
-    limit = ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600)
+    if actor.grant is not None:
+        limit = ratelimit.Limit("complaint-submit-integration", settings.OPEN311_SUBMISSIONS_PER_HOUR, 3600)
+    else:
+        limit = ratelimit.Limit("complaint-submit", settings.COMPLAINTS_PER_HOUR, 3600)
     verdict = ratelimit.hit(limit, str(user.pk))
     processed, photo_errors = _check_photos(photos) if verdict.allowed else ([], [])
     attempt = functools.partial(
@@ -124,6 +132,7 @@ def submit_complaint(
         anonymous=anonymous,
         confidential=confidential,
         extra=extra,
+        media_url=media_url,
         idempotency_key=idempotency_key,
         processed=processed,
         photo_errors=photo_errors,
@@ -170,6 +179,7 @@ def _file(
     anonymous: bool,
     confidential: bool,
     extra: dict | None,
+    media_url: str,
     idempotency_key: str,
     processed: list,
     photo_errors: list[DomainError],
@@ -239,6 +249,16 @@ def _file(
         errors.append(DomainError(ComplaintErrorCode.INVALID, _("Extra answers must be an object."), field="extra"))
     elif category is not None:
         errors.extend(_extra_errors(config.validator(category), extra))
+    media_url = (media_url or "").strip()
+    if media_url:
+        try:
+            URLValidator(schemes=["http", "https"])(media_url)
+            if len(media_url) > 500:
+                raise ValidationError("too long")
+        except ValidationError:
+            errors.append(
+                DomainError(ComplaintErrorCode.INVALID, _("Give the photo's http(s) address."), field="mediaUrl")
+            )
     errors.extend(photo_errors)
     if errors and still is not None:
         raise Outdated  # maybe refused by an outdated region (a category or an area added since): read it again
@@ -282,6 +302,7 @@ def _file(
                     anonymous=anonymous,
                     confidential=confidential,
                     extra=extra,
+                    media_url=media_url,
                 ),
                 *stored.rows(case, uploader=user),
             ],

@@ -65,6 +65,7 @@ R = CaseRole
 STAFF = frozenset({R.HANDLER, R.SUPERVISOR})
 MODERATORS = frozenset({R.HANDLER, R.SUPERVISOR, R.REGION_ADMIN})
 OPEN = frozenset({C.ROUTED, C.ACCEPTED, C.IN_PROGRESS, C.REOPENED})
+TERMINAL = frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE, C.FORWARDED})
 EVERY = frozenset(ComplaintStatus)
 PAUSED_OR_MOVING = frozenset({C.INFO_REQUESTED, C.TRANSFER_PENDING})
 
@@ -142,6 +143,6 @@ def register() -> None:
         statuses=ComplaintStatus,
         labels=LABELS,
         moves=COMPLAINT,
-        terminal=frozenset({C.CLOSED, C.REJECTED, C.DUPLICATE, C.FORWARDED}),
+        terminal=TERMINAL,
         clock_stopped=frozenset({C.RESOLVED}),  # waiting for the reporter's word
     )

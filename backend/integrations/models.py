@@ -39,6 +39,14 @@ class Integration(models.Model):
     contact_email = models.EmailField(_("contact e-mail"), help_text=_("Told when its webhooks break."))
     scopes = models.JSONField(_("scopes"), default=list, blank=True)
     active = models.BooleanField(_("active"), default=True)
+    account = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="integration",
+        help_text=_("The account the complaints it files through Open311 belong to (made on its first one)."),
+    )
     created_at = models.DateTimeField(_("created"), default=timezone.now)
 
     class Meta:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor, Grant, Scope
+from backend.accounts.models import User
 from backend.errors import DomainError
 from backend.integrations.errors import IntegrationErrorCode
 from backend.integrations.models import ApiKey, AuditEntry, Integration
@@ -191,4 +192,43 @@ def authenticate(secret: str) -> Grant | None:
         name=integration.name,
         region_ids=integration.region_ids(),
         scopes=frozenset(integration.scopes),
+    )
+
+
+def account_of(grant: Grant):
+    """The account an integration files complaints under (Open311), made on its first submission: no password, no
+    phone; its complaints are the integration's, never a resident's."""
+    with transaction.atomic():
+        integration = Integration.objects.select_for_update().get(pk=grant.integration_id)
+        if integration.account_id is None:
+            account = User(username=f"integration-{integration.pk}", full_name=integration.name[:150])
+            account.set_unusable_password()
+            account.save()
+            integration.account = account
+            integration.save(update_fields=["account"])
+    return integration.account
+
+
+def save_integration_row(*, actor: Actor, integration: Integration) -> Integration:
+    """The admin site's save: a new integration through create_integration, a changed one through
+    update_integration, so the same checks and the audit apply."""
+    if integration.pk is None:
+        created = create_integration(
+            actor=actor,
+            region_id=integration.region_id,
+            name=integration.name,
+            contact_email=integration.contact_email,
+            contact_name=integration.contact_name,
+            scopes=integration.scopes,
+        )
+        integration.pk = created.pk
+        return created
+    return update_integration(
+        actor=actor,
+        integration_id=integration.pk,
+        name=integration.name,
+        contact_email=integration.contact_email,
+        contact_name=integration.contact_name,
+        scopes=integration.scopes,
+        active=integration.active,
     )
