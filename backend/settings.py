@@ -199,6 +199,9 @@ WEBHOOK_SECRET_GRACE_HOURS = env.int("WEBHOOK_SECRET_GRACE_HOURS", 24, minimum=0
 # Hosts (names, addresses or networks) webhooks may reach although they are private or loopback, and by plain http.
 WEBHOOK_ALLOWED_HOSTS = env.list("WEBHOOK_ALLOWED_HOSTS", [])
 WEBHOOK_RESOLVER = env.str("WEBHOOK_RESOLVER", "socket.getaddrinfo")
+# The API's module that checks and runs endpoints' subscription documents (the delivery layer names it, as the core
+# names OUTBOX_HANDOFF): wiring, not a setting to change.
+WEBHOOK_DOCUMENTS = "schema.webhooks"
 
 # --- Files -------------------------------------------------------------------------------------------------------
 MEDIA_ROOT = env.path("MEDIA_ROOT", DATA_DIR / "media")

@@ -18,7 +18,8 @@ with translation.override("en"):
     from schema.permits import PermitMutations, PermitQueries
     from schema.queue import QueueQueries
     from schema.regions import RegionQueries
-    from schema.subscriptions import Subscription
+    from schema.subscriptions import Subscription as LiveSubscriptions
+    from schema.webhooks import WebhookDocumentSubscription
 
     class Query(
         AccountQueries,
@@ -45,6 +46,9 @@ with translation.override("en"):
         IntegrationMutations,
         graphene.ObjectType,
     ):
+        pass
+
+    class Subscription(LiveSubscriptions, WebhookDocumentSubscription, graphene.ObjectType):
         pass
 
     schema = graphene.Schema(query=Query, mutation=Mutation, subscription=Subscription)

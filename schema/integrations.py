@@ -108,7 +108,7 @@ class WebhookEndpointNode(DjangoObjectType):
         model = Endpoint
         name = "WebhookEndpoint"
         interfaces = (relay.Node,)
-        fields = ("url", "description", "active", "disabled_reason", "failing_since", "created_at")
+        fields = ("url", "description", "document", "active", "disabled_reason", "failing_since", "created_at")
 
     @classmethod
     def get_node(cls, info, id):
@@ -363,6 +363,10 @@ class WebhookEndpointInput(graphene.InputObjectType):
     areas = graphene.List(graphene.NonNull(graphene.ID), description="Area ids: only cases located there.")
     categories = graphene.List(graphene.NonNull(graphene.ID), description="Complaint category ids.")
     permit_types = graphene.List(graphene.NonNull(graphene.String), description="Permit type codes.")
+    document = graphene.String(
+        description="A GraphQL subscription selecting `webhookEvent { … }`: each delivery's `data` is its result, "
+        "run with the integration's permissions. Empty: the default summary."
+    )
     active = graphene.Boolean()
 
 
@@ -380,6 +384,7 @@ def _endpoint_input(data) -> webhooks.EndpointInput:
         areas=pks(data.get("areas"), "Area"),
         categories=pks(data.get("categories")),
         permit_types=data.get("permit_types"),
+        document=data.get("document"),
         active=data.get("active"),
     )
 

@@ -24,6 +24,8 @@ import logging
 import random
 import uuid
 from datetime import datetime, timedelta
+from functools import cache
+from importlib import import_module
 
 import urllib3
 from django.conf import settings
@@ -79,8 +81,22 @@ def matches(endpoint: Endpoint, case) -> bool:
     )
 
 
-def render(event_type: str, case, event) -> str:
-    """The body of a message: `{type, timestamp, data}`, at most 20 KB (a longer description is cut to fit)."""
+@cache
+def documents():
+    """The API's module that runs subscription documents (settings.WEBHOOK_DOCUMENTS), imported on first use."""
+    return import_module(settings.WEBHOOK_DOCUMENTS)
+
+
+def render(event_type: str, case, event, *, endpoint: Endpoint | None = None, grant: Grant | None = None) -> str:
+    """The body of a message: `{type, timestamp, data}` with the versioned summary, or what the endpoint's
+    subscription document selects (run with the integration's permissions); at most 20 KB."""
+    if endpoint is not None and endpoint.document:
+        result = documents().render(endpoint.document, grant, case, event, event_type)
+        body = dump(event_type, event.created_at, result["data"], errors=result.get("errors"))
+        if len(body.encode()) > PAYLOAD_MAX:
+            error = {"message": f"The document's result is over {PAYLOAD_MAX // 1024} KB: select fewer fields."}
+            body = dump(event_type, event.created_at, None, errors=[error])
+        return body
     data = events.summary(case, event)
     body = dump(event_type, event.created_at, data)
     if len(body.encode()) > PAYLOAD_MAX and "complaint" in data:
@@ -92,10 +108,11 @@ def render(event_type: str, case, event) -> str:
     return body
 
 
-def dump(event_type: str, at: datetime, data: dict) -> str:
-    return json.dumps(
-        {"type": event_type, "timestamp": at.isoformat(), "data": data}, ensure_ascii=False, separators=(",", ":")
-    )
+def dump(event_type: str, at: datetime, data: dict | None, *, errors: list | None = None) -> str:
+    body = {"type": event_type, "timestamp": at.isoformat(), "data": data}
+    if errors:
+        body["errors"] = errors
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), default=str)
 
 
 def fan_out(rows: list[OutboxMessage]) -> int:
@@ -138,7 +155,7 @@ def fan_out(rows: list[OutboxMessage]) -> int:
                         outbox=row,
                         event_seq=event.seq,
                         event_type=event_type,
-                        body=render(event_type, case, event),
+                        body=render(event_type, case, event, endpoint=endpoint, grant=grant),
                     )
                 )
     Message.objects.bulk_create(new, ignore_conflicts=True)

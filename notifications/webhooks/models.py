@@ -19,6 +19,11 @@ class Endpoint(models.Model):
     categories = models.JSONField(default=list, blank=True)
     permit_types = models.JSONField(default=list, blank=True)
     areas = models.JSONField(default=list, blank=True)
+    document = models.TextField(
+        _("subscription document"),
+        blank=True,
+        help_text=_("A GraphQL subscription selecting webhookEvent: the payload's data instead of the summary."),
+    )
     active = models.BooleanField(_("active"), default=True)
     disabled_reason = models.CharField(max_length=200, blank=True)
     secret = models.CharField(max_length=100)

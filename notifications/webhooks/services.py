@@ -64,6 +64,7 @@ class EndpointInput:
     categories: list[int] | None = None
     permit_types: list[str] | None = None
     areas: list[int] | None = None
+    document: str | None = None
     active: bool | None = None
 
 
@@ -117,6 +118,13 @@ def _check(integration: Integration, values: EndpointInput) -> dict:
         if set(given) - found:
             errors.append(DomainError(E.INVALID, _("Choose among the integration's regions' own."), field=api_name))
         clean[field] = sorted(set(given))
+    if values.document is not None:
+        text = values.document.strip()
+        problems = delivery.documents().check(text) if text else []
+        if problems:
+            message = _("This subscription document cannot be used: %(problems)s") % {"problems": " ".join(problems)}
+            errors.append(DomainError(E.INVALID_DOCUMENT, message, field="document"))
+        clean["document"] = text
     if values.active is not None:
         clean["active"] = bool(values.active)
     if errors:
@@ -208,7 +216,7 @@ def dry_run(*, actor: Actor, endpoint_id: int, case_id: int, event_type: str) ->
     if not complaint_selectors.can_view(Actor.for_integration(grant), case) or not delivery.matches(endpoint, case):
         raise DomainError(E.FORBIDDEN, _("This endpoint receives nothing about this case."), field="caseId")
     event = CaseEvent.objects.filter(case=case).order_by("-seq").first()
-    return delivery.render(event_type, case, event)
+    return delivery.render(event_type, case, event, endpoint=endpoint, grant=grant)
 
 
 def redeliver(*, actor: Actor, message_seq: int) -> Message:
