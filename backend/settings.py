@@ -190,6 +190,18 @@ CELERY_BEAT_SCHEDULE = {
 if PRODUCTION and REDIS_URL and CELERY_TASK_ALWAYS_EAGER:
     env.problems.append("CELERY_TASK_ALWAYS_EAGER must be off in production (tasks belong on a worker)")
 
+# --- E-mail: the notices of a disabled webhook endpoint ------------------------------------------------------------
+EMAIL_HOST = env.str("EMAIL_HOST")
+if EMAIL_HOST:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
+else:  # written to the log, like SMS and pushes without a provider
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "simpul@localhost")
+
 # --- Webhooks (notifications/webhooks, docs/webhooks.md) ----------------------------------------------------------
 WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", 15, minimum=1)
 WEBHOOK_ENDPOINT_CONCURRENCY = env.int("WEBHOOK_ENDPOINT_CONCURRENCY", 2, minimum=1)

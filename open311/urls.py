@@ -12,4 +12,5 @@ urlpatterns = [
     re_path(r"^requests/(?P<request_id>[\w-]+)" + FORMAT, views.service_request),
     re_path(r"^tokens/(?P<token>[\w-]+)" + FORMAT, views.token),
     re_path(r"^servicerequestupdates" + FORMAT, views.request_updates),
+    re_path(r"^.*$", views.unknown),  # the spec's error format for everything else under /open311/v2/
 ]

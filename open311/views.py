@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.db.models import Prefetch, prefetch_related_objects
 from django.http import HttpResponse
 from django.utils import timezone
@@ -15,7 +16,6 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
 
 from backend.accounts.actor import Actor, Scope
 from backend.complaints import selectors, services
@@ -30,6 +30,9 @@ from media.storage import url_for
 from open311.formats import error, render
 
 MAX_RESULTS = 1000
+BOOLEANS = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+# The complaint service names fields as the app sends them; an Open311 client knows them by the spec's names.
+FIELD_NAMES = {"location": "lat/long", "mediaUrl": "media_url", "address": "address_string", "category": "service_code"}
 
 
 class Refusal(Exception):
@@ -60,10 +63,14 @@ def _actor(request, region, *, submit: bool = False) -> Actor:
             raise Refusal(403, _("An api_key is required to submit."))
         return Actor.anonymous()
     grant = integrations.authenticate(key)
-    if grant is None or region.pk not in grant.region_ids:
+    if grant is None:
+        raise Refusal(403, _("The api_key is not valid, or it was revoked."))
+    if region.pk not in grant.region_ids:
         raise Refusal(403, _("The api_key is not valid for this jurisdiction."))
     if submit and Scope.SUBMIT not in grant.scopes:
         raise Refusal(403, _("This api_key may not submit requests."))
+    if submit and region.pk != grant.home_region_id:  # a region granted to read is not one to file in
+        raise Refusal(403, _("This api_key submits requests in its own region only."))
     return Actor.for_integration(grant)
 
 
@@ -81,14 +88,28 @@ def _when(request, name: str, region) -> datetime | None:
     return value if timezone.is_aware(value) else timezone.make_aware(value, region.tz)
 
 
+def unknown(request):
+    """Any other path: JSON unless it asked for XML, in the spec's error format."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    message = _(
+        "No such resource: paths are discovery, services, services/{code}, requests, requests/{id}, "
+        "tokens/{token} and servicerequestupdates, each ending in .json or .xml."
+    )
+    return error(fmt, 404, message)
+
+
 def endpoint(*methods: str):
     """A view answering in the format of its URL's suffix, with the spec's errors for every refusal."""
 
     def wrap(view):
         @csrf_exempt
-        @require_http_methods(list(methods))
         def run(request, fmt: str, **kwargs):
+            if request.method not in methods:
+                return error(
+                    fmt, 405, _("Use %(methods)s here.") % {"methods": " or ".join(methods)}, Allow=", ".join(methods)
+                )
             try:
+                _readable_input(request)
                 return view(request, fmt, **kwargs)
             except Refusal as refusal:
                 return error(fmt, refusal.status, *refusal.descriptions, **refusal.headers)
@@ -96,6 +117,24 @@ def endpoint(*methods: str):
         return run
 
     return wrap
+
+
+def _readable_input(request) -> None:
+    """What no view can use: a NUL character anywhere (PostgreSQL stores no such text), or a POST body that is not
+    a form (the spec's requests are form-encoded)."""
+    try:
+        sources = (request.GET, request.POST)
+    except RequestDataTooBig:
+        raise Refusal(413, _("The request is too large.")) from None
+    for source in sources:
+        for key, values in source.lists():
+            if "\x00" in key or any("\x00" in value for value in values):
+                raise Refusal(400, _("%(name)s contains a NUL character.") % {"name": key.replace("\x00", "")})
+    if request.method == "POST" and request.content_type not in (
+        "application/x-www-form-urlencoded",
+        "multipart/form-data",
+    ):
+        raise Refusal(400, _("Send the request form-encoded (application/x-www-form-urlencoded)."))
 
 
 # --- discovery and services ----------------------------------------------------------------------------------------
@@ -319,7 +358,10 @@ def _attribute_values(request, schema: dict) -> dict:
         if spec.get("type") == "array":
             extra[code] = values
         elif spec.get("type") == "boolean":
-            extra[code] = values[-1].strip().lower() in ("true", "1", "yes")
+            answer = values[-1].strip().lower()
+            if answer not in BOOLEANS:
+                raise Refusal(400, _("attribute[%(code)s] is true or false.") % {"code": code})
+            extra[code] = BOOLEANS[answer]
         elif spec.get("type") in ("number", "integer"):
             try:
                 number = float(values[-1])
@@ -370,7 +412,14 @@ def _refused(errors: list[DomainError], fmt: str) -> HttpResponse:
     if rate_limited:
         retry = rate_limited[0].params.get("retry_after") or 60
         return error(fmt, 429, rate_limited[0].message, Retry_After=str(retry))
-    return error(fmt, 400, *(f"{e.field}: {e.message}" if e.field else e.message for e in errors))
+    return error(fmt, 400, *(f"{_spec_name(e.field)}: {e.message}" if e.field else e.message for e in errors))
+
+
+def _spec_name(field: str) -> str:
+    if field.startswith("extra."):
+        code, _dot, rest = field[len("extra.") :].partition(".")
+        return f"attribute[{code}]" + (f".{rest}" if rest else "")
+    return FIELD_NAMES.get(field, field)
 
 
 @endpoint("GET")

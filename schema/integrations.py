@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from graphene import relay
 from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
+from graphql import GraphQLError
 from graphql_relay import to_global_id
 
 from backend.accounts.actor import Scope
@@ -129,10 +130,13 @@ class WebhookEndpointNode(DjangoObjectType):
 
     @staticmethod
     def resolve_deliveries(endpoint, info, first=50, status=None):
+        if not 0 <= first <= 200:
+            message = _("`first` is 0 to 200.")
+            raise GraphQLError(message, extensions={"code": "BAD_USER_INPUT", "argument": "first"})
         messages = endpoint.messages.order_by("-seq").prefetch_related("attempt_log")
         if status is not None:
             messages = messages.filter(status=getattr(status, "value", status))
-        return [WebhookDeliveryType.from_message(m) for m in messages[: max(0, min(first, 200))]]
+        return [WebhookDeliveryType.from_message(m) for m in messages[:first]]
 
 
 class IntegrationNode(DjangoObjectType):
@@ -220,7 +224,12 @@ class IntegrationQueries(graphene.ObjectType):
     @staticmethod
     def resolve_integrations(root, info, region):
         found = region_selectors.region_by_slug_or_code(region)
-        return list(selectors.region_integrations(info.context.actor, found.pk)) if found else []
+        if found is None:
+            raise query_error(DomainError(IntegrationErrorCode.NOT_FOUND, _("Unknown region."), field="region"))
+        if not info.context.actor.administers(found.pk):
+            message = _("Only admins of this region may do this.")
+            raise query_error(DomainError(IntegrationErrorCode.FORBIDDEN, message, field="region"))
+        return list(selectors.region_integrations(info.context.actor, found.pk))
 
     @staticmethod
     def resolve_my_integration(root, info):
@@ -232,12 +241,14 @@ class IntegrationQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_webhook_dry_run(root, info, endpoint_id, case_id, event_type):
+        case_pk = node_pk(case_id, "Case")
+        if case_pk is None:
+            raise GraphQLError(
+                _("This is not an id of this API."), extensions={"code": "BAD_USER_INPUT", "argument": "caseId"}
+            )
         try:
             body = webhooks.dry_run(
-                actor=info.context.actor,
-                endpoint_id=_endpoint_pk(endpoint_id),
-                case_id=node_pk(case_id, "Case") or 0,
-                event_type=event_type,
+                actor=info.context.actor, endpoint_id=_endpoint_pk(endpoint_id), case_id=case_pk, event_type=event_type
             )
         except DomainError as exc:
             raise query_error(exc) from None
@@ -468,7 +479,7 @@ class PingWebhookEndpoint(DomainMutation):
 
 
 class RedeliverWebhook(DomainMutation):
-    """Send one delivery again (the same `webhook-id`), in its turn for its case."""
+    """Send one delivery again (the same `webhook-id`), at once."""
 
     class Arguments:
         delivery_id = graphene.ID(required=True)
@@ -483,7 +494,7 @@ class RedeliverWebhook(DomainMutation):
 
 
 class RedeliverFailedWebhooks(DomainMutation):
-    """Send again every failed delivery of the endpoint made since a time, in order."""
+    """Send again, at once, every failed delivery of the endpoint made since a time."""
 
     class Arguments:
         endpoint_id = graphene.ID(required=True)

@@ -237,6 +237,12 @@ class SimpulGraphQLView(GraphQLView):
             original = error.original_error
             if original is None or isinstance(original, (GraphQLError, DomainError)):
                 formatted = error.formatted
+                if "code" not in formatted.get("extensions", {}) and error.message.startswith("Variable '$"):
+                    # graphql-core coercing a variable's value (a string for an Int, an unknown enum value)
+                    formatted = {
+                        **formatted,
+                        "extensions": {**formatted.get("extensions", {}), "code": "BAD_USER_INPUT"},
+                    }
                 if not settings.GRAPHQL_INTROSPECTION:  # "Did you mean 'revealPermitNik'?" would name the schema
                     formatted = {**formatted, "message": SUGGESTION.sub("", formatted["message"])}
                 return formatted

@@ -33,7 +33,8 @@ class Grant:
 
     integration_id: int
     name: str
-    region_ids: frozenset[int]
+    home_region_id: int  # whose admins manage it; it submits (Open311) only there
+    region_ids: frozenset[int]  # its own and those granted it: it reads these
     scopes: frozenset[str]
 
 

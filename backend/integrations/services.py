@@ -54,7 +54,9 @@ def _scopes(values) -> list[str]:
 
 def _text(value: str, field: str, limit: int, *, required: bool = True) -> str:
     value = (value or "").strip()
-    if (required and not value) or len(value) > limit:
+    if required and not value:
+        raise DomainError(IntegrationErrorCode.INVALID, _("This cannot be empty."), field=field)
+    if len(value) > limit:
         message = _("Write up to %(limit)d characters.") % {"limit": limit}
         raise DomainError(IntegrationErrorCode.INVALID, message, field=field)
     return value
@@ -190,6 +192,7 @@ def authenticate(secret: str) -> Grant | None:
     return Grant(
         integration_id=integration.pk,
         name=integration.name,
+        home_region_id=integration.region_id,
         region_ids=integration.region_ids(),
         scopes=frozenset(integration.scopes),
     )

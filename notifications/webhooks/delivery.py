@@ -23,6 +23,7 @@ import json
 import logging
 import random
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
 from importlib import import_module
@@ -31,7 +32,7 @@ import urllib3
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
@@ -39,7 +40,7 @@ from standardwebhooks import Webhook
 from backend import breaker
 from backend.accounts.actor import Actor, Grant, Scope
 from backend.accounts.models import Membership, Role
-from backend.cases.models import Audience, OutboxMessage, OutboxStatus
+from backend.cases.models import Audience, Case, OutboxMessage, OutboxStatus
 from backend.complaints import selectors as complaint_selectors
 from backend.integrations.models import Integration
 from notifications.webhooks import events, net
@@ -51,6 +52,8 @@ logger = logging.getLogger("simpul.webhooks")
 SCHEDULE = (5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400)
 PAYLOAD_MAX = 20 * 1024
 LEASE = timedelta(seconds=60)
+BATCH = 25  # messages a task sends, in parallel
+SEND_THREADS = 16
 OPEN = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 
@@ -62,6 +65,7 @@ def grant_of(integration: Integration, cache: dict) -> Grant:
         cache[integration.pk] = Grant(
             integration_id=integration.pk,
             name=integration.name,
+            home_region_id=integration.region_id,
             region_ids=integration.region_ids(),
             scopes=frozenset(integration.scopes),
         )
@@ -74,7 +78,10 @@ def matches(endpoint: Endpoint, case) -> bool:
         return False
     if endpoint.areas and case.area_id not in endpoint.areas:
         return False
-    if endpoint.categories and (case.kind != "complaint" or case.complaint.category_id not in endpoint.categories):
+    if endpoint.categories and (
+        case.kind != "complaint"
+        or not {case.complaint.category_id, case.complaint.category.parent_id} & set(endpoint.categories)
+    ):  # a group names its categories
         return False
     return not endpoint.permit_types or (
         case.kind == "permit" and case.permit.type_version.permit_type.code in endpoint.permit_types
@@ -133,11 +140,18 @@ def fan_out(rows: list[OutboxMessage]) -> int:
         return 0
     grants: dict[int, Grant] = {}
     new = []
+    cases = {
+        case.pk: case
+        for case in Case.objects.filter(pk__in={row.case_id for row in rows}).select_related(
+            "region", "agency", "area", "complaint__category", "permit__type_version__permit_type"
+        )
+    }
     for row in rows:
-        case, event = row.case, row.event
+        case, event = cases[row.case_id], row.event
         types = events.types_of(case, event)
         if not types:
             continue
+        summaries: dict[str, str] = {}  # the default body of each type, made once for every endpoint that takes it
         for endpoint in endpoints:
             grant = grant_of(endpoint.integration, grants)
             if Scope.READ_CASES not in grant.scopes or case.region_id not in grant.region_ids:
@@ -147,6 +161,12 @@ def fan_out(rows: list[OutboxMessage]) -> int:
             for event_type in types:
                 if endpoint.event_types and event_type not in endpoint.event_types:
                     continue
+                if endpoint.document:
+                    body = render(event_type, case, event, endpoint=endpoint, grant=grant)
+                else:
+                    if event_type not in summaries:
+                        summaries[event_type] = render(event_type, case, event)
+                    body = summaries[event_type]
                 new.append(
                     Message(
                         uid=uuid.uuid4(),
@@ -155,17 +175,21 @@ def fan_out(rows: list[OutboxMessage]) -> int:
                         outbox=row,
                         event_seq=event.seq,
                         event_type=event_type,
-                        body=render(event_type, case, event, endpoint=endpoint, grant=grant),
+                        body=body,
                     )
                 )
     Message.objects.bulk_create(new, ignore_conflicts=True)
+    promote({row.case_id for row in rows})
     return len(new)
 
 
 # --- claiming and sending ------------------------------------------------------------------------------------------
 
 
-def _due(now: datetime):
+def promote(case_ids) -> int:
+    """Mark the messages of these cases that may go now: for each endpoint, a case's earliest open message, once
+    every earlier event of the case has been fanned out. Called after a fan-out and after messages finish, so that
+    claiming reads an index instead of working the order out over every pending message."""
     earlier = Message.objects.filter(endpoint=OuterRef("endpoint"), case=OuterRef("case"), status__in=OPEN).filter(
         Q(event_seq__lt=OuterRef("event_seq")) | Q(event_seq=OuterRef("event_seq"), seq__lt=OuterRef("seq"))
     )
@@ -176,19 +200,18 @@ def _due(now: datetime):
         event__seq__lt=OuterRef("event_seq"),
     )
     return (
-        Message.objects.filter(status__in=OPEN, next_attempt_at__lte=now, endpoint__active=True)
+        Message.objects.filter(case_id__in=list(case_ids), status__in=OPEN, ready=False)
         .exclude(Exists(earlier))
         .exclude(Exists(not_fanned_out))
+        .update(ready=True)
     )
 
 
-def claim(*, now: datetime | None = None, limit: int = 100, endpoint_id=None, case_id=None) -> list[int]:
-    """Take due messages (in order, within each endpoint's concurrency) for sending: they are leased."""
+def claim(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+    """Take due messages that may go (`ready`, within each endpoint's concurrency) for sending: they are leased."""
     now = now or timezone.now()
     with transaction.atomic():
-        due = _due(now)
-        if endpoint_id is not None:
-            due = due.filter(endpoint_id=endpoint_id, case_id=case_id)
+        due = Message.objects.filter(ready=True, status__in=OPEN, next_attempt_at__lte=now, endpoint__active=True)
         candidates = list(
             due.order_by("next_attempt_at", "seq")
             .select_for_update(skip_locked=True, of=("self",))
@@ -239,7 +262,7 @@ def _retry_after(response: net.Response | None) -> float:
 
 
 def attempt(message: Message, *, manual: bool = False) -> tuple[Attempt, net.Response | None]:
-    """One POST of the message to its endpoint, logged."""
+    """One POST of the message to its endpoint; the attempt's log row, not yet saved."""
     endpoint = message.endpoint
     sent_at = timezone.now()
     response, seconds, error = None, 0.0, ""
@@ -254,7 +277,7 @@ def attempt(message: Message, *, manual: bool = False) -> tuple[Attempt, net.Res
         error = f"refused: {refused.reason}"
     except (urllib3.exceptions.HTTPError, OSError) as exc:
         error = f"{type(exc).__name__}: {exc}"[:300]
-    log = Attempt.objects.create(
+    log = Attempt(
         message=message,
         at=sent_at,
         manual=manual,
@@ -267,39 +290,70 @@ def attempt(message: Message, *, manual: bool = False) -> tuple[Attempt, net.Res
     return log, response
 
 
-def send(seq: int, *, now: datetime | None = None, manual: bool = False) -> str:
-    """Attempt one claimed message and record the outcome; then let the case's next message go. Returns the
-    message's status."""
-    message = Message.objects.select_related("endpoint__integration").filter(seq=seq).first()
-    if message is None or (message.status == MessageStatus.DELIVERED and not manual):
-        return message.status if message else "gone"
-    log, response = attempt(message, manual=manual)
-    now = now or timezone.now()
-    endpoint = message.endpoint
+def _outcome(message: Message, log: Attempt, response: net.Response | None, now: datetime) -> str | None:
+    """Set the message's status after an attempt; returns what it says of the endpoint: "ok", GONE, "failed"."""
     message.attempts += 1
     status = log.status_code
     if status is not None and 200 <= status < 300:
         message.status, message.delivered_at = MessageStatus.DELIVERED, now
-        if endpoint.failing_since is not None:
-            Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
-    elif status == 410:
+        return "ok"
+    if status == 410:
         message.status = MessageStatus.FAILED
-        disable(endpoint, GONE)
-    elif status is None or status == 429 or status >= 500:
+        return GONE
+    if status is None or status == 429 or status >= 500:
         if message.attempts > len(SCHEDULE):
             message.status = MessageStatus.FAILED
         else:
             delay = SCHEDULE[message.attempts - 1] * random.uniform(0.9, 1.1)  # noqa: S311 - jitter
             delay = min(max(delay, _retry_after(response)), SCHEDULE[-1])
             message.status, message.next_attempt_at = MessageStatus.PENDING, now + timedelta(seconds=delay)
-        _failing(endpoint, now)
-    else:  # another 4xx (or a redirect, not followed): the receiver refuses it; retrying would not help
-        message.status = MessageStatus.FAILED
-        _failing(endpoint, now)
-    message.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
-    if message.case_id is not None and message.status != MessageStatus.PENDING:
-        dispatch(endpoint_id=endpoint.pk, case_id=message.case_id, now=now)
-    return message.status
+        return "failed"
+    message.status = MessageStatus.FAILED  # another 4xx (or a redirect, not followed): retrying would not help
+    return "failed"
+
+
+def send(seqs: list[int], *, now: datetime | None = None, manual: bool = False) -> dict[int, str]:
+    """Attempt claimed messages (in parallel: they are of different endpoints or cases), record every attempt and
+    outcome in a few statements, mark their endpoints' health, then let what waited behind them go. Returns each
+    message's status."""
+    messages = [
+        m
+        for m in Message.objects.select_related("endpoint__integration").filter(seq__in=seqs).order_by("seq")
+        if manual or m.status != MessageStatus.DELIVERED
+    ]
+    if not messages:
+        return {}
+    if len(messages) == 1:
+        attempts = [attempt(messages[0], manual=manual)]
+    else:
+        with ThreadPoolExecutor(max_workers=min(len(messages), SEND_THREADS)) as pool:
+            attempts = list(pool.map(lambda m: attempt(m, manual=manual), messages))
+    now = now or timezone.now()
+    health: dict[int, tuple[Endpoint, set[str]]] = {}
+    for message, (log, response) in zip(messages, attempts, strict=True):
+        verdict = _outcome(message, log, response, now)
+        health.setdefault(message.endpoint_id, (message.endpoint, set()))[1].add(verdict)
+    Attempt.objects.bulk_create([log for log, _response in attempts])
+    delivered = [m.seq for m in messages if m.status == MessageStatus.DELIVERED]
+    if delivered:  # the usual outcome, in one statement
+        Message.objects.filter(seq__in=delivered).update(
+            status=MessageStatus.DELIVERED, attempts=F("attempts") + 1, delivered_at=now
+        )
+    for message in messages:
+        if message.status != MessageStatus.DELIVERED:
+            message.save(update_fields=["status", "attempts", "next_attempt_at", "delivered_at"])
+    for endpoint, verdicts in health.values():
+        if GONE in verdicts:
+            disable(endpoint, GONE)
+        elif "failed" in verdicts:
+            _failing(endpoint, now)
+        elif endpoint.failing_since is not None:
+            Endpoint.objects.filter(pk=endpoint.pk).update(failing_since=None)
+    finished = {m.case_id for m in messages if m.case_id is not None and m.status != MessageStatus.PENDING}
+    if finished:
+        promote(finished)
+    dispatch(now=now)  # what waited behind these, and what this endpoint's concurrency held back
+    return {m.seq: m.status for m in messages}
 
 
 def _failing(endpoint: Endpoint, now: datetime) -> None:
@@ -341,28 +395,28 @@ def disable(endpoint: Endpoint, why: str) -> None:
         logger.exception("Could not tell %s that endpoint %s was disabled", recipients, endpoint.pk)
 
 
-def dispatch(*, now: datetime | None = None, endpoint_id=None, case_id=None, limit: int = 100) -> int:
-    """Claim what is due and hand each message to a worker. Returns how many."""
-    seqs = claim(now=now, limit=limit, endpoint_id=endpoint_id, case_id=case_id)
-    for seq in seqs:
-        enqueue(seq, now=now)
+def dispatch(*, now: datetime | None = None, limit: int = 200) -> int:
+    """Claim what is due and hand it to workers, BATCH messages a task. Returns how many."""
+    seqs = claim(now=now, limit=limit)
+    for start in range(0, len(seqs), BATCH):
+        enqueue(seqs[start : start + BATCH], now=now)
     return len(seqs)
 
 
-def enqueue(seq: int, *, now: datetime | None = None) -> None:
-    """Hand a claimed message to a worker (`webhooks.send`); with eager tasks (the embedded default, tests) send it
-    here, on the clock it was claimed with. A message no worker got comes due again when its lease runs out."""
+def enqueue(seqs: list[int], *, now: datetime | None = None) -> None:
+    """Hand claimed messages to a worker (`webhooks.send`); with eager tasks (the embedded default, tests) send them
+    here, on the clock they were claimed with. Messages no worker got come due again when their lease runs out."""
     from kombu.exceptions import OperationalError
 
     from backend.celery import app as celery_app  # loaded by the first message, not by every web process
 
     if celery_app.conf.task_always_eager:
-        send(seq, now=now)
+        send(seqs, now=now)
         return
     if not breaker.BROKER.available():
         return
     try:
-        celery_app.send_task("webhooks.send", args=[seq], retry=False)
+        celery_app.send_task("webhooks.send", args=[seqs], retry=False)
     except OperationalError as exc:
         breaker.BROKER.failed(exc)
     else:

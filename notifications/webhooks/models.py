@@ -61,6 +61,9 @@ class Message(models.Model):
     body = models.TextField(help_text=_("The JSON sent, emptied after the retention period once delivered."))
     created_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=10, choices=MessageStatus.choices, default=MessageStatus.PENDING)
+    ready = models.BooleanField(
+        default=False, help_text=_("It may go: the first open message of its case for its endpoint (delivery.promote).")
+    )
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
@@ -73,7 +76,11 @@ class Message(models.Model):
             models.UniqueConstraint(fields=["endpoint", "outbox", "event_type"], name="webhook_message_once"),
         ]
         indexes = [
-            models.Index(fields=["status", "next_attempt_at"], name="webhook_message_due"),
+            models.Index(
+                fields=["next_attempt_at", "seq"],
+                condition=models.Q(ready=True, status__in=["pending", "sending"]),
+                name="webhook_message_ready",
+            ),
             models.Index(fields=["endpoint", "case", "status"], name="webhook_message_order"),
         ]
 

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import base64
-import ipaddress
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -14,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from graphql_relay import to_global_id
 
 from backend.accounts.actor import Actor, Scope
 from backend.cases.models import Case, CaseEvent
@@ -43,6 +43,10 @@ def may_manage(actor: Actor, integration: Integration) -> bool:
 
 def _integration(actor: Actor, integration_id: int) -> Integration:
     integration = Integration.objects.filter(pk=integration_id).first()
+    itself = integration is not None and actor.grant is not None and actor.grant.integration_id == integration.pk
+    if itself and not actor.holds(Scope.MANAGE_WEBHOOKS):  # say which scope it lacks
+        message = _("This needs the %(scope)s scope; ask the region's admins.") % {"scope": Scope.MANAGE_WEBHOOKS}
+        raise DomainError(E.FORBIDDEN, message, field="integrationId")
     if integration is None or not may_manage(actor, integration):
         raise DomainError(E.NOT_FOUND, _("No such integration."), field="integrationId")
     return integration
@@ -74,13 +78,7 @@ def _check(integration: Integration, values: EndpointInput) -> dict:
     if values.url is not None:
         url = values.url.strip()
         try:
-            _scheme, host, _port, _path = net.check_url(url)
-            try:
-                literal = ipaddress.ip_address(host.strip("[]"))
-            except ValueError:
-                literal = None
-            if literal is not None and net.forbidden(literal) and not net.allow_listed(host, literal):
-                raise net.Refused(f"{literal} is a private, loopback or otherwise internal address")
+            net.target(url)  # resolved now, and again at every send
         except net.Refused as refused:
             errors.append(
                 DomainError(
@@ -189,11 +187,13 @@ def ping(*, actor: Actor, endpoint_id: int) -> Attempt:
     """Send a `webhook.ping` now, signed like any message, and return the attempt (logged with the others)."""
     endpoint = managed_endpoint(actor, endpoint_id)
     now = timezone.now()
-    body = delivery.dump("webhook.ping", now, {"endpoint": endpoint.pk, "integration": endpoint.integration.name})
+    data = {"endpoint": to_global_id("WebhookEndpoint", endpoint.pk), "integration": endpoint.integration.name}
+    body = delivery.dump("webhook.ping", now, data)
     message = Message.objects.create(
         uid=uuid.uuid4(), endpoint=endpoint, event_type="webhook.ping", body=body, status=MessageStatus.SENDING
     )
     log, _response = delivery.attempt(message, manual=True)
+    log.save()
     delivered = log.status_code is not None and 200 <= log.status_code < 300
     Message.objects.filter(pk=message.pk).update(
         status=MessageStatus.DELIVERED if delivered else MessageStatus.FAILED,
@@ -220,26 +220,27 @@ def dry_run(*, actor: Actor, endpoint_id: int, case_id: int, event_type: str) ->
 
 
 def redeliver(*, actor: Actor, message_seq: int) -> Message:
-    """Send one message again (same `webhook-id`), now, in its turn for its case."""
+    """Send one message again (same `webhook-id`), now: a manual redelivery goes at once, even if later messages of
+    its case went before it."""
     message = Message.objects.select_related("endpoint__integration").filter(seq=message_seq).first()
     if message is None or not may_manage(actor, message.endpoint.integration):
         raise DomainError(E.NOT_FOUND, _("No such delivery."), field="deliveryId")
     if message.purged_at is not None:
         raise DomainError(E.INVALID_STATE, _("This delivery's payload has been purged."))
     Message.objects.filter(pk=message.pk).update(
-        status=MessageStatus.PENDING, next_attempt_at=timezone.now(), attempts=0
+        status=MessageStatus.PENDING, next_attempt_at=timezone.now(), attempts=0, ready=True
     )
-    delivery.dispatch(endpoint_id=message.endpoint_id, case_id=message.case_id)
+    delivery.dispatch()
     message.refresh_from_db()
     return message
 
 
 def redeliver_failed(*, actor: Actor, endpoint_id: int, since: datetime) -> int:
-    """Every failed message of the endpoint created since `since`, again, in order. Returns how many."""
+    """Every failed message of the endpoint created since `since`, again, at once. Returns how many."""
     endpoint = managed_endpoint(actor, endpoint_id)
     count = Message.objects.filter(
         endpoint=endpoint, status=MessageStatus.FAILED, created_at__gte=since, purged_at__isnull=True
-    ).update(status=MessageStatus.PENDING, next_attempt_at=timezone.now(), attempts=0)
+    ).update(status=MessageStatus.PENDING, next_attempt_at=timezone.now(), attempts=0, ready=True)
     audit(endpoint.integration, actor, "redelivered", endpoint=endpoint.pk, since=since.isoformat(), count=count)
     if count:
         delivery.sweep()

@@ -9,8 +9,8 @@ from notifications.webhooks import delivery
 
 
 @shared_task(name="webhooks.send", acks_late=True, ignore_result=True)
-def send_message(seq: int) -> None:
-    delivery.send(seq)
+def send_messages(seqs: list[int]) -> None:
+    delivery.send(seqs)
 
 
 @shared_task(name="webhooks.sweep", acks_late=True, ignore_result=True, expires=60)

@@ -15,6 +15,7 @@ from backend.accounts.actor import Scope
 from backend.cases.models import Case
 from backend.cases.services import transition
 from backend.integrations import services as integrations
+from backend.integrations.models import Integration
 from tests.helpers import staff_actor
 
 pytestmark = pytest.mark.django_db
@@ -168,10 +169,12 @@ def test_the_specs_post_round_trips(client, demo, places, submit_key, fmt):
         ({"api_key": "simpul_aaaa_bbbb"}, 403, "api_key"),
         ({"lat": ""}, 400, "lat and long"),
         ({"service_code": "tidak-ada"}, 404, "service_code"),
-        ({"attribute[severity]": "parah"}, 400, "extra.severity"),
+        ({"attribute[severity]": "parah"}, 400, "attribute[severity]"),
         ({"description": "rusak"}, 400, "description"),
-        ({"lat": "0", "long": "0"}, 400, "location"),
-        ({"media_url": "javascript:alert(1)"}, 400, "mediaUrl"),
+        ({"lat": "0", "long": "0"}, 400, "lat/long"),
+        ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
+        ({"attribute[lane_blocked]": "maybe"}, 400, "attribute[lane_blocked] is true or false"),
+        ({"description": "ada\x00nul di sini, sepuluh huruf"}, 400, "NUL"),
     ],
 )
 def test_bad_submissions_are_refused_and_nothing_is_filed(client, demo, places, submit_key, changes, status, words):
@@ -239,3 +242,33 @@ def test_the_language_follows_the_request(demo):
     assert json.loads(response.content)[0]["description"].startswith("jurisdiction_id wajib diisi")
     _response, services = get(Client(HTTP_ACCEPT_LANGUAGE="en"), "services", jurisdiction_id=MUBA)
     assert "Damaged road" in {s["service_name"] for s in services}
+
+
+@pytest.mark.parametrize(
+    ("path", "status"),
+    [
+        (f"{BASE}/services.json?jurisdiction_id=16.06%00", 400),
+        (f"{BASE}/requests.json?jurisdiction_id=16.06&service_code=sampah%00", 400),
+        (f"{BASE}/requests", 404),
+        (f"{BASE}/nothing.xml", 404),
+    ],
+)
+def test_odd_requests_get_the_specs_errors(client, demo, path, status):
+    response = client.get(path)
+    assert response.status_code == status and response["Content-Type"].startswith(("application/json", "text/xml"))
+
+
+def test_wrong_methods_and_bodies_get_the_specs_errors(client, demo, submit_key, places):
+    put = client.put(f"{BASE}/services.json?jurisdiction_id={MUBA}")
+    assert put.status_code == 405 and put["Allow"] == "GET" and json.loads(put.content)[0]["code"] == 405
+    as_json = client.post(f"{BASE}/requests.json", json.dumps(spec_request(places, submit_key)), "application/json")
+    assert as_json.status_code == 400 and "form-encoded" in json.loads(as_json.content)[0]["description"]
+
+
+def test_a_region_granted_to_read_is_not_one_to_file_in(client, demo, places):
+    key = key_for(demo, Scope.SUBMIT, Scope.READ_CASES, region="parepare")
+    parepare = Integration.objects.get(region=demo["parepare"])
+    integrations.grant_region(actor=staff_actor("admin.muba"), integration_id=parepare.pk, region_id=demo["muba"].pk)
+    response, body = post(client, **spec_request(places, key))
+    assert response.status_code == 403 and "own region" in body[0]["description"]
+    assert not Case.objects.exists()

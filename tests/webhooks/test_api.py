@@ -73,7 +73,8 @@ def test_only_the_regions_admins_make_integrations(gql, demo, username, code):
 def test_another_regions_admin_sees_nothing(gql, keyed):
     integration, _issued = keyed
     gql.sign_in_as(staff_user("admin.parepare"))
-    assert gql('{ integrations(region: "musi-banyuasin") { name } }')["integrations"] == []
+    refused = gql.post('{ integrations(region: "musi-banyuasin") { name } }').json()
+    assert refused["data"] is None and refused["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     assert gql("query($i: ID!) { node(id: $i) { id } }", {"i": integration["id"]})["node"] is None
     result = gql(
         f"mutation($i: ID!) {{ issueApiKey(integrationId: $i) {{ secret {ERRORS} }} }}", {"i": integration["id"]}
@@ -149,7 +150,7 @@ def test_without_the_manage_scope_an_integration_has_no_endpoints(gql, demo, rec
         f" secret {ERRORS} }} }}",
         {"i": created["integration"]["id"], "in": {"url": receiver.url}},
     )["createWebhookEndpoint"]
-    assert made == {"secret": None, "errors": [{"code": "NOT_FOUND", "field": "integrationId"}]}
+    assert made == {"secret": None, "errors": [{"code": "FORBIDDEN", "field": "integrationId"}]}
 
 
 def test_endpoint_input_is_checked_whole(gql, keyed, demo):
@@ -194,3 +195,40 @@ def test_dry_run_renders_without_sending(gql, keyed, receiver, submit, category,
 def test_event_types_are_listed(gql, demo):
     names = [t["name"] for t in gql("{ webhookEventTypes { name description } }")["webhookEventTypes"]]
     assert "case.status_changed" in names and "permit.issued" in names
+
+
+def test_query_refusals_are_typed(gql, keyed, demo):
+    integration, _issued = keyed
+    gql.sign_in_as(staff_user("admin.muba"))
+    unknown = gql.post('{ integrations(region: "zz") { name } }').json()
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    bad_scope = gql.post(
+        "mutation($i: ID!, $s: [IntegrationScope!]) { updateIntegration(integrationId: $i, scopes: $s) { "
+        "errors { code } } }",
+        {"i": integration["id"], "s": ["cases:read"]},  # the value, not the enum's name
+    ).json()
+    assert bad_scope["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    made = gql(
+        "mutation($i: ID!, $in: WebhookEndpointInput!) { createWebhookEndpoint(integrationId: $i, input: $in) {"
+        " endpoint { id } } }",
+        {"i": integration["id"], "in": {"url": "http://127.0.0.1:9/hook"}},
+    )["createWebhookEndpoint"]["endpoint"]
+    dry = gql.post(
+        'query($e: ID!) { webhookDryRun(endpointId: $e, caseId: "garbage", eventType: "case.resolved") }',
+        {"e": made["id"]},
+    ).json()
+    assert dry["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    too_many = gql.post(
+        "query($e: ID!) { node(id: $e) { ... on WebhookEndpoint { deliveries(first: 201) { id } } } }",
+        {"e": made["id"]},
+    ).json()
+    assert too_many["errors"][0]["extensions"] == {"code": "BAD_USER_INPUT", "argument": "first"}
+
+
+def test_an_empty_name_says_so(gql, demo):
+    gql.sign_in_as(staff_user("admin.muba"))
+    result = gql(
+        'mutation { createIntegration(region: "musi-banyuasin", name: "  ", contactEmail: "a@b.example") '
+        "{ errors { code field message } } }"
+    )["createIntegration"]
+    assert result["errors"] == [{"code": "INVALID", "field": "name", "message": "Ini tidak boleh kosong."}]

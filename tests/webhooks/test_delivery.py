@@ -13,6 +13,7 @@ from django.utils import timezone
 from backend.accounts.actor import Scope
 from backend.cases.models import Case
 from backend.cases.services import transition
+from backend.errors import DomainErrors
 from backend.integrations import services as integrations
 from notifications.webhooks import delivery, services
 from notifications.webhooks.models import Attempt, Endpoint, Message, MessageStatus
@@ -255,7 +256,7 @@ def test_delivered_payloads_are_purged_after_the_retention(endpoint, receiver, r
 )
 def test_unsafe_urls_are_refused_when_saved(integration, url, settings):
     settings.WEBHOOK_ALLOWED_HOSTS = []
-    with pytest.raises(Exception) as refused:
+    with pytest.raises(DomainErrors) as refused:
         services.create_endpoint(
             actor=staff_actor(ADMIN), integration_id=integration.pk, values=services.EndpointInput(url=url)
         )
@@ -291,3 +292,29 @@ def test_loopback_is_refused_unless_allow_listed(integration, receiver, road_com
     act(road_complaint, "accept")
     assert receiver.received == []
     assert Attempt.objects.filter(message__endpoint=endpoint).last().error.startswith("refused: hooks.example")
+
+
+def test_a_category_group_filters_its_categories(integration, receiver, submit, category, places):
+    group = category("jalan-rusak").parent
+    _endpoint, secret = services.create_endpoint(
+        actor=staff_actor(ADMIN),
+        integration_id=integration.pk,
+        values=services.EndpointInput(url=receiver.url, event_types=["case.submitted"], categories=[group.pk]),
+    )
+    receiver.secrets.append(secret)
+    road = submit(category("jalan-rusak"), *places["lais"])["case"]["trackingCode"]
+    submit(category("sampah"), *places["lais"])
+    assert [i.json["data"]["trackingCode"] for i in receiver.received] == [road]
+
+
+def test_a_host_that_does_not_resolve_is_refused_when_saved(integration, settings):
+    settings.WEBHOOK_ALLOWED_HOSTS = []
+    with pytest.raises(DomainErrors) as refused:
+        services.create_endpoint(
+            actor=staff_actor(ADMIN),
+            integration_id=integration.pk,
+            values=services.EndpointInput(url="https://nowhere.example/hook"),
+        )
+    assert [e.code for e in refused.value.errors] == ["unsafe_url"] and "does not resolve" in refused.value.errors[
+        0
+    ].message
