@@ -7,8 +7,8 @@
   filters. A disabled endpoint's messages are made too and wait: switched on again, it gets them in order.
 - Order: a message goes out only when no earlier message of the same case for the same endpoint is pending and every
   earlier event of the case has been fanned out, so a later status never overtakes an earlier one. Different cases
-  and endpoints go in parallel; an endpoint has at most `WEBHOOK_ENDPOINT_CONCURRENCY` messages in flight, so a slow
-  or dead one holds that many worker slots, never all of them.
+  and endpoints go in parallel; an endpoint has at most `WEBHOOK_ENDPOINT_CONCURRENCY` messages in flight, sent by
+  tasks of that endpoint alone, so a slow or dead one holds its own worker slots, never another's messages.
 - Each attempt is signed per the Standard Webhooks spec (`webhook-id` the same on every retry), posted through the
   SSRF guard (net.py) with a 15 s deadline and no redirects, and logged (status, time, headers, first KB of the body).
   2xx delivers; 410 disables the endpoint; 429, 5xx, timeouts and connection errors retry on the spec's schedule with
@@ -23,6 +23,7 @@ import json
 import logging
 import random
 import uuid
+from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import cache
@@ -207,7 +208,7 @@ def promote(case_ids) -> int:
     )
 
 
-def claim(*, now: datetime | None = None, limit: int = 100) -> list[int]:
+def claim(*, now: datetime | None = None, limit: int = 100) -> list[tuple[int, int]]:
     """Take due messages that may go (`ready`, within each endpoint's concurrency) for sending: they are leased."""
     now = now or timezone.now()
     with transaction.atomic():
@@ -230,8 +231,10 @@ def claim(*, now: datetime | None = None, limit: int = 100) -> list[int]:
         for seq, endpoint in candidates:
             if busy.get(endpoint, 0) < settings.WEBHOOK_ENDPOINT_CONCURRENCY and len(taken) < limit:
                 busy[endpoint] = busy.get(endpoint, 0) + 1
-                taken.append(seq)
-        Message.objects.filter(seq__in=taken).update(status=MessageStatus.SENDING, next_attempt_at=now + LEASE)
+                taken.append((seq, endpoint))
+        Message.objects.filter(seq__in=[seq for seq, _endpoint in taken]).update(
+            status=MessageStatus.SENDING, next_attempt_at=now + LEASE
+        )
     return taken
 
 
@@ -397,10 +400,14 @@ def disable(endpoint: Endpoint, why: str) -> None:
 
 def dispatch(*, now: datetime | None = None, limit: int = 200) -> int:
     """Claim what is due and hand it to workers, BATCH messages a task. Returns how many."""
-    seqs = claim(now=now, limit=limit)
-    for start in range(0, len(seqs), BATCH):
-        enqueue(seqs[start : start + BATCH], now=now)
-    return len(seqs)
+    claimed = claim(now=now, limit=limit)
+    by_endpoint: dict[int, list[int]] = defaultdict(list)
+    for seq, endpoint_id in claimed:
+        by_endpoint[endpoint_id].append(seq)
+    for seqs in by_endpoint.values():  # a task per endpoint: a slow one never holds another's messages back
+        for start in range(0, len(seqs), BATCH):
+            enqueue(seqs[start : start + BATCH], now=now)
+    return len(claimed)
 
 
 def enqueue(seqs: list[int], *, now: datetime | None = None) -> None:
