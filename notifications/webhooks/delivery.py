@@ -180,17 +180,18 @@ def fan_out(rows: list[OutboxMessage]) -> int:
                     )
                 )
     Message.objects.bulk_create(new, ignore_conflicts=True)
-    promote({row.case_id for row in rows})
+    promote({row.case_id for row in rows}, fanning_out=[row.pk for row in rows])
     return len(new)
 
 
 # --- claiming and sending ------------------------------------------------------------------------------------------
 
 
-def promote(case_ids) -> int:
+def promote(case_ids, *, fanning_out=()) -> int:
     """Mark the messages of these cases that may go now: for each endpoint, a case's earliest open message, once
-    every earlier event of the case has been fanned out. Called after a fan-out and after messages finish, so that
-    claiming reads an index instead of working the order out over every pending message."""
+    every earlier event of the case has been fanned out (`fanning_out`: the outbox rows this transaction fans out,
+    still pending in it). Called after a fan-out and after messages finish, so that claiming reads an index instead
+    of working the order out over every pending message."""
     earlier = Message.objects.filter(endpoint=OuterRef("endpoint"), case=OuterRef("case"), status__in=OPEN).filter(
         Q(event_seq__lt=OuterRef("event_seq")) | Q(event_seq=OuterRef("event_seq"), seq__lt=OuterRef("seq"))
     )
@@ -199,7 +200,7 @@ def promote(case_ids) -> int:
         audience=Audience.REGION,
         status=OutboxStatus.PENDING,
         event__seq__lt=OuterRef("event_seq"),
-    )
+    ).exclude(pk__in=list(fanning_out))
     return (
         Message.objects.filter(case_id__in=list(case_ids), status__in=OPEN, ready=False)
         .exclude(Exists(earlier))

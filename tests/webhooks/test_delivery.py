@@ -318,3 +318,25 @@ def test_a_host_that_does_not_resolve_is_refused_when_saved(integration, setting
     assert [e.code for e in refused.value.errors] == ["unsafe_url"] and "does not resolve" in refused.value.errors[
         0
     ].message
+
+
+def test_events_fanned_out_together_go_in_order_even_when_the_first_sends_nothing(
+    integration, receiver, road_complaint
+):
+    """Two changes whose outbox rows are drained in one batch (the hand-off missed, the sweep finds both); the endpoint
+    wants only the second one's type, so nothing of the first holds it."""
+    from notifications import delivery as outbox
+
+    _endpoint, secret = services.create_endpoint(
+        actor=staff_actor(ADMIN),
+        integration_id=integration.pk,
+        values=services.EndpointInput(url=receiver.url, event_types=["case.resolved"]),
+    )
+    receiver.secrets.append(secret)
+    staff = staff_actor("pupr.staf")
+    for action, payload in (("accept", {}), ("start", {}), ("resolve", {"note": "Beres."})):
+        transition(
+            Case.objects.get(pk=road_complaint.pk), action, actor=staff, payload=payload
+        )  # no on-commit hand-off
+    outbox.sweep()
+    assert receiver.types() == ["case.resolved"] and receiver.unverified == []
