@@ -9,7 +9,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from backend.accounts.actor import Scope
+from backend.accounts.actor import Grant, Scope
 
 SCOPE_LABELS = {
     Scope.READ_CASES: _("Read the cases of its regions (never reporters' identities, NIKs or internal notes)"),
@@ -59,6 +59,16 @@ class Integration(models.Model):
 
     def region_ids(self) -> frozenset[int]:
         return frozenset([self.region_id, *self.granted_regions.values_list("pk", flat=True)])
+
+    def grant(self) -> Grant:
+        """What it may do, as the Actor carries it."""
+        return Grant(
+            integration_id=self.pk,
+            name=self.name,
+            home_region_id=self.region_id,
+            region_ids=self.region_ids(),
+            scopes=frozenset(self.scopes),
+        )
 
 
 class ApiKey(models.Model):

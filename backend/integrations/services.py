@@ -188,14 +188,7 @@ def authenticate(secret: str) -> Grant | None:
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > LAST_USED_RESOLUTION:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    integration = key.integration
-    return Grant(
-        integration_id=integration.pk,
-        name=integration.name,
-        home_region_id=integration.region_id,
-        region_ids=integration.region_ids(),
-        scopes=frozenset(integration.scopes),
-    )
+    return key.integration.grant()
 
 
 def account_of(grant: Grant):

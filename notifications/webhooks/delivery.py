@@ -63,13 +63,7 @@ OPEN = (MessageStatus.PENDING, MessageStatus.SENDING)
 
 def grant_of(integration: Integration, cache: dict) -> Grant:
     if integration.pk not in cache:
-        cache[integration.pk] = Grant(
-            integration_id=integration.pk,
-            name=integration.name,
-            home_region_id=integration.region_id,
-            region_ids=integration.region_ids(),
-            scopes=frozenset(integration.scopes),
-        )
+        cache[integration.pk] = integration.grant()
     return cache[integration.pk]
 
 
