@@ -124,6 +124,7 @@ class Receivers:
         self.hooks = [Webhook(secret) for secret in secrets]
         self.down_until = down_until
         self.arrivals: dict[int, list[tuple]] = defaultdict(list)  # endpoint -> (webhook-id, case, status, at, lag)
+        self.routed = [0] * len(secrets)  # the submissions' own events, before the clock starts
         self.bad_signatures = 0
         self.refused = 0
         self.loop = asyncio.new_event_loop()
@@ -165,6 +166,7 @@ class Receivers:
                         payload = json.loads(body)
                     data = payload["data"]
                     if data["event"]["type"] == "routed":  # the driver's submissions, before the clock starts
+                        self.routed[index] += 1
                         writer.write(b"HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n")
                         await writer.drain()
                         continue
@@ -233,7 +235,7 @@ def main() -> int:
     if prepared.returncode != 0:
         raise SystemExit(f"prepare failed:\n{out}\n{err}")
     secrets = json.loads(out.strip().splitlines()[-1])["secrets"]
-    down_until = [float("inf")]
+    down_until = [0.0]  # endpoint 0 is up while the driver submits, down from the first change
     receivers = Receivers(secrets, down_until)
     receivers.start()
     logs = Path(tempfile.mkdtemp(prefix="bench-webhooks-"))
@@ -250,7 +252,9 @@ def main() -> int:
     serving._started.append(driver)
     if not said(driver)["ready"]:
         raise SystemExit("the driver did not get ready")
-    time.sleep(3)  # the submissions' own outbox rows are drained (no endpoint wants case.submitted)
+    settle = time.time() + 120  # the submissions' routing events reach every endpoint before the clock starts
+    while min(receivers.routed) < cases and time.time() < settle:
+        time.sleep(0.2)
     expected_per_endpoint = cases * 10
     down_until[0] = time.time() + args.down_seconds
     driver.stdin.write("go\n")

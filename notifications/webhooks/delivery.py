@@ -33,7 +33,7 @@ import urllib3
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from standardwebhooks import Webhook
@@ -204,29 +204,44 @@ def promote(case_ids, *, fanning_out=()) -> int:
 
 
 def claim(*, now: datetime | None = None, limit: int = 100) -> list[tuple[int, int]]:
-    """Take due messages that may go (`ready`, within each endpoint's concurrency) for sending: they are leased."""
+    """Take due messages that may go (`ready`) for sending, endpoint by endpoint within each one's concurrency, the
+    endpoint waiting longest first: they are leased. One small indexed query per endpoint with work and room, so a
+    backlog at one endpoint costs the others nothing."""
     now = now or timezone.now()
+    cap = settings.WEBHOOK_ENDPOINT_CONCURRENCY
+    due = Message.objects.filter(ready=True, status__in=OPEN, next_attempt_at__lte=now)
+    oldest = due.filter(endpoint=OuterRef("pk")).order_by("next_attempt_at", "seq").values("next_attempt_at")[:1]
     with transaction.atomic():
-        due = Message.objects.filter(ready=True, status__in=OPEN, next_attempt_at__lte=now, endpoint__active=True)
-        candidates = list(
-            due.order_by("next_attempt_at", "seq")
-            .select_for_update(skip_locked=True, of=("self",))
-            .values_list("seq", "endpoint_id")[: limit * 4]
+        waiting = list(
+            Endpoint.objects.filter(active=True)
+            .annotate(oldest=Subquery(oldest))
+            .filter(oldest__isnull=False)
+            .order_by("oldest", "pk")
+            .values_list("pk", flat=True)
         )
-        if not candidates:
+        if not waiting:
             return []
         busy = dict(
             Message.objects.filter(
-                endpoint_id__in={e for _s, e in candidates}, status=MessageStatus.SENDING, next_attempt_at__gt=now
+                endpoint_id__in=waiting, ready=True, status=MessageStatus.SENDING, next_attempt_at__gt=now
             )
             .values_list("endpoint_id")
             .annotate(n=Count("seq"))
         )
-        taken = []
-        for seq, endpoint in candidates:
-            if busy.get(endpoint, 0) < settings.WEBHOOK_ENDPOINT_CONCURRENCY and len(taken) < limit:
-                busy[endpoint] = busy.get(endpoint, 0) + 1
-                taken.append((seq, endpoint))
+        taken: list[tuple[int, int]] = []
+        for endpoint_id in waiting:
+            room = min(cap - busy.get(endpoint_id, 0), limit - len(taken))
+            if room <= 0:
+                continue
+            seqs = (
+                due.filter(endpoint_id=endpoint_id)
+                .order_by("next_attempt_at", "seq")
+                .select_for_update(skip_locked=True)
+                .values_list("seq", flat=True)[:room]
+            )
+            taken += [(seq, endpoint_id) for seq in seqs]
+            if len(taken) >= limit:
+                break
         Message.objects.filter(seq__in=[seq for seq, _endpoint in taken]).update(
             status=MessageStatus.SENDING, next_attempt_at=now + LEASE
         )

@@ -77,9 +77,9 @@ class Message(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["next_attempt_at", "seq"],
+                fields=["endpoint", "next_attempt_at", "seq"],
                 condition=models.Q(ready=True, status__in=["pending", "sending"]),
-                name="webhook_message_ready",
+                name="webhook_message_due",
             ),
             models.Index(fields=["endpoint", "case", "status"], name="webhook_message_order"),
         ]

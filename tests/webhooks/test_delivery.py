@@ -340,3 +340,39 @@ def test_events_fanned_out_together_go_in_order_even_when_the_first_sends_nothin
         )  # no on-commit hand-off
     outbox.sweep()
     assert receiver.types() == ["case.resolved"] and receiver.unverified == []
+
+
+def test_a_backlog_at_one_endpoint_never_holds_another_back(integration, endpoint, receiver, settings):
+    """Claiming goes endpoint by endpoint, the longest waiting first, each within its concurrency: a deep backlog
+    at one endpoint leaves room for another's message, and claiming costs the same however deep the backlog."""
+    import uuid
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.WEBHOOK_ENDPOINT_CONCURRENCY = 2
+    other, _secret = services.create_endpoint(
+        actor=staff_actor(ADMIN), integration_id=integration.pk, values=services.EndpointInput(url=receiver.url)
+    )
+    now = timezone.now()
+
+    def waiting(target, n, age):
+        Message.objects.bulk_create(
+            Message(uid=uuid.uuid4(), endpoint=target, event_type="ping", body="{}", ready=True,
+                    next_attempt_at=now - timedelta(seconds=age))
+            for _ in range(n)
+        )  # fmt: skip
+
+    waiting(endpoint, 200, age=60)
+    waiting(other, 1, age=1)
+    with CaptureQueriesContext(connection) as deep:
+        taken = delivery.claim(now=now, limit=3)
+    assert sorted(endpoint_id for _seq, endpoint_id in taken) == sorted([endpoint.pk, endpoint.pk, other.pk])
+    assert delivery.claim(now=now, limit=3) == []  # both are at their concurrency (the leases hold)
+
+    Message.objects.all().delete()
+    waiting(endpoint, 3, age=60)
+    waiting(other, 1, age=1)
+    with CaptureQueriesContext(connection) as shallow:
+        delivery.claim(now=now, limit=3)
+    assert len(deep.captured_queries) == len(shallow.captured_queries)
