@@ -158,7 +158,10 @@ class Delivered:
     pushes_queued: list[int] = field(default_factory=list)
 
 
-def deliver(ids: Iterable[str] | None = None, *, live_sent: bool = False, limit: int = 200) -> Delivered:
+LIMIT = 200  # outbox rows a delivery claims
+
+
+def deliver(ids: Iterable[str] | None = None, *, live_sent: bool = False, limit: int = LIMIT) -> Delivered:
     """Deliver due pending rows (those named, or any): live to the channel layer (unless the committing process
     already did, `live_sent`), and queue their pushes."""
     now = timezone.now()
