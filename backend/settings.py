@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "notifications",
     "notifications.webhooks",
     "media",
+    "console",
 ]
 
 MIDDLEWARE = [
@@ -378,6 +379,11 @@ if SMS_BACKEND == "notifications.sms.HttpSMSBackend" and not SMS_HTTP_URL.starts
 COMPLAINTS_PER_HOUR = env.int("COMPLAINTS_PER_HOUR", 20, minimum=1)
 OPEN311_SUBMISSIONS_PER_HOUR = env.int("OPEN311_SUBMISSIONS_PER_HOUR", 600, minimum=1)
 OPEN311_CONTACT = env.str("OPEN311_CONTACT", "Diskominfo")
+
+# The staff console's maps: a tile server (an XYZ URL such as https://{s}.tile.example/{z}/{x}/{y}.png, allowed by the
+# console's Content-Security-Policy) and its attribution. Empty: maps show the cases without a background.
+CONSOLE_TILE_URL = env.str("CONSOLE_TILE_URL", "")
+CONSOLE_TILE_ATTRIBUTION = env.str("CONSOLE_TILE_ATTRIBUTION", "")
 
 # An overdue case is escalated to the region's admins after this much more working time.
 SLA_ESCALATE_AFTER_WORKING_HOURS = env.int("SLA_ESCALATE_AFTER_WORKING_HOURS", 16, minimum=1)

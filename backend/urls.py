@@ -17,5 +17,7 @@ urlpatterns = [
     path("verify/<str:token>", verify_page, name="permit-verify"),
     path("integrations/payments", payment_callback, name="payment-callback"),
     path("open311/v2/", include("open311.urls")),
+    path("console/", include("console.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]

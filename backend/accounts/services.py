@@ -45,6 +45,18 @@ class ClientInfo:
     ip: str | None = None
     user_agent: str = ""
 
+    @classmethod
+    def of(cls, request) -> ClientInfo:
+        """The caller of an HTTP request: the socket's address, or the one `TRUSTED_PROXY_COUNT` proxies put in
+        X-Forwarded-For."""
+        ip = request.META.get("REMOTE_ADDR") or None
+        hops = settings.TRUSTED_PROXY_COUNT
+        if hops:
+            forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+            if len(forwarded) >= hops:
+                ip = forwarded[-hops]
+        return cls(ip=ip, user_agent=request.META.get("HTTP_USER_AGENT", ""))
+
 
 # --- one-time codes ------------------------------------------------------------------------------------------------
 
@@ -193,7 +205,15 @@ def verify_otp(*, phone: str, code: str, client: ClientInfo) -> TokenPair:
 
 
 def sign_in_with_password(*, login: str, password: str, client: ClientInfo) -> TokenPair:
-    """Staff sign-in by username or email. Wrong login and wrong password get the same answer."""
+    """Staff sign-in by username or email, for the API: a session with its tokens."""
+    user = check_password_sign_in(login=login, password=password, client=client)
+    with transaction.atomic():
+        return _start_session(user, client)
+
+
+def check_password_sign_in(*, login: str, password: str, client: ClientInfo) -> User:
+    """The account a staff sign-in names, under the per-address limit and the per-account lock-out (the API's and
+    the console's). Wrong login and wrong password get the same answer."""
     login = (login or "").strip().lower()
     per_ip = ratelimit.Limit("login-ip", settings.LOGIN_PER_IP_PER_HOUR, 3600)
     if client.ip:
@@ -206,8 +226,7 @@ def sign_in_with_password(*, login: str, password: str, client: ClientInfo) -> T
         raise _rate_limited(verdict)
     if user is None:
         raise DomainError(AuthErrorCode.INVALID_CREDENTIALS, _("Wrong username, email or password."))
-    with transaction.atomic():
-        return _start_session(user, client)
+    return user
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> None:

@@ -41,6 +41,15 @@ def move_of(case: Case, action: str):
     return move
 
 
+def open_moves(case: Case, actor: Actor | None) -> frozenset[str]:
+    """The actions the actor's roles allow on the case in its state (what a screen offers). The move's guard, which
+    may need the action's input, still decides when the action is taken."""
+    roles = case_roles(case, actor)
+    return frozenset(
+        action for action, move in KINDS[case.kind].table.items() if case.status in move.sources and roles & move.roles
+    )
+
+
 def apply_move(case: Case, action: str, move, *, actor: Actor | None, payload: dict, changes: dict | None, now) -> dict:
     """Check the move against the case as it is (the actor's roles, the state, the guard), then make it on the
     instance: status, `changes`, measures, version. Returns the payload of the move's event."""

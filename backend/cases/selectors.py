@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backend.accounts.models import User
 from backend.cases.models import Case
 from backend.cases.timeline import GENESIS, chain_hash
 
@@ -26,3 +27,10 @@ def verify_chain(case: Case) -> BrokenLink | None:
             return BrokenLink(event.seq, "content does not match its hash")
         prev_hash, expected_seq = event.hash, expected_seq + 1
     return None
+
+
+def assignable_staff(case: Case):
+    """Who a case may be assigned to: active staff of its handling agency."""
+    if case.agency_id is None:
+        return User.objects.none()
+    return User.objects.filter(is_active=True, memberships__agency_id=case.agency_id).distinct().order_by("username")

@@ -13,8 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor
-from backend.accounts.models import User
-from backend.cases import moves, outbox
+from backend.cases import moves, outbox, selectors
 from backend.cases.errors import CaseErrorCode, RejectReason
 from backend.cases.models import (
     Case,
@@ -142,11 +141,7 @@ def claim(*, actor: Actor, case_id: int, expected_version: int | None = None) ->
 def assign(*, actor: Actor, case_id: int, assignee_id: int, expected_version: int | None = None) -> Case:
     """Hand the case to a colleague of the handling agency."""
     case = staff_case(actor=actor, case_id=case_id)
-    assignee = (
-        User.objects.filter(pk=assignee_id, is_active=True, memberships__agency_id=case.agency_id).first()
-        if case.agency_id
-        else None
-    )
+    assignee = selectors.assignable_staff(case).filter(pk=assignee_id).first()
     if assignee is None:
         raise DomainError(
             CaseErrorCode.INVALID, _("Choose someone who works at the handling agency."), field="assigneeId"

@@ -348,6 +348,33 @@ def _page_sql(scope: Scope, filters: QueueFilter, user_id: int | None, now, soon
     return statement, [*params, page.size + 1]
 
 
+@dataclass(frozen=True, slots=True)
+class MapPoint:
+    id: int
+    tracking_code: str
+    status: str
+    lat: float
+    lon: float
+    sla_state: str
+
+
+MAP_LIMIT = 5000
+
+
+def open_complaint_points(*, actor: Actor) -> list[MapPoint]:
+    """The open complaints of the actor's queue that have a location, for a map: the queue's rows (the most urgent
+    MAP_LIMIT) with their coordinates."""
+    filters = QueueFilter(kind="complaint", statuses=tuple(complaint_selectors.OPEN_STATUSES))
+    rows = queue_page(actor=actor, filters=filters, page=PageRequest(MAP_LIMIT))[:MAP_LIMIT]
+    located = Case.objects.filter(pk__in=[row.id for row in rows], lat__isnull=False, lon__isnull=False)
+    places = {pk: (lat, lon) for pk, lat, lon in located.values_list("id", "lat", "lon")}
+    return [
+        MapPoint(row.id, row.tracking_code, row.status, *places[row.id], row.sla_state)
+        for row in rows
+        if row.id in places
+    ]
+
+
 def queue_totals(*, actor: Actor, filters: QueueFilter, now: datetime | None = None) -> dict[str, int]:
     """Counts for the badges, in one aggregate over the filtered queue: all, per SLA state, unassigned."""
     scope = scope_of(actor, incoming=filters.incoming)

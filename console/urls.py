@@ -1,0 +1,17 @@
+from django.urls import path
+
+from console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.queue_page, name="queue"),
+    path("masuk", views.sign_in, name="sign-in"),
+    path("keluar", views.sign_out, name="sign-out"),
+    path("kata-sandi", views.password, name="password"),
+    path("peta", views.map_page, name="map"),
+    path("peta.json", views.map_points, name="map-points"),
+    path("ekspor.csv", views.export_queue, name="export"),
+    path("kasus/<int:case_id>", views.case_page, name="case"),
+    path("kasus/<int:case_id>/<slug:action>", views.case_action, name="case-action"),
+]

@@ -1,0 +1,344 @@
+"""The staff console: pages for OPD staff and region admins over the same services and selectors as the API. A view
+reads its input, calls one service or selector and renders; who may see or do what, in which state and region, is
+decided in the domain, never here. Every page carries a Content-Security-Policy without inline scripts."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login, logout, update_session_auth_hash
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from backend.accounts import services as accounts
+from backend.accounts.actor import Actor
+from backend.cases import selectors as case_selectors
+from backend.cases import services as cases
+from backend.cases.errors import CaseErrorCode, RejectReason
+from backend.cases.models import CaseKind
+from backend.cases.moves import open_moves
+from backend.cases.workflow import STATUS_LABELS
+from backend.complaints import selectors as complaint_selectors
+from backend.complaints import services as complaints
+from backend.errors import DomainError, DomainErrors
+from backend.keyset import InvalidCursor
+from backend.regions.models import Agency
+from backend.work import queue
+from console import forms
+from console.security import content_security_policy
+from media.models import AttachmentKind
+from media.storage import url_for
+
+PAGE_SIZE = 50
+EXPORT_PAGE = 500
+
+
+def console_view(view: Callable) -> Callable:
+    """Signed in (else to the sign-in page), staff (else a refusal: the queue's rule), with the console's CSP."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
+        request.actor = Actor.for_user(request.user)
+        try:
+            queue.scope_of(request.actor)
+        except DomainError as exc:
+            return render(request, "console/refused.html", {"message": exc.message}, status=403)
+        return view(request, *args, **kwargs)
+
+    return content_security_policy(wrapped)
+
+
+# --- signing in and out --------------------------------------------------------------------------------------------
+
+
+@content_security_policy
+def sign_in(request):
+    """Staff accounts by username or e-mail, with the API's per-address limit and per-account lock-out."""
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure()):
+        target = reverse("console:queue")
+    form = forms.SignInForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = accounts.check_password_sign_in(
+                login=form.cleaned_data["login"],
+                password=form.cleaned_data["password"],
+                client=accounts.ClientInfo.of(request),
+            )
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            login(request, user, backend="backend.accounts.backends.StaffLoginBackend")
+            return redirect(target)
+    return render(request, "console/sign_in.html", {"form": form, "next": target}, status=400 if form.errors else 200)
+
+
+@require_POST
+def sign_out(request):
+    logout(request)
+    return redirect("console:sign-in")
+
+
+@console_view
+def password(request):
+    form = forms.PasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            accounts.change_password(
+                user=request.user,
+                current_password=form.cleaned_data["current_password"],
+                new_password=form.cleaned_data["new_password"],
+            )
+        except DomainError as exc:
+            form.add_error("current_password" if exc.field == "currentPassword" else "new_password", exc.message)
+        else:
+            update_session_auth_hash(request, request.user)  # this browser stays signed in; the apps sign in again
+            messages.success(request, _("Your password was changed."))
+            return redirect("console:queue")
+    return render(request, "console/password.html", {"form": form}, status=400 if form.errors else 200)
+
+
+# --- the queue -----------------------------------------------------------------------------------------------------
+
+
+def _filters(request) -> tuple[forms.QueueForm, queue.QueueFilter]:
+    form = forms.QueueForm(request.GET or None)
+    return form, form.queue_filter() if form.is_valid() else queue.QueueFilter()
+
+
+@console_view
+@require_GET
+def queue_page(request):
+    form, filters = _filters(request)
+    keyset = queue.ORDERS[filters.order]
+    try:
+        after = tuple(keyset.decode(request.GET["after"])) if request.GET.get("after") else None
+    except InvalidCursor:
+        messages.error(request, _("That page link is not valid any more; here is the first page."))
+        after = None
+    rows = queue.queue_page(actor=request.actor, filters=filters, page=queue.PageRequest(PAGE_SIZE, after=after))
+    more = len(rows) > PAGE_SIZE
+    rows = rows[:PAGE_SIZE]
+    query = request.GET.copy()
+    query.pop("after", None)
+    next_query = None
+    if more:
+        query["after"] = keyset.cursor(rows[-1])
+        next_query = query.urlencode()
+        query.pop("after")
+    totals = queue.queue_totals(actor=request.actor, filters=filters)
+    incoming = (
+        queue.queue_totals(actor=request.actor, filters=queue.QueueFilter(incoming=True))["total"]
+        if request.actor.agency_roles
+        else 0
+    )
+    context = {
+        "form": form,
+        "rows": [(row, STATUS_LABELS.get(row.status, row.status), forms.SLA_LABELS[row.sla_state]) for row in rows],
+        "totals": totals,
+        "incoming": incoming,
+        "next_query": next_query,
+        "first_query": query.urlencode() if after else None,
+        "export_query": query.urlencode(),
+    }
+    return render(request, "console/queue.html", context)
+
+
+@console_view
+@require_GET
+def export_queue(request):
+    """The filtered queue as CSV (every page of it), streamed."""
+    _form, filters = _filters(request)
+    actor, keyset = request.actor, queue.ORDERS[filters.order]
+
+    def lines():
+        writer = csv.writer(_Echo())
+        yield "\ufeff"  # so spreadsheet programs read UTF-8
+        yield writer.writerow(
+            [_("Tracking code"), _("Kind"), _("Status"), _("Priority"), _("Submitted"), _("Due"), _("SLA"),
+             _("Category"), _("Area"), _("Agency"), _("Assignee"), _("Reporter")]
+        )  # fmt: skip
+        after = None
+        while True:
+            page = queue.queue_page(actor=actor, filters=filters, page=queue.PageRequest(EXPORT_PAGE, after=after))
+            for row in page[:EXPORT_PAGE]:
+                yield writer.writerow(
+                    [row.tracking_code, row.kind, STATUS_LABELS.get(row.status, row.status), row.priority,
+                     row.submitted_at.isoformat() if row.submitted_at else "",
+                     row.due_at.isoformat() if row.due_at else "", forms.SLA_LABELS[row.sla_state],
+                     row.category_name or "", row.area_name or "", row.agency_name or "", row.assignee_name or "",
+                     row.reporter_name or ""]
+                )  # fmt: skip
+            if len(page) <= EXPORT_PAGE:
+                return
+            after = tuple(getattr(page[EXPORT_PAGE - 1], key.name) for key in keyset.keys)
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="antrean.csv"'
+    return response
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+# --- the map -------------------------------------------------------------------------------------------------------
+
+
+@console_view
+@require_GET
+def map_page(request):
+    return render(
+        request,
+        "console/map.html",
+        {"tiles": settings.CONSOLE_TILE_URL, "attribution": settings.CONSOLE_TILE_ATTRIBUTION},
+    )
+
+
+@console_view
+@require_GET
+def map_points(request):
+    points = queue.open_complaint_points(actor=request.actor)
+    return JsonResponse(
+        {
+            "points": [
+                {
+                    "code": p.tracking_code,
+                    "lat": p.lat,
+                    "lon": p.lon,
+                    "status": str(STATUS_LABELS.get(p.status, p.status)),
+                    "sla": p.sla_state,
+                    "slaLabel": str(forms.SLA_LABELS[p.sla_state]),
+                    "url": reverse("console:case", args=[p.id]),
+                }
+                for p in points
+            ]
+        }
+    )
+
+
+# --- a case --------------------------------------------------------------------------------------------------------
+
+
+def _case(request, case_id: int):
+    try:
+        return cases.staff_case(actor=request.actor, case_id=case_id)
+    except DomainError:
+        raise Http404(_("No such case.")) from None
+
+
+@console_view
+@require_GET
+def case_page(request, case_id: int):
+    actor = request.actor
+    case = _case(request, case_id)
+    complaint = case.complaint if case.kind == CaseKind.COMPLAINT else None
+    photos = []
+    if complaint is not None and complaint_selectors.shows_photos(actor, case):
+        photos = [
+            {"small": url_for(a.small_key), "large": url_for(a.large_key), "full": url_for(a.storage_key)}
+            for a in case.attachments.filter(kind=AttachmentKind.PHOTO).order_by("position")
+        ]
+    events = list(complaint_selectors.timeline(actor, case).select_related("actor"))
+    for event in events:
+        event.who = complaint_selectors.person_label(actor, case, event.actor)
+        event.label = forms.EVENT_LABELS.get(event.type, event.type)
+    nearby = []
+    if complaint is not None and case.lat is not None:
+        nearby = complaint_selectors.nearby_open_complaints(
+            region=case.region, category=complaint.category, lat=case.lat, lon=case.lon, exclude_case_id=case.pk
+        )
+    moves = open_moves(case, actor)
+    context = {
+        "case": case,
+        "complaint": complaint,
+        "status": STATUS_LABELS.get(case.status, case.status),
+        "reporter": complaint_selectors.person_label(actor, case, case.resident),
+        "photos": photos,
+        "events": events,
+        "broken": case_selectors.verify_chain(case),
+        "moves": moves,
+        "nearby": nearby,
+        "agencies": Agency.objects.filter(region_id=case.region_id, active=True).exclude(pk=case.agency_id),
+        "assignees": case_selectors.assignable_staff(case) if "assign" in moves else [],
+        "reasons": [reason.value for reason in RejectReason],
+        "tiles": settings.CONSOLE_TILE_URL,
+        "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
+    }
+    return render(request, "console/case.html", context)
+
+
+def _text(name: str) -> Callable[[dict], str]:
+    return lambda data: data.get(name, "")
+
+
+def _number(name: str) -> Callable[[dict], int]:
+    def read(data: dict) -> int:
+        try:
+            return int(data.get(name, ""))
+        except ValueError:
+            raise DomainError(CaseErrorCode.INVALID, _("Choose one from the list."), field=name) from None
+
+    return read
+
+
+# action -> (service, its inputs read from the form). Each service checks role, state, tenant and version itself.
+ACTIONS: dict[str, tuple[Callable, dict[str, Callable[[dict], object]]]] = {
+    "accept": (cases.accept, {}),
+    "start": (cases.start_work, {}),
+    "claim": (cases.claim, {}),
+    "assign": (cases.assign, {"assignee_id": _number("assignee")}),
+    "reply": (cases.reply, {"text": _text("text")}),
+    "note": (cases.add_note, {"text": _text("text")}),
+    "request_info": (cases.request_info, {"question": _text("text")}),
+    "resolve": (cases.resolve, {"note": _text("text")}),
+    "reject": (cases.reject, {"reason": _text("reason"), "note": _text("text")}),
+    "transfer": (cases.transfer, {"agency_id": _number("agency"), "reason": _text("text")}),
+    "accept_transfer": (cases.accept_transfer, {}),
+    "decline_transfer": (cases.decline_transfer, {"reason": _text("text")}),
+    "forward": (cases.forward, {"body": _text("text"), "reference": _text("reference")}),
+    "mark_duplicate": (complaints.mark_duplicate, {"original_id": _number("original")}),
+}
+MODERATION = {"publish": True, "unpublish": False}
+
+
+@console_view
+@require_POST
+def case_action(request, case_id: int, action: str):
+    """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten."""
+    back = redirect("console:case", case_id=case_id)
+    try:
+        if action in MODERATION:
+            complaints.set_published(actor=request.actor, case_id=case_id, published=MODERATION[action])
+        elif action in ACTIONS:
+            service, inputs = ACTIONS[action]
+            values = {name: read(request.POST) for name, read in inputs.items()}
+            service(actor=request.actor, case_id=case_id, expected_version=_number("version")(request.POST), **values)
+        else:
+            raise Http404(_("No such action."))
+    except DomainError as exc:
+        if exc.code == CaseErrorCode.NOT_FOUND:
+            raise Http404(exc.message) from None
+        if exc.code == CaseErrorCode.CONFLICT:
+            messages.warning(request, _("This case changed meanwhile: here it is as it is now. Nothing was saved."))
+        else:
+            messages.error(request, exc.message)
+        return back
+    except DomainErrors as exc:
+        for error in exc.errors:
+            messages.error(request, error.message)
+        return back
+    messages.success(request, _("Done."))
+    return back

@@ -1,0 +1,254 @@
+"""The staff console through Django's test client, as a browser's requests: sign-in with the API's lock-out, the
+queue with its filters, badges and keyset pages, a case page and its actions with the version the page showed, the
+CSV export, the map's points; and every refusal (not signed in, not staff, another region, stale, CSRF)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.test import Client, TestCase
+from django.urls import reverse
+
+from backend.accounts.models import User
+from backend.cases.models import Case
+from backend.demo.management.commands.seed_demo import DEMO_PASSWORD
+from backend.regions.models import Agency
+from tests.helpers import staff_user
+
+pytestmark = pytest.mark.django_db
+
+
+def browser(username: str | None = None, **extra) -> Client:
+    client = Client(REMOTE_ADDR="203.0.113.20", **extra)
+    if username:
+        client.force_login(staff_user(username))
+    return client
+
+
+def post(client: Client, url: str, data: dict):
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(url, data)
+
+
+def case_url(case: Case, action: str | None = None) -> str:
+    if action:
+        return reverse("console:case-action", args=[case.pk, action])
+    return reverse("console:case", args=[case.pk])
+
+
+# --- signing in ----------------------------------------------------------------------------------------------------
+
+
+def test_sign_in_and_out(demo):
+    client = browser()
+    page = client.get(reverse("console:queue"))
+    assert page.status_code == 302 and page.url.startswith(reverse("console:sign-in"))
+    signed_in = client.post(
+        reverse("console:sign-in"), {"login": "PUPR.staf", "password": DEMO_PASSWORD, "next": "/console/"}
+    )
+    assert signed_in.status_code == 302 and signed_in.url == "/console/"
+    assert client.get(reverse("console:queue")).status_code == 200
+    assert client.post(reverse("console:sign-out")).status_code == 302
+    assert client.get(reverse("console:queue")).status_code == 302
+
+
+def test_a_wrong_password_and_the_lock_out(demo, settings):
+    settings.LOGIN_PER_ACCOUNT_PER_HOUR = 2
+    client = browser()
+    for _ in range(2):
+        wrong = client.post(reverse("console:sign-in"), {"login": "pupr.staf", "password": "nope"})
+        assert wrong.status_code == 400
+    locked = client.post(reverse("console:sign-in"), {"login": "pupr.staf", "password": DEMO_PASSWORD})
+    assert locked.status_code == 400 and "_auth_user_id" not in client.session  # the right password waits too
+
+
+def test_sign_in_never_redirects_elsewhere(demo):
+    client = browser()
+    answer = client.post(
+        reverse("console:sign-in"), {"login": "pupr.staf", "password": DEMO_PASSWORD, "next": "https://evil.example/"}
+    )
+    assert answer.url == reverse("console:queue")
+
+
+def test_accounts_without_a_staff_role_are_refused(demo):
+    User.objects.create_user(username="warga", password=DEMO_PASSWORD)
+    client = browser()
+    client.post(reverse("console:sign-in"), {"login": "warga", "password": DEMO_PASSWORD})
+    assert client.get(reverse("console:queue")).status_code == 403
+    assert client.get(reverse("console:map-points")).status_code == 403
+
+
+def test_forms_need_their_csrf_token(demo, road_complaint):
+    client = browser("pupr.staf", enforce_csrf_checks=True)
+    answer = client.post(case_url(road_complaint, "accept"), {"version": road_complaint.version})
+    assert answer.status_code == 403
+    road_complaint.refresh_from_db()
+    assert road_complaint.status == "routed"
+
+
+def test_pages_carry_a_policy_without_inline_scripts(demo, road_complaint):
+    client = browser("pupr.staf")
+    for url in (reverse("console:sign-in"), reverse("console:queue"), case_url(road_complaint), reverse("console:map")):
+        page = client.get(url)
+        policy = page["Content-Security-Policy"]
+        assert "script-src 'self'" in policy and "unsafe-inline" not in policy and "frame-ancestors 'none'" in policy
+        html = page.content.decode()
+        assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", html) == [], url  # every script is a file of the site
+        assert " style=" not in html and "<style" not in html and " on" + "click=" not in html
+
+
+def test_change_password(demo, gql):
+    gql.sign_in("pupr.staf")
+    client = browser("pupr.staf")
+    wrong = client.post(reverse("console:password"), {"current_password": "nope", "new_password": "Kuat-sekali-2027"})
+    assert wrong.status_code == 400
+    changed = client.post(
+        reverse("console:password"), {"current_password": DEMO_PASSWORD, "new_password": "Kuat-sekali-2027"}
+    )
+    assert changed.status_code == 302
+    assert client.get(reverse("console:queue")).status_code == 200  # this browser stays signed in
+    ended = gql.post("{ me { username } }")
+    assert ended.status_code == 401, ended.json()  # the app's session ended
+    assert staff_user("pupr.staf").check_password("Kuat-sekali-2027")
+
+
+# --- the queue -----------------------------------------------------------------------------------------------------
+
+
+def test_the_queue_lists_the_agencys_cases_with_badges(demo, road_complaint, django_assert_max_num_queries):
+    client = browser("pupr.staf")
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("console:queue"))
+    html = page.content.decode()
+    assert road_complaint.tracking_code in html
+    assert page.context["totals"]["total"] == 1 and page.context["totals"]["unassigned"] == 1
+    assert browser("dishub.staf").get(reverse("console:queue")).context["totals"]["total"] == 0
+
+
+def test_queue_filters(demo, road_complaint):
+    client = browser("pupr.staf")
+    assert (
+        road_complaint.tracking_code
+        in client.get(reverse("console:queue"), {"text": road_complaint.tracking_code}).content.decode()
+    )
+    assert client.get(reverse("console:queue"), {"sla": "overdue"}).context["rows"] == []
+    assert client.get(reverse("console:queue"), {"status": "accepted"}).context["rows"] == []
+    bad = client.get(reverse("console:queue"), {"status": "nonsense", "order": "'; drop table"})
+    assert bad.status_code == 200 and bad.context["form"].errors  # told, and the whole queue shown
+
+
+def test_pages_never_repeat_a_case_that_arrived_between_them(demo, submit, category, places, monkeypatch):
+    monkeypatch.setattr("console.views.PAGE_SIZE", 2)
+    for _ in range(3):
+        submit(category("jalan-rusak"), *places["lais"])
+    client = browser("pupr.staf")
+    first = client.get(reverse("console:queue"), {"order": "newest"})
+    seen = [row.tracking_code for row, _status, _sla in first.context["rows"]]
+    submit(category("jalan-rusak"), *places["lais"])  # arrives on top meanwhile
+    second = client.get(reverse("console:queue") + "?" + first.context["next_query"])
+    more = [row.tracking_code for row, _status, _sla in second.context["rows"]]
+    assert len(seen) == 2 and len(more) == 1 and not set(seen) & set(more)
+    broken = client.get(reverse("console:queue"), {"after": "not-a-cursor"})
+    assert broken.status_code == 200 and len(broken.context["rows"]) == 2
+
+
+def test_export_csv(demo, road_complaint):
+    answer = browser("pupr.kabid").get(reverse("console:export"))
+    assert answer["Content-Type"].startswith("text/csv")
+    body = b"".join(answer.streaming_content).decode()
+    assert road_complaint.tracking_code in body
+    assert (
+        road_complaint.tracking_code
+        not in b"".join(browser("dishub.staf").get(reverse("console:export")).streaming_content).decode()
+    )
+
+
+def test_anonymous_reporters_stay_hidden_from_other_agencies(demo, submit, category, places):
+    data = submit(category("jalan-rusak"), *places["lais"], anonymous=True)
+    code = data["case"]["trackingCode"]
+    admin_csv = b"".join(browser("admin.muba").get(reverse("console:export")).streaming_content).decode()
+    line = next(line for line in admin_csv.splitlines() if code in line)
+    resident = Case.objects.get(tracking_code=code).resident
+    assert resident.full_name not in line
+
+
+def test_map_points_stay_in_the_region(demo, road_complaint):
+    points = browser("pupr.staf").get(reverse("console:map-points")).json()["points"]
+    assert [p["code"] for p in points] == [road_complaint.tracking_code]
+    assert points[0]["lat"] == road_complaint.lat and points[0]["url"] == case_url(road_complaint)
+    assert browser("pupr.parepare").get(reverse("console:map-points")).json()["points"] == []
+
+
+# --- a case --------------------------------------------------------------------------------------------------------
+
+
+def test_the_case_page(demo, road_complaint, django_assert_max_num_queries):
+    client = browser("pupr.staf")
+    with django_assert_max_num_queries(25):
+        page = client.get(case_url(road_complaint))
+    html = page.content.decode()
+    assert road_complaint.complaint.description in html
+    assert "data-lat" in html and page.context["broken"] is None
+    assert {"accept", "reject", "transfer", "reply"} <= page.context["moves"]
+    assert "accept_transfer" not in page.context["moves"]
+
+
+def test_another_regions_staff_get_not_found(demo, road_complaint):
+    client = browser("pupr.parepare")
+    assert client.get(case_url(road_complaint)).status_code == 404
+    assert post(client, case_url(road_complaint, "accept"), {"version": road_complaint.version}).status_code == 404
+    road_complaint.refresh_from_db()
+    assert road_complaint.status == "routed"
+
+
+def test_work_a_case_and_a_stale_page_saves_nothing(demo, road_complaint):
+    client = browser("pupr.staf")
+    version = road_complaint.version
+    assert post(client, case_url(road_complaint, "accept"), {"version": version}).status_code == 302
+    road_complaint.refresh_from_db()
+    assert road_complaint.status == "accepted"
+    stale = post(client, case_url(road_complaint, "reply"), {"version": version, "text": "Segera kami tangani."})
+    page = client.get(stale.url)
+    assert [m.level_tag for m in page.context["messages"]][-1] == "warning"
+    assert not road_complaint.events.filter(type="replied").exists()
+    post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "text": "Segera kami tangani."})
+    assert road_complaint.events.filter(type="replied", payload__text="Segera kami tangani.").exists()
+
+
+def test_refusals_are_shown_and_change_nothing(demo, road_complaint):
+    client = browser("pupr.staf")
+    empty = post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "text": "  "})
+    assert [m.level_tag for m in client.get(empty.url).context["messages"]] == ["error"]
+    assert post(client, case_url(road_complaint, "start"), {"version": road_complaint.version}).status_code == 302
+    road_complaint.refresh_from_db()
+    assert road_complaint.status == "routed"  # not accepted yet: refused by the workflow
+    assert post(client, case_url(road_complaint, "accept"), {"version": "x"}).status_code == 302
+    assert post(client, case_url(road_complaint, "explode"), {"version": road_complaint.version}).status_code == 404
+    assert browser("pupr.staf").get(case_url(road_complaint, "accept")).status_code == 405
+
+
+def test_transfer_and_the_receiving_agency_accepts(demo, road_complaint):
+    dishub = Agency.objects.get(region=road_complaint.region, code="dishub")
+    client = browser("pupr.staf")
+    post(
+        client,
+        case_url(road_complaint, "transfer"),
+        {"version": road_complaint.version, "agency": dishub.pk, "text": "Rambu lalu lintas."},
+    )
+    road_complaint.refresh_from_db()
+    assert road_complaint.transfer_to_id == dishub.pk
+    receiver = browser("dishub.staf")
+    incoming = receiver.get(reverse("console:queue"), {"incoming": "on"})
+    assert [row.tracking_code for row, _s, _l in incoming.context["rows"]] == [road_complaint.tracking_code]
+    assert "accept_transfer" in receiver.get(case_url(road_complaint)).context["moves"]
+    post(receiver, case_url(road_complaint, "accept_transfer"), {"version": road_complaint.version})
+    road_complaint.refresh_from_db()
+    assert road_complaint.agency_id == dishub.pk and road_complaint.transfer_to_id is None
+
+
+def test_english_by_choice(demo):
+    client = browser("pupr.staf")
+    assert "Antrean" in client.get(reverse("console:queue")).content.decode()
+    client.post(reverse("set_language"), {"language": "en", "next": "/console/"})
+    assert ">Queue<" in client.get(reverse("console:queue")).content.decode()
