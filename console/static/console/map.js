@@ -6,7 +6,7 @@
   L.Icon.Default.imagePath = document.querySelector("link[href*='vendor/leaflet/leaflet.css']").href.replace(/leaflet\.css.*$/, "images/");
 
   function baseMap(element) {
-    var map = L.map(element);
+    var map = L.map(element, { maxZoom: 19 });  // the cluster plug-in needs it, tiles or not
     if (element.dataset.tiles) {
       L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution || "" }).addTo(map);
     }
