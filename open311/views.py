@@ -106,7 +106,7 @@ def endpoint(*methods: str):
         def run(request, fmt: str, **kwargs):
             if request.method not in methods:
                 return error(
-                    fmt, 405, _("Use %(methods)s here.") % {"methods": " or ".join(methods)}, Allow=", ".join(methods)
+                    fmt, 405, _("Use %(methods)s here.") % {"methods": ", ".join(methods)}, Allow=", ".join(methods)
                 )
             try:
                 _readable_input(request)

@@ -44,6 +44,13 @@ _PERMIT = {
 }
 
 
+def types_of_kind(kind: str) -> set[str]:
+    """The event types a case of this kind can send."""
+    own = _COMPLAINT if kind == CaseKind.COMPLAINT else _PERMIT
+    kind_types = {"case.status_changed", *(t for types in own.values() for t in types)}
+    return kind_types | {"case.closed"} if kind == CaseKind.COMPLAINT else kind_types
+
+
 def types_of(case: Case, event: CaseEvent) -> list[str]:
     """The webhook event types of one timeline event of `case`."""
     types = []
@@ -57,20 +64,22 @@ def types_of(case: Case, event: CaseEvent) -> list[str]:
 
 
 def summary(case: Case, event: CaseEvent) -> dict:
-    """`data` of a message: the case as the event left it."""
+    """`data` of a message: the case as the event left it. Its status is the event's own (every event records the
+    status it left); the other fields are the case's when the message is made, moments after the change."""
+    status = event.payload.get("to", case.status)
     data = {
         "version": SUMMARY_VERSION,
         "id": to_global_id("Case", case.pk),
         "trackingCode": case.tracking_code,
         "kind": case.kind,
         "region": case.region.code,
-        "status": case.status,
+        "status": status,
         "previousStatus": event.payload.get("from"),
         "agency": case.agency.code if case.agency_id else None,
         "area": case.area.code if case.area_id else None,
         "submittedAt": case.submitted_at.isoformat() if case.submitted_at else None,
         "dueAt": case.due_at.isoformat() if case.due_at else None,
-        "closedAt": case.closed_at.isoformat() if case.closed_at else None,
+        "closedAt": case.closed_at.isoformat() if case.closed_at and status in KINDS[case.kind].terminal else None,
         "event": {"id": str(event.pk), "type": event.type, "at": event.created_at.isoformat()},
     }
     if case.kind == CaseKind.COMPLAINT:

@@ -23,6 +23,7 @@ import certifi
 import urllib3
 from django.conf import settings
 from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
 
 BODY_KEPT = 1024
 METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
@@ -94,13 +95,15 @@ def check_url(url: str) -> tuple[str, str, int, str]:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        raise Refused("the URL cannot be read") from None
+        raise Refused(_("the URL cannot be read")) from None
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        raise Refused("the URL must be https://host/…")
+        raise Refused(_("the URL must be https://host/…"))
+    if port == 0 or any(c.isspace() or ord(c) < 32 for c in url):
+        raise Refused(_("the URL has no port 0 and no spaces or control characters"))
     if parts.username or parts.password:
-        raise Refused("the URL may not carry credentials")
+        raise Refused(_("the URL may not carry credentials"))
     if parts.scheme == "http" and not allow_listed(parts.hostname):
-        raise Refused("plain http is allowed only for allow-listed hosts")
+        raise Refused(_("plain http is allowed only for allow-listed hosts"))
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
@@ -113,15 +116,18 @@ def target(url: str) -> Target:
     try:
         infos = _resolver()(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError):
-        raise Refused(f"{host} does not resolve") from None
+        raise Refused(_("%(host)s does not resolve") % {"host": host}) from None
     addresses = []
     for info in infos:
         address = ipaddress.ip_address(info[4][0].split("%")[0])
         if forbidden(address) and not allow_listed(host, address):
-            raise Refused(f"{host} resolves to {address}, a private, loopback or otherwise internal address")
+            raise Refused(
+                _("%(host)s resolves to %(address)s, a private, loopback or otherwise internal address")
+                % {"host": host, "address": address}
+            )
         addresses.append(address)
     if not addresses:
-        raise Refused(f"{host} does not resolve")
+        raise Refused(_("%(host)s does not resolve") % {"host": host})
     return Target(scheme, host, port, path, str(addresses[0]))
 
 

@@ -41,12 +41,18 @@ def may_manage(actor: Actor, integration: Integration) -> bool:
     )
 
 
+def _lacks_the_scope(actor: Actor, integration: Integration | None, field: str) -> None:
+    """An integration's own key without webhooks:manage is told which scope it lacks (FORBIDDEN), on every
+    endpoint action alike; anyone else's look-ups of what is not theirs are NOT_FOUND."""
+    itself = integration is not None and actor.grant is not None and actor.grant.integration_id == integration.pk
+    if itself and not actor.holds(Scope.MANAGE_WEBHOOKS):
+        message = _("This needs the %(scope)s scope; ask the region's admins.") % {"scope": Scope.MANAGE_WEBHOOKS}
+        raise DomainError(E.FORBIDDEN, message, field=field)
+
+
 def _integration(actor: Actor, integration_id: int) -> Integration:
     integration = Integration.objects.filter(pk=integration_id).first()
-    itself = integration is not None and actor.grant is not None and actor.grant.integration_id == integration.pk
-    if itself and not actor.holds(Scope.MANAGE_WEBHOOKS):  # say which scope it lacks
-        message = _("This needs the %(scope)s scope; ask the region's admins.") % {"scope": Scope.MANAGE_WEBHOOKS}
-        raise DomainError(E.FORBIDDEN, message, field="integrationId")
+    _lacks_the_scope(actor, integration, "integrationId")
     if integration is None or not may_manage(actor, integration):
         raise DomainError(E.NOT_FOUND, _("No such integration."), field="integrationId")
     return integration
@@ -54,6 +60,7 @@ def _integration(actor: Actor, integration_id: int) -> Integration:
 
 def managed_endpoint(actor: Actor, endpoint_id: int) -> Endpoint:
     endpoint = Endpoint.objects.select_related("integration").filter(pk=endpoint_id).first()
+    _lacks_the_scope(actor, endpoint.integration if endpoint else None, "endpointId")
     if endpoint is None or not may_manage(actor, endpoint.integration):
         raise DomainError(E.NOT_FOUND, _("No such webhook endpoint."), field="endpointId")
     return endpoint
@@ -212,6 +219,8 @@ def dry_run(*, actor: Actor, endpoint_id: int, case_id: int, event_type: str) ->
     case = Case.objects.filter(pk=case_id, region_id__in=endpoint.integration.region_ids()).first()
     if case is None:
         raise DomainError(E.NOT_FOUND, _("No such case."), field="caseId")
+    if event_type not in events.types_of_kind(case.kind):
+        raise DomainError(E.INVALID, _("No event of this type happens to this kind of case."), field="eventType")
     grant = delivery.grant_of(endpoint.integration, {})
     if not complaint_selectors.can_view(Actor.for_integration(grant), case) or not delivery.matches(endpoint, case):
         raise DomainError(E.FORBIDDEN, _("This endpoint receives nothing about this case."), field="caseId")
@@ -223,6 +232,7 @@ def redeliver(*, actor: Actor, message_seq: int) -> Message:
     """Send one message again (same `webhook-id`), now: a manual redelivery goes at once, even if later messages of
     its case went before it."""
     message = Message.objects.select_related("endpoint__integration").filter(seq=message_seq).first()
+    _lacks_the_scope(actor, message.endpoint.integration if message else None, "deliveryId")
     if message is None or not may_manage(actor, message.endpoint.integration):
         raise DomainError(E.NOT_FOUND, _("No such delivery."), field="deliveryId")
     if message.purged_at is not None:

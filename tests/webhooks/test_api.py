@@ -151,6 +151,21 @@ def test_without_the_manage_scope_an_integration_has_no_endpoints(gql, demo, rec
         {"i": created["integration"]["id"], "in": {"url": receiver.url}},
     )["createWebhookEndpoint"]
     assert made == {"secret": None, "errors": [{"code": "FORBIDDEN", "field": "integrationId"}]}
+    from graphql_relay import from_global_id
+
+    from notifications.webhooks import services
+    from tests.helpers import staff_actor
+
+    theirs, _secret = services.create_endpoint(  # an endpoint its admins made for it
+        actor=staff_actor("admin.muba"),
+        integration_id=int(from_global_id(created["integration"]["id"])[1]),
+        values=services.EndpointInput(url=receiver.url),
+    )
+    pinged = gql(
+        f"mutation($e: ID!) {{ pingWebhookEndpoint(endpointId: $e) {{ {ERRORS} }} }}",
+        {"e": to_global_id("WebhookEndpoint", theirs.pk)},
+    )["pingWebhookEndpoint"]
+    assert pinged["errors"] == [{"code": "FORBIDDEN", "field": "endpointId"}]  # told which scope, as on create
 
 
 def test_endpoint_input_is_checked_whole(gql, keyed, demo):
@@ -190,6 +205,11 @@ def test_dry_run_renders_without_sending(gql, keyed, receiver, submit, category,
     )["webhookDryRun"]
     assert body["type"] == "case.resolved" and body["data"]["trackingCode"] == filed["trackingCode"]
     assert receiver.received == []
+    permit_type = gql.post(
+        'query($e: ID!, $c: ID!) { webhookDryRun(endpointId: $e, caseId: $c, eventType: "permit.issued") }',
+        {"e": made["endpoint"]["id"], "c": filed["id"]},
+    ).json()
+    assert permit_type["errors"][0]["extensions"]["code"] == "INVALID"  # a complaint is never issued
 
 
 def test_event_types_are_listed(gql, demo):

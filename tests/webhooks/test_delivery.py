@@ -252,6 +252,8 @@ def test_delivered_payloads_are_purged_after_the_retention(endpoint, receiver, r
         "ftp://example.org/hook",
         "https://user:pw@example.org/hook",
         "http://example.org/hook",  # plain http for a host not allow-listed
+        "https://example.org:0/hook",  # would be sent to 443
+        "https://example.org/a hook",
     ],
 )
 def test_unsafe_urls_are_refused_when_saved(integration, url, settings):
@@ -279,7 +281,9 @@ def test_a_name_resolving_to_an_internal_address_is_refused_at_send_time(
     NAMES[name] = address  # rebinding
     act(road_complaint, "accept")
     attempt = Attempt.objects.filter(message__endpoint=endpoint).last()
-    assert attempt.status_code is None and attempt.error.startswith(f"refused: {name} resolves to {address}")
+    assert attempt.status_code is None and attempt.error.startswith(
+        f"refused: {name} mengarah ke {address},"
+    )  # in LANGUAGE_CODE
     assert loopback_only == []
 
 
@@ -376,3 +380,20 @@ def test_a_backlog_at_one_endpoint_never_holds_another_back(integration, endpoin
     with CaptureQueriesContext(connection) as shallow:
         delivery.claim(now=now, limit=3)
     assert len(deep.captured_queries) == len(shallow.captured_queries)
+
+
+def test_each_message_carries_the_status_its_event_left(endpoint, receiver, road_complaint):
+    """Changes made faster than the relay fans them out: each message still says what its own event did."""
+    from notifications import delivery as outbox
+
+    receiver.received.clear()
+    staff = staff_actor("pupr.staf")
+    for action, payload in (("accept", {}), ("start", {}), ("resolve", {"note": "Beres."})):
+        transition(Case.objects.get(pk=road_complaint.pk), action, actor=staff, payload=payload)
+    outbox.sweep()  # all three fanned out after the last change
+    changes = [item.json["data"] for item in receiver.received if item.json["type"] == "case.status_changed"]
+    assert [(d["previousStatus"], d["status"], d["closedAt"]) for d in changes] == [
+        ("routed", "accepted", None),
+        ("accepted", "in_progress", None),
+        ("in_progress", "resolved", None),
+    ]
