@@ -1,12 +1,16 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csrf import csrf_exempt
 
 from backend.health import healthz, readyz
 from backend.permits.views import payment_callback, verify_page
 from media.views import serve as serve_media
 from schema.views import SimpulGraphQLView
+
+admin.site.site_header = admin.site.site_title = _("Simpul administration")
+admin.site.index_title = _("Region configuration")
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),

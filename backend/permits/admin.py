@@ -170,6 +170,10 @@ class PermitApplicationAdmin(ReadOnlyMixin, RegionScopedAdmin):
     search_fields = ("case__tracking_code", "permit_number")
     exclude = ("nik_encrypted", "nik_hash")
 
+    def get_queryset(self, request):
+        """Submitted applications only: a draft is the resident's own until it is submitted."""
+        return super().get_queryset(request).filter(case__isnull=False)
+
     def has_view_permission(self, request, obj=None):
         return RegionScopedAdmin.has_view_permission(self, request, obj)
 

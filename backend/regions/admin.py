@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import get_fields_from_path
 from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.utils.html import format_html_join
@@ -62,6 +63,16 @@ class RegionScopedAdmin(admin.ModelAdmin):
         if actor.is_superuser:
             return queryset
         return queryset.filter(**{f"{self.region_lookup}__in": actor.admin_region_ids})
+
+    def get_list_filter(self, request):
+        """Filters on a relation (region, agency…) offer only what the admin's own rows name: no other region's
+        names, and no agency listed twice because two regions both have one of that name."""
+        return tuple(
+            (name, admin.RelatedOnlyFieldListFilter)
+            if isinstance(name, str) and get_fields_from_path(self.model, name)[-1].is_relation
+            else name
+            for name in super().get_list_filter(request)
+        )
 
     def has_module_permission(self, request):
         return self._allowed(request)

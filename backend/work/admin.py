@@ -3,11 +3,15 @@ have no update or delete path at all. People on a case are named as the API name
 complaint only to the handling agency (complaints.selectors.person_label)."""
 
 from django.contrib import admin
+from django.utils.html import format_html_join
 from django.utils.translation import gettext_lazy as _
 
-from backend.cases.models import Case, CaseEvent
+from backend.cases.models import Case, CaseEvent, CaseKind
+from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
 from backend.regions.admin import ReadOnlyMixin, RegionScopedAdmin, labelled, request_actor
+from media.models import AttachmentKind
+from media.storage import url_for
 
 
 class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
@@ -31,10 +35,23 @@ class CaseEventInline(ReadOnlyMixin, admin.TabularInline):
         return super().get_queryset(request).select_related("actor", "case__complaint")
 
 
+class StatusFilter(admin.SimpleListFilter):
+    """Statuses by their translated names, not their codes."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return list(STATUS_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
 @admin.register(Case)
 class CaseAdmin(ReadOnlyMixin, RegionScopedAdmin):
-    list_display = ("tracking_code", "kind", "status", "agency", "area", "submitted_at", "due_at", "region")
-    list_filter = ("region", "kind", "status")
+    list_display = ("tracking_code", "kind", "status_label", "agency", "area", "submitted_at", "due_at", "region")
+    list_filter = ("region", "kind", StatusFilter)
     search_fields = ("tracking_code",)
     list_select_related = ("region", "agency", "area")
     date_hierarchy = "submitted_at"
@@ -47,7 +64,33 @@ class CaseAdmin(ReadOnlyMixin, RegionScopedAdmin):
         def reporter(case):
             return complaint_selectors.person_label(actor, case, case.resident)
 
-        return (labelled(_("reporter"), reporter), *super().get_readonly_fields(request, obj))
+        def description(case):
+            return case.complaint.description if case.kind == CaseKind.COMPLAINT else "—"
+
+        def photos(case):
+            if case.kind != CaseKind.COMPLAINT or not complaint_selectors.shows_photos(actor, case):
+                return "—"
+            shown = case.attachments.filter(kind=AttachmentKind.PHOTO).order_by("position")
+            return (
+                format_html_join(
+                    " ",
+                    '<a href="{}" target="_blank" rel="noopener"><img src="{}" alt="" width="160"></a>',
+                    ((url_for(a.storage_key), url_for(a.small_key)) for a in shown),
+                )
+                or "—"
+            )
+
+        return (
+            "status_label",
+            labelled(_("reporter"), reporter),
+            labelled(_("description"), description),
+            labelled(_("photos"), photos),
+            *super().get_readonly_fields(request, obj),
+        )
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, case):
+        return STATUS_LABELS.get(case.status, case.status)
 
     def has_view_permission(self, request, obj=None):
         return RegionScopedAdmin.has_view_permission(self, request, obj)
