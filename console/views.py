@@ -33,6 +33,7 @@ from backend.errors import DomainError, DomainErrors
 from backend.keyset import InvalidCursor
 from backend.regions.models import Agency
 from backend.work import queue
+from backend.work import services as work
 from console import forms
 from console.security import content_security_policy
 from media.models import AttachmentKind
@@ -273,6 +274,7 @@ def case_page(request, case_id: int):
         "nearby": nearby,
         "agencies": Agency.objects.filter(region_id=case.region_id, active=True).exclude(pk=case.agency_id),
         "assignees": case_selectors.assignable_staff(case) if "assign" in moves else [],
+        "templates": work.reply_templates(case.agency_id) if "reply" in moves else [],
         "reasons": [reason.value for reason in RejectReason],
         "tiles": settings.CONSOLE_TILE_URL,
         "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
@@ -314,6 +316,11 @@ ACTIONS: dict[str, tuple[Callable, dict[str, Callable[[dict], object]]]] = {
 MODERATION = {"publish": True, "unpublish": False}
 
 
+def _template_text(request, case_id: int) -> str:
+    template = work.reply_templates(_case(request, case_id).agency_id).filter(pk=_number("template")(request.POST))
+    return template.values_list("text", flat=True).first() or ""
+
+
 @console_view
 @require_POST
 def case_action(request, case_id: int, action: str):
@@ -325,6 +332,8 @@ def case_action(request, case_id: int, action: str):
         elif action in ACTIONS:
             service, inputs = ACTIONS[action]
             values = {name: read(request.POST) for name, read in inputs.items()}
+            if action == "reply" and not values["text"].strip() and request.POST.get("template"):
+                values["text"] = _template_text(request, case_id)  # sent without script: the template as it is
             service(actor=request.actor, case_id=case_id, expected_version=_number("version")(request.POST), **values)
         else:
             raise Http404(_("No such action."))

@@ -10,6 +10,8 @@ from backend.cases.models import Case, CaseEvent, CaseKind
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
 from backend.regions.admin import ReadOnlyMixin, RegionScopedAdmin, labelled, request_actor
+from backend.work import services
+from backend.work.models import ReplyTemplate
 from media.models import AttachmentKind
 from media.storage import url_for
 
@@ -97,3 +99,14 @@ class CaseAdmin(ReadOnlyMixin, RegionScopedAdmin):
 
     def has_module_permission(self, request):
         return RegionScopedAdmin.has_module_permission(self, request)
+
+
+@admin.register(ReplyTemplate)
+class ReplyTemplateAdmin(RegionScopedAdmin):
+    """Agencies' ready answers, offered in the console's reply form."""
+
+    list_display = ("title", "agency", "active")
+    list_filter = ("agency", "active")
+    search_fields = ("title", "text")
+    save_service = staticmethod(services.save_reply_template)
+    delete_service = staticmethod(services.delete_reply_template)

@@ -7,6 +7,7 @@ committed) for a reviewer."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -112,9 +113,13 @@ def test_staff_work_a_case_in_the_console(demo, submit, category, places, topolo
 
             page.get_by_role("button", name="Terima", exact=True).click()
             expect(page.locator(".messages")).to_contain_text("Selesai.")
-            page.get_by_label("Balas pelapor (publik)").fill("Tim kami meninjau lokasi besok pagi.")
+            page.get_by_label("Templat balasan").select_option(label="Survei lokasi")  # fills the box, to edit
+            reply = page.get_by_label("Balas pelapor (publik)")
+            expect(reply).to_have_value(re.compile("^Terima kasih atas laporan Anda"))
+            reply.press("End")
+            reply.type(" Tim kami datang besok pagi.")
             page.get_by_role("button", name="Kirim balasan").click()
-            expect(page.locator(".timeline")).to_contain_text("Tim kami meninjau lokasi besok pagi.")
+            expect(page.locator(".timeline")).to_contain_text("Tim kami datang besok pagi.")
             chrome.shot("case")
             page.get_by_label("Disposisi ke").select_option(label="Dinas Perhubungan")
             page.locator("form[action$='/transfer']").get_by_label("Alasan").fill("Rambu jalan, bukan jalan.")

@@ -252,3 +252,22 @@ def test_english_by_choice(demo):
     assert "Antrean" in client.get(reverse("console:queue")).content.decode()
     client.post(reverse("set_language"), {"language": "en", "next": "/console/"})
     assert ">Queue<" in client.get(reverse("console:queue")).content.decode()
+
+
+def test_reply_with_the_agencys_template(demo, road_complaint):
+    from backend.work.models import ReplyTemplate
+
+    template = ReplyTemplate.objects.get(agency__code="dpupr", title="Survei lokasi")
+    other = ReplyTemplate.objects.create(
+        region=road_complaint.region, agency=Agency.objects.get(region=road_complaint.region, code="dishub"),
+        title="Bukan kami", text="Teks OPD lain.",
+    )  # fmt: skip
+    client = browser("pupr.staf")
+    page = client.get(case_url(road_complaint))
+    assert list(page.context["templates"]) == list(template.agency.reply_templates.filter(active=True))
+    post(client, case_url(road_complaint, "accept"), {"version": road_complaint.version})
+    road_complaint.refresh_from_db()
+    foreign = post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "template": other.pk})
+    assert [m.level_tag for m in client.get(foreign.url).context["messages"]][-1] == "error"  # not this agency's
+    post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "template": template.pk})
+    assert road_complaint.events.get(type="replied").payload["text"] == template.text  # sent without script

@@ -22,6 +22,7 @@ from backend.complaints.models import ComplaintCategory, RoutingRule
 from backend.permits.catalogue import TypeEdition, save_permit_type
 from backend.permits.models import PermitType
 from backend.regions.models import Agency, Area, AreaLevel, DayOff, DayOffKind, Region, RegionKind, RegionTimezone
+from backend.work.models import ReplyTemplate
 
 DEMO_PASSWORD = "simpul-demo-2026"
 DEMO_RESIDENT_PHONE = "+6281200000001"
@@ -151,6 +152,18 @@ MUBA_RULES = [
 ]
 PAREPARE_RULES = [(10, "infrastruktur", None, "dpupr", ""), (20, "lingkungan", None, "dlh", "")]
 
+# DPUPR's ready answers (title, text), offered in the console's reply form.
+MUBA_REPLY_TEMPLATES = [
+    (
+        "Survei lokasi",
+        "Terima kasih atas laporan Anda. Tim kami akan meninjau lokasi dalam 2 hari kerja dan memberi kabar di sini.",
+    ),
+    (
+        "Masuk jadwal perbaikan",
+        "Kerusakan ini sudah masuk jadwal perbaikan rutin. Kami akan memberi kabar saat pekerjaan dimulai.",
+    ),
+]
+
 # (username, full name, agency code or None for region admin, role)
 MUBA_STAFF = [
     ("admin.muba", "Rahmat Hidayat", None, Role.REGION_ADMIN),
@@ -255,6 +268,7 @@ class Command(BaseCommand):
             self.categories(muba, MUBA_CATEGORIES)
             self.rules(muba, MUBA_RULES)
             self.permit_types(muba)
+            self.reply_templates(muba, "dpupr", MUBA_REPLY_TEMPLATES)
             DayOff.objects.update_or_create(
                 region=muba,
                 date=dt.date(2026, 11, 30),
@@ -312,6 +326,13 @@ class Command(BaseCommand):
             [("16.06.01.1001", "Serasan Jaya"), ("16.06.01.1002", "Balai Agung")], halves, strict=True
         ):
             self.area(region, code, name, AreaLevel.KELURAHAN, half, parent=sekayu)
+
+    def reply_templates(self, region, agency_code, rows) -> None:
+        agency = Agency.objects.get(region=region, code=agency_code)
+        for title, text in rows:
+            ReplyTemplate.objects.update_or_create(
+                agency=agency, title=title, defaults={"region": region, "text": text, "active": True}
+            )
 
     def agencies(self, region, rows, triage) -> None:
         for code, short_name, name in rows:
