@@ -107,3 +107,20 @@ EVENT_LABELS = {
     "overdue": _("Overdue"),
     "escalated": _("Escalated"),
 }
+
+
+class DashboardForm(forms.Form):
+    DEFAULT_WEEKS = 8
+
+    agency = forms.TypedChoiceField(label=_("Agency"), required=False, coerce=int, empty_value=None)
+    weeks = forms.TypedChoiceField(
+        label=_("Period"),
+        required=False,
+        coerce=int,
+        empty_value=DEFAULT_WEEKS,
+        choices=[(4, _("4 weeks")), (8, _("8 weeks")), (13, _("3 months")), (26, _("6 months"))],
+    )
+
+    def __init__(self, *args, agencies, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].choices = [("", _("The whole region")), *((a.pk, a.name) for a in agencies)]

@@ -12,6 +12,7 @@ urlpatterns = [
     path("peta", views.map_page, name="map"),
     path("peta.json", views.map_points, name="map-points"),
     path("ekspor.csv", views.export_queue, name="export"),
+    path("dasbor", views.dashboard_page, name="dashboard"),
     path("kasus/<int:case_id>", views.case_page, name="case"),
     path("kasus/<int:case_id>/<slug:action>", views.case_action, name="case-action"),
 ]

@@ -6,21 +6,24 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable
+from datetime import timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from backend.accounts import services as accounts
 from backend.accounts.actor import Actor
+from backend.cases import dashboard, survey
 from backend.cases import selectors as case_selectors
 from backend.cases import services as cases
 from backend.cases.errors import CaseErrorCode, RejectReason
@@ -31,7 +34,7 @@ from backend.complaints import selectors as complaint_selectors
 from backend.complaints import services as complaints
 from backend.errors import DomainError, DomainErrors
 from backend.keyset import InvalidCursor
-from backend.regions.models import Agency
+from backend.regions.models import Agency, Region
 from backend.work import queue
 from backend.work import services as work
 from console import forms
@@ -228,6 +231,83 @@ def map_points(request):
             ]
         }
     )
+
+
+# --- the dashboard -------------------------------------------------------------------------------------------------
+
+
+def _home_region(actor: Actor):
+    """The region a staff member's dashboard is of: the one they administer, else their agency's."""
+    if actor.admin_region_ids:
+        return Region.objects.filter(pk__in=actor.admin_region_ids).order_by("pk").first()
+    agency = Agency.objects.filter(pk__in=list(actor.agency_roles)).select_related("region").order_by("pk").first()
+    return agency.region if agency else Region.objects.order_by("pk").first()
+
+
+@console_view
+@require_GET
+def dashboard_page(request):
+    """Received, resolved, open, overdue, SLA compliance, response and resolution times, ratings and transfers, for
+    the region or one agency, over the last weeks: the period's totals and a chart and table per week."""
+    actor = request.actor
+    region = _home_region(actor)
+    agencies = Agency.objects.filter(region=region, active=True).order_by("name")
+    form = forms.DashboardForm(request.GET or None, agencies=agencies)
+    if form.is_bound and form.is_valid():
+        agency_id, weeks = form.cleaned_data["agency"], form.cleaned_data["weeks"]
+    else:
+        agency_id, weeks = None, forms.DashboardForm.DEFAULT_WEEKS
+    if agency_id is None and not form.is_bound and not actor.admin_region_ids and actor.agency_roles:
+        agency_id = min(actor.agency_roles)  # staff start from their own agency
+    until = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
+    since = until - timedelta(weeks=weeks)
+    try:
+        total = dashboard.dashboard_for(actor=actor, region=region, agency_id=agency_id, since=since, until=until)
+        rows = [
+            (start, dashboard.dashboard_for(
+                actor=actor, region=region, agency_id=agency_id, since=start, until=start + timedelta(weeks=1)
+            ))
+            for start in (since + timedelta(weeks=n) for n in range(weeks))
+        ]  # fmt: skip
+    except DomainError as exc:
+        raise Http404(exc.message) from None
+    if request.GET.get("format") == "csv":
+        return _dashboard_csv(rows)
+    peak = max([1, *(max(board.received, board.resolved) for _start, board in rows)])
+    chart = []
+    for n, (start, b) in enumerate(rows):  # bars as SVG attributes: the CSP allows no style attribute
+        received, resolved = 100 * b.received // peak, 100 * b.resolved // peak
+        chart.append({"start": start, "board": b, "x": n * 10 + 1, "received": received, "resolved": resolved,
+                      "received_y": 105 - received, "resolved_y": 105 - resolved})  # fmt: skip
+    query = request.GET.copy()
+    query["format"] = "csv"
+    index = survey.service_index(region_id=region.pk, agency_id=agency_id, since=since, until=until)
+    context = {"form": form, "region": region, "total": total, "chart": chart, "chart_width": len(chart) * 10,
+               "csv_query": query.urlencode(), "index": index}  # fmt: skip
+    return render(request, "console/dashboard.html", context)
+
+
+def _dashboard_csv(rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="dasbor.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response)
+    writer.writerow([_("Week from"), _("Received"), _("Resolved"), _("Open"), _("Overdue"), _("SLA compliance (%)"),
+                     _("Median hours to resolve"), _("90th percentile hours to resolve"), _("Average rating"),
+                     _("Transfers in"), _("Transfers out")])  # fmt: skip
+    for start, b in rows:
+        writer.writerow([start.date().isoformat(), b.received, b.resolved, b.open, b.overdue, _num(b.sla_compliance),
+                         _hours(b.resolution_median_s), _hours(b.resolution_p90_s), _num(b.average_rating),
+                         b.transfers_in, b.transfers_out])  # fmt: skip
+    return response
+
+
+def _num(value) -> str:
+    return "" if value is None else f"{value:.1f}"
+
+
+def _hours(seconds) -> str:
+    return "" if seconds is None else f"{seconds / 3600:.1f}"
 
 
 # --- a case --------------------------------------------------------------------------------------------------------

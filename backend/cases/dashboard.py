@@ -10,9 +10,13 @@ from datetime import datetime
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from backend.accounts.actor import Actor
+from backend.cases.errors import CaseErrorCode
 from backend.cases.models import Case, CaseEvent
 from backend.cases.workflow import clock_stopped
+from backend.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -62,6 +66,17 @@ def _counts(since: datetime, until: datetime, now: datetime) -> dict:
         "open": Count("pk", filter=still_open),
         "overdue": Count("pk", filter=still_open & Q(due_at__lt=now, sla_paused_at__isnull=True)),
     }
+
+
+def dashboard_for(*, actor: Actor, region, agency_id: int | None, since: datetime, until: datetime) -> Dashboard:
+    """The dashboard as a person asks for it: the region's staff see the region's, or one agency's of it (an
+    `agency_id` that is not the region's: NOT_FOUND, as is a region not theirs)."""
+    if region is None or not actor.works_in_region(region.pk):
+        raise DomainError(CaseErrorCode.NOT_FOUND, _("No such region, or not yours."))
+    agency = region.agencies.filter(pk=agency_id).first() if agency_id is not None else None
+    if agency_id is not None and agency is None:
+        raise DomainError(CaseErrorCode.NOT_FOUND, _("No such agency in this region."))
+    return dashboard(region=region, agency=agency, since=since, until=until)
 
 
 def dashboard(*, region, agency=None, since: datetime, until: datetime, now: datetime | None = None) -> Dashboard:

@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import graphene
-from django.utils.translation import gettext as _
 
 from backend.cases import dashboard
-from backend.cases.errors import CaseErrorCode
 from backend.errors import DomainError
 from backend.regions import selectors as region_selectors
 from schema.errors import query_error
@@ -59,13 +57,16 @@ class DashboardQueries(graphene.ObjectType):
 
     @staticmethod
     def resolve_dashboard(root, info, region, since, until, agency=None):
-        found = region_selectors.region_by_slug_or_code(region)
-        if found is None or not info.context.actor.works_in_region(found.pk):
-            raise query_error(DomainError(CaseErrorCode.NOT_FOUND, _("No such region, or not yours.")))
-        agency_obj = found.agencies.filter(pk=(node_pk(agency, "Agency") or 0)).first() if agency else None
-        if agency and agency_obj is None:
-            raise query_error(DomainError(CaseErrorCode.NOT_FOUND, _("No such agency in this region.")))
-        board = dashboard.dashboard(region=found, agency=agency_obj, since=since, until=until)
+        try:
+            board = dashboard.dashboard_for(
+                actor=info.context.actor,
+                region=region_selectors.region_by_slug_or_code(region),
+                agency_id=(node_pk(agency, "Agency") or 0) if agency else None,
+                since=since,
+                until=until,
+            )
+        except DomainError as exc:
+            raise query_error(exc) from None
         return DashboardType(
             received=board.received,
             resolved=board.resolved,

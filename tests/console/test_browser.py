@@ -135,6 +135,10 @@ def test_staff_work_a_case_in_the_console(demo, submit, category, places, topolo
             chrome.sign_out()
 
             chrome.sign_in("pupr.kabid")
+            page.get_by_role("link", name="Dasbor").click()
+            expect(page.locator("svg.chart rect.received")).to_have_count(8)
+            chrome.shot("dashboard")
+            page.get_by_role("link", name="Antrean").click()
             with page.expect_download() as download:
                 page.get_by_role("link", name="Ekspor CSV").click()
             exported = Path(download.value.path()).read_text(encoding="utf-8-sig")

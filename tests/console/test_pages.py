@@ -271,3 +271,21 @@ def test_reply_with_the_agencys_template(demo, road_complaint):
     assert [m.level_tag for m in client.get(foreign.url).context["messages"]][-1] == "error"  # not this agency's
     post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "template": template.pk})
     assert road_complaint.events.get(type="replied").payload["text"] == template.text  # sent without script
+
+
+def test_the_dashboard_and_its_csv(demo, road_complaint, django_assert_max_num_queries):
+    client = browser("pupr.kabid")
+    page = client.get(reverse("console:dashboard"))
+    assert page.status_code == 200 and page.context["total"].received == 1  # their agency's, by default
+    assert len(page.context["chart"]) == 8 and page.context["chart"][-1]["received"] == 100  # the peak week
+    assert '<rect class="received" x="71" y="5" width="4" height="100">' in page.content.decode()
+    dpupr = Agency.objects.get(region=road_complaint.region, code="dpupr")
+    whole = client.get(reverse("console:dashboard"), {"agency": "", "weeks": 4})
+    assert whole.context["total"].received == 1 and len(whole.context["chart"]) == 4
+    exported = client.get(reverse("console:dashboard"), {"agency": dpupr.pk, "weeks": 4, "format": "csv"})
+    lines = exported.content.decode("utf-8-sig").splitlines()
+    assert len(lines) == 5 and sum(int(line.split(",")[1]) for line in lines[1:]) == 1
+    refused = client.get(reverse("console:dashboard"), {"agency": 999999})
+    assert refused.status_code == 200 and refused.context["form"].errors  # not a choice: told, own agency shown
+    parepare = browser("pupr.parepare").get(reverse("console:dashboard"))
+    assert parepare.context["region"].code == "73.72" and parepare.context["total"].received == 0
