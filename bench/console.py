@@ -43,6 +43,11 @@ print(json.dumps({"session": client.cookies["sessionid"].value, "case": case.pk}
 """
 
 
+def run(server: Server, kind: Kind, clients: int, seconds: float) -> dict:
+    summary, _rss = complaints.run(server, [kind] * clients, seconds, port=PORT)
+    return summary[kind.name]
+
+
 def session() -> dict:
     done = subprocess.run(
         [str(PYTHON), "manage.py", "shell", "-c", SESSION],
@@ -70,8 +75,14 @@ def main() -> int:
     signed_in = session()
     cookie = {"Cookie": f"sessionid={signed_in['session']}", "Accept-Language": "id"}
     graphql, _ceiling = staff_queue.kinds(setup, 50, staff_queue.QUERY)
+    with_totals = staff_queue.QUERY.replace(
+        "query($n: Int!) {", "query($n: Int!) { staffQueueTotals { total overdue dueSoon paused unassigned }", 1
+    )
+    screen, _ceiling = staff_queue.kinds(setup, 50, with_totals)
+    screen.name = "graphql-50-with-totals"
     pages = [
         graphql,
+        screen,
         Kind("console-queue-50", "GET", "/console/", headers=cookie),
         Kind("console-case", "GET", f"/console/kasus/{signed_in['case']}", headers=cookie),
     ]
@@ -79,10 +90,10 @@ def main() -> int:
     with Server(complaints.TOPOLOGY, PORT, Path(tempfile.mkdtemp(prefix="simpul-bench-"))) as server:
         server.wait_ready()
         for kind in pages:  # warm-up
-            staff_queue.run(server, kind, 2, 1.0)
+            run(server, kind, 2, 1.0)
         for _round in range(rounds):
             for kind in pages:
-                summary, _rss = staff_queue.run(server, kind, args.clients, seconds)
+                summary = run(server, kind, args.clients, seconds)
                 if summary["errors"]:
                     raise SystemExit(f"{kind.name}: {summary['errors']} errors")
                 results.setdefault(kind.name, []).append(summary)
@@ -93,15 +104,16 @@ def main() -> int:
                     flush=True,
                 )
     merged = {name: complaints.merge(runs) for name, runs in results.items()}
-    base = merged[graphql.name]["server_cpu_ms"]
+    base, screen_cpu = merged[graphql.name], merged[screen.name]
     lines = [
-        "| page | req/s | p50 / p95 ms | CPU ms/request server / PostgreSQL | server CPU vs GraphQL queue |",
+        "| page | req/s | p50 / p95 ms | CPU ms/request server / PostgreSQL | server CPU vs GraphQL / with totals |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name, m in merged.items():
         lines.append(
             f"| {name} | {m['rps']} | {m['p50_ms']} / {m['p95_ms']} | {m['server_cpu_ms']} / {m['postgres_cpu_ms']} | "
-            f"{m['server_cpu_ms'] / base:.2f}x |"
+            f"{m['server_cpu_ms'] / base['server_cpu_ms']:.2f}x / "
+            f"{m['server_cpu_ms'] / screen_cpu['server_cpu_ms']:.2f}x |"
         )
     report = {"machine": serving.machine_facts(), "clients": args.clients, "phase_seconds": seconds, "results": results}
     Path(args.out).write_text(json.dumps(report, indent=1))

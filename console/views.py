@@ -155,6 +155,7 @@ def queue_page(request):
         "next_query": next_query,
         "first_query": query.urlencode() if after else None,
         "export_query": query.urlencode(),
+        "case_path": reverse("console:case", args=[0])[:-1],  # + a row's id: one reverse() for the page, not 50
     }
     return render(request, "console/queue.html", context)
 

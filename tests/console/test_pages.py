@@ -133,7 +133,10 @@ def test_queue_filters(demo, road_complaint):
         in client.get(reverse("console:queue"), {"text": road_complaint.tracking_code}).content.decode()
     )
     assert client.get(reverse("console:queue"), {"sla": "overdue"}).context["rows"] == []
-    assert client.get(reverse("console:queue"), {"status": "accepted"}).context["rows"] == []
+    accepted = client.get(reverse("console:queue"), {"status": "accepted", "order": "newest"})
+    assert accepted.context["rows"] == []
+    html = accepted.content.decode()
+    assert '<option value="accepted" selected>' in html and '<option value="newest" selected>' in html
     bad = client.get(reverse("console:queue"), {"status": "nonsense", "order": "'; drop table"})
     assert bad.status_code == 200 and bad.context["form"].errors  # told, and the whole queue shown
 
