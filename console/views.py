@@ -4,7 +4,6 @@ decided in the domain, never here. Every page carries a Content-Security-Policy 
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -13,7 +12,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout, update_session_auth_hash
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,7 +36,7 @@ from backend.keyset import InvalidCursor
 from backend.regions.models import Agency, Region
 from backend.work import queue
 from backend.work import services as work
-from console import forms
+from console import forms, tables
 from console.security import content_security_policy
 from media.models import AttachmentKind
 from media.storage import url_for
@@ -163,40 +162,31 @@ def queue_page(request):
 @console_view
 @require_GET
 def export_queue(request):
-    """The filtered queue as CSV (every page of it), streamed."""
+    """The filtered queue, every page of it, as CSV (streamed) or XLSX (`format`); times in WIB (TIME_ZONE)."""
     _form, filters = _filters(request)
     actor, keyset = request.actor, queue.ORDERS[filters.order]
+    format = request.GET.get("format") if request.GET.get("format") in tables.FORMATS else "csv"
 
-    def lines():
-        writer = csv.writer(_Echo())
-        yield "\ufeff"  # so spreadsheet programs read UTF-8
-        yield writer.writerow(
-            [_("Tracking code"), _("Kind"), _("Status"), _("Priority"), _("Submitted"), _("Due"), _("SLA"),
-             _("Category"), _("Area"), _("Agency"), _("Assignee"), _("Reporter")]
-        )  # fmt: skip
+    def rows():
+        yield [_("Tracking code"), _("Kind"), _("Status"), _("Priority"), _("Submitted"), _("Due"), _("SLA"),
+               _("Category"), _("Area"), _("Agency"), _("Assignee"), _("Reporter")]  # fmt: skip
         after = None
         while True:
             page = queue.queue_page(actor=actor, filters=filters, page=queue.PageRequest(EXPORT_PAGE, after=after))
             for row in page[:EXPORT_PAGE]:
-                yield writer.writerow(
-                    [row.tracking_code, row.kind, STATUS_LABELS.get(row.status, row.status), row.priority,
-                     row.submitted_at.isoformat() if row.submitted_at else "",
-                     row.due_at.isoformat() if row.due_at else "", forms.SLA_LABELS[row.sla_state],
-                     row.category_name or "", row.area_name or "", row.agency_name or "", row.assignee_name or "",
-                     row.reporter_name or ""]
-                )  # fmt: skip
+                status, sla = STATUS_LABELS.get(row.status, row.status), forms.SLA_LABELS[row.sla_state]
+                yield [row.tracking_code, row.kind, str(status), row.priority, _local(row.submitted_at),
+                       _local(row.due_at), str(sla), row.category_name, row.area_name, row.agency_name,
+                       row.assignee_name, row.reporter_name]  # fmt: skip
             if len(page) <= EXPORT_PAGE:
                 return
             after = tuple(getattr(page[EXPORT_PAGE - 1], key.name) for key in keyset.keys)
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="antrean.csv"'
-    return response
+    return tables.respond(rows(), name="antrean", format=format, sheet=str(_("Queue")))
 
 
-class _Echo:
-    def write(self, value):
-        return value
+def _local(moment):
+    return timezone.localtime(moment) if moment else None
 
 
 # --- the map -------------------------------------------------------------------------------------------------------
@@ -272,8 +262,8 @@ def dashboard_page(request):
         ]  # fmt: skip
     except DomainError as exc:
         raise Http404(exc.message) from None
-    if request.GET.get("format") == "csv":
-        return _dashboard_csv(rows)
+    if request.GET.get("format") in tables.FORMATS:
+        return _dashboard_table(rows, request.GET["format"])
     peak = max([1, *(max(board.received, board.resolved) for _start, board in rows)])
     chart = []
     for n, (start, b) in enumerate(rows):  # bars as SVG attributes: the CSP allows no style attribute
@@ -281,34 +271,32 @@ def dashboard_page(request):
         chart.append({"start": start, "board": b, "x": n * 10 + 1, "received": received, "resolved": resolved,
                       "received_y": 105 - received, "resolved_y": 105 - resolved})  # fmt: skip
     query = request.GET.copy()
-    query["format"] = "csv"
+    query.pop("format", None)
     index = survey.service_index(region_id=region.pk, agency_id=agency_id, since=since, until=until)
     context = {"form": form, "region": region, "total": total, "chart": chart, "chart_width": len(chart) * 10,
-               "csv_query": query.urlencode(), "index": index}  # fmt: skip
+               "export_query": query.urlencode(), "index": index}  # fmt: skip
     return render(request, "console/dashboard.html", context)
 
 
-def _dashboard_csv(rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="dasbor.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response)
-    writer.writerow([_("Week from"), _("Received"), _("Resolved"), _("Open"), _("Overdue"), _("SLA compliance (%)"),
-                     _("Median hours to resolve"), _("90th percentile hours to resolve"), _("Average rating"),
-                     _("Transfers in"), _("Transfers out")])  # fmt: skip
-    for start, b in rows:
-        writer.writerow([start.date().isoformat(), b.received, b.resolved, b.open, b.overdue, _num(b.sla_compliance),
-                         _hours(b.resolution_median_s), _hours(b.resolution_p90_s), _num(b.average_rating),
-                         b.transfers_in, b.transfers_out])  # fmt: skip
-    return response
+def _dashboard_table(rows, format: str) -> HttpResponse:
+    def table():
+        yield [_("Week from"), _("Received"), _("Resolved"), _("Open"), _("Overdue"), _("SLA compliance (%)"),
+               _("Median hours to resolve"), _("90th percentile hours to resolve"), _("Average rating"),
+               _("Transfers in"), _("Transfers out")]  # fmt: skip
+        for start, b in rows:
+            yield [start.date(), b.received, b.resolved, b.open, b.overdue, _num(b.sla_compliance),
+                   _hours(b.resolution_median_s), _hours(b.resolution_p90_s), _num(b.average_rating),
+                   b.transfers_in, b.transfers_out]  # fmt: skip
+
+    return tables.respond(table(), name="dasbor", format=format, sheet=str(_("Dashboard")))
 
 
-def _num(value) -> str:
-    return "" if value is None else f"{value:.1f}"
+def _num(value) -> float | None:
+    return None if value is None else round(value, 1)
 
 
-def _hours(seconds) -> str:
-    return "" if seconds is None else f"{seconds / 3600:.1f}"
+def _hours(seconds) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
 
 
 # --- a case --------------------------------------------------------------------------------------------------------

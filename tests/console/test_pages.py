@@ -286,9 +286,26 @@ def test_the_dashboard_and_its_csv(demo, road_complaint, django_assert_max_num_q
     whole = client.get(reverse("console:dashboard"), {"agency": "", "weeks": 4})
     assert whole.context["total"].received == 1 and len(whole.context["chart"]) == 4
     exported = client.get(reverse("console:dashboard"), {"agency": dpupr.pk, "weeks": 4, "format": "csv"})
-    lines = exported.content.decode("utf-8-sig").splitlines()
+    lines = b"".join(exported.streaming_content).decode("utf-8-sig").splitlines()
     assert len(lines) == 5 and sum(int(line.split(",")[1]) for line in lines[1:]) == 1
     refused = client.get(reverse("console:dashboard"), {"agency": 999999})
     assert refused.status_code == 200 and refused.context["form"].errors  # not a choice: told, own agency shown
     parepare = browser("pupr.parepare").get(reverse("console:dashboard"))
     assert parepare.context["region"].code == "73.72" and parepare.context["total"].received == 0
+
+
+def test_xlsx_exports(demo, road_complaint):
+    import io
+
+    from openpyxl import load_workbook
+
+    client = browser("pupr.kabid")
+    answer = client.get(reverse("console:export"), {"format": "xlsx"})
+    assert answer["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(answer.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][0] == "Kode pelacakan" and rows[1][0] == road_complaint.tracking_code and len(rows) == 2
+    board = client.get(reverse("console:dashboard"), {"weeks": 4, "format": "xlsx"})
+    weeks = list(load_workbook(io.BytesIO(board.content)).active.iter_rows(values_only=True))
+    assert len(weeks) == 5 and sum(week[1] for week in weeks[1:]) == 1
+    assert client.get(reverse("console:export"), {"format": "exe"})["Content-Type"].startswith("text/csv")
