@@ -330,7 +330,7 @@ def case_page(request, case_id: int):
         nearby = complaint_selectors.nearby_open_complaints(
             region=case.region, category=complaint.category, lat=case.lat, lon=case.lon, exclude_case_id=case.pk
         )
-    moves = open_moves(case, actor)
+    moves = open_moves(case, actor) & {*ACTIONS, *MODERATION}  # what this console offers (permits: the API, for now)
     context = {
         "case": case,
         "complaint": complaint,
