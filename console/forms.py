@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from backend.cases.errors import RejectReason
 from backend.cases.workflow import STATUS_LABELS
 from backend.work import queue
 
@@ -124,3 +125,12 @@ class DashboardForm(forms.Form):
     def __init__(self, *args, agencies, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["agency"].choices = [("", _("The whole region")), *((a.pk, a.name) for a in agencies)]
+
+
+REJECT_LABELS = {
+    RejectReason.NOT_OUR_MATTER: _("Not a matter for the regional government"),
+    RejectReason.INSUFFICIENT_INFORMATION: _("Not enough information"),
+    RejectReason.NOT_A_PROBLEM: _("Not a problem"),
+    RejectReason.ABUSIVE: _("Abusive, spam or a hoax"),
+    RejectReason.OTHER: _("Another reason (in the note)"),
+}

@@ -20,10 +20,21 @@ class _Echo:
         return value
 
 
+FORMULA = ("=", "+", "-", "@", "\t", "\r")  # how a spreadsheet cell starts a formula
+
+
+def _cell(value):
+    """A value as a cell that is never a formula: text a resident wrote (a name, a description) starting like one is
+    kept as text with a leading apostrophe (OWASP's advice for CSV injection)."""
+    if isinstance(value, str) and value.startswith(FORMULA):
+        return "'" + value
+    return value
+
+
 def _csv_value(value) -> str:
     if value is None:
         return ""
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+    return value.strftime("%Y-%m-%d %H:%M") if isinstance(value, datetime) else str(_cell(value))
 
 
 def respond(rows: Iterable[list], *, name: str, format: str, sheet: str) -> HttpResponse:
@@ -32,7 +43,7 @@ def respond(rows: Iterable[list], *, name: str, format: str, sheet: str) -> Http
         book = Workbook(write_only=True)
         table = book.create_sheet(title=sheet[:31])
         for row in rows:
-            table.append([value.replace(tzinfo=None) if isinstance(value, datetime) else value for value in row])
+            table.append([value.replace(tzinfo=None) if isinstance(value, datetime) else _cell(value) for value in row])
         body = io.BytesIO()
         book.save(body)
         response = HttpResponse(body.getvalue(), content_type=XLSX)

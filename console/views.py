@@ -243,13 +243,15 @@ def dashboard_page(request):
     actor = request.actor
     region = _home_region(actor)
     agencies = Agency.objects.filter(region=region, active=True).order_by("name")
-    form = forms.DashboardForm(request.GET or None, agencies=agencies)
+    own = None if actor.admin_region_ids or not actor.agency_roles else min(actor.agency_roles)
+    data = request.GET if {"agency", "weeks"} & set(request.GET) else None
+    form = forms.DashboardForm(
+        data, agencies=agencies, initial={"agency": own, "weeks": forms.DashboardForm.DEFAULT_WEEKS}
+    )
     if form.is_bound and form.is_valid():
         agency_id, weeks = form.cleaned_data["agency"], form.cleaned_data["weeks"]
-    else:
-        agency_id, weeks = None, forms.DashboardForm.DEFAULT_WEEKS
-    if agency_id is None and not form.is_bound and not actor.admin_region_ids and actor.agency_roles:
-        agency_id = min(actor.agency_roles)  # staff start from their own agency
+    else:  # staff start from their own agency, admins from the region; a bad choice is told and shows the start
+        agency_id, weeks = own, forms.DashboardForm.DEFAULT_WEEKS
     until = timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0) + timedelta(days=1)
     since = until - timedelta(weeks=weeks)
     try:
@@ -280,11 +282,11 @@ def dashboard_page(request):
 
 def _dashboard_table(rows, format: str) -> HttpResponse:
     def table():
-        yield [_("Week from"), _("Received"), _("Resolved"), _("Open"), _("Overdue"), _("SLA compliance (%)"),
+        yield [_("Week from"), _("Received"), _("Resolved"), _("SLA compliance (%)"),
                _("Median hours to resolve"), _("90th percentile hours to resolve"), _("Average rating"),
                _("Transfers in"), _("Transfers out")]  # fmt: skip
         for start, b in rows:
-            yield [start.date(), b.received, b.resolved, b.open, b.overdue, _num(b.sla_compliance),
+            yield [start.date(), b.received, b.resolved, _num(b.sla_compliance),
                    _hours(b.resolution_median_s), _hours(b.resolution_p90_s), _num(b.average_rating),
                    b.transfers_in, b.transfers_out]  # fmt: skip
 
@@ -325,12 +327,17 @@ def case_page(request, case_id: int):
     for event in events:
         event.who = complaint_selectors.person_label(actor, case, event.actor)
         event.label = forms.EVENT_LABELS.get(event.type, event.type)
+        event.detail = _event_detail(event)
     nearby = []
     if complaint is not None and case.lat is not None:
         nearby = complaint_selectors.nearby_open_complaints(
             region=case.region, category=complaint.category, lat=case.lat, lon=case.lon, exclude_case_id=case.pk
         )
     moves = open_moves(case, actor) & {*ACTIONS, *MODERATION}  # what this console offers (permits: the API, for now)
+    if complaint is not None:
+        moves -= {"unpublish"} if not complaint.published else {"publish"}
+    if case.assignee_id == actor.user.pk:
+        moves -= {"claim"}
     context = {
         "case": case,
         "complaint": complaint,
@@ -341,18 +348,37 @@ def case_page(request, case_id: int):
         "broken": case_selectors.verify_chain(case),
         "moves": moves,
         "nearby": nearby,
-        "agencies": Agency.objects.filter(region_id=case.region_id, active=True).exclude(pk=case.agency_id),
+        "agencies": Agency.objects.filter(region_id=case.region_id, active=True)
+        .exclude(pk=case.agency_id)
+        .order_by("name"),
         "assignees": case_selectors.assignable_staff(case) if "assign" in moves else [],
         "templates": work.reply_templates(case.agency_id) if "reply" in moves else [],
-        "reasons": [reason.value for reason in RejectReason],
+        "reasons": [(reason.value, forms.REJECT_LABELS[reason]) for reason in RejectReason],
         "tiles": settings.CONSOLE_TILE_URL,
         "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
     }
     return render(request, "console/case.html", context)
 
 
+def _event_detail(event) -> str:
+    """What a timeline line adds to its label: the reason of a rejection, the agency a case was offered to."""
+    payload = event.payload
+    if event.type == "rejected" and payload.get("reason") in RejectReason.__members__.values():
+        return str(forms.REJECT_LABELS[RejectReason(payload["reason"])])
+    if event.type == "transfer_offered" and payload.get("to"):  # a transfer's from/to are agency codes
+        named = Agency.objects.filter(region_id=event.case.region_id, code=payload["to"]).values_list("name", flat=True)
+        return f"→ {named.first() or payload['to']}"
+    return ""
+
+
 def _text(name: str) -> Callable[[dict], str]:
-    return lambda data: data.get(name, "")
+    def read(data: dict) -> str:
+        value = data.get(name, "")
+        if "\x00" in value:
+            raise DomainError(CaseErrorCode.INVALID, _("The text holds a character that cannot be stored."), field=name)
+        return value
+
+    return read
 
 
 def _number(name: str) -> Callable[[dict], int]:
@@ -360,6 +386,8 @@ def _number(name: str) -> Callable[[dict], int]:
         try:
             return int(data.get(name, ""))
         except ValueError:
+            if name == "version":
+                raise DomainError(CaseErrorCode.CONFLICT, _("Reload the page and try again."), field=name) from None
             raise DomainError(CaseErrorCode.INVALID, _("Choose one from the list."), field=name) from None
 
     return read
@@ -394,6 +422,7 @@ def _template_text(request, case_id: int) -> str:
 @require_POST
 def case_action(request, case_id: int, action: str):
     """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten."""
+    _case(request, case_id)  # another region's case is not found, whatever the action (nothing to probe)
     back = redirect("console:case", case_id=case_id)
     try:
         if action in MODERATION:

@@ -230,8 +230,12 @@ def check_password_sign_in(*, login: str, password: str, client: ClientInfo) -> 
 
 
 def change_password(*, user: User, current_password: str, new_password: str) -> None:
-    """Change a staff password; every session of the user, this one included, is signed out."""
-    if not user.has_usable_password() or not user.check_password(current_password or ""):
+    """Change a staff password; every session of the user, this one included, is signed out. Guesses of the current
+    password count against the account's sign-in allowance (the lock-out), so a stolen session cannot try many."""
+    found, verdict = check_login(user.username, current_password or "")
+    if not verdict.allowed:
+        raise _rate_limited(verdict)
+    if found is None or found.pk != user.pk or not user.has_usable_password():
         raise DomainError(
             AuthErrorCode.INVALID_CREDENTIALS, _("The current password is wrong."), field="currentPassword"
         )

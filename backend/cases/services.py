@@ -88,7 +88,9 @@ def staff_case(*, actor: Actor, case_id: int) -> Case:
 def note_text(text: str, *, field: str, required: bool = True) -> str:
     """A note's or a message's text: stripped, required unless said otherwise, at most NOTE_MAX characters."""
     text = (text or "").strip()
-    if (required and not text) or len(text) > NOTE_MAX:
+    if required and not text:
+        raise DomainError(CaseErrorCode.INVALID, _("Write something here."), field=field)
+    if len(text) > NOTE_MAX:
         raise DomainError(CaseErrorCode.INVALID, _("Write up to 4000 characters."), field=field)
     return text
 

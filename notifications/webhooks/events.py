@@ -51,10 +51,29 @@ def types_of_kind(kind: str) -> set[str]:
     return kind_types | {"case.closed"} if kind == CaseKind.COMPLAINT else kind_types
 
 
+def _step(case: Case, event: CaseEvent) -> tuple[str | None, str | None]:
+    """The statuses an event moved its case from and to (None where its payload's `from`/`to` name something else:
+    a transfer's name agencies)."""
+    statuses = {status.value for status in KINDS[case.kind].statuses}
+    before, after = event.payload.get("from"), event.payload.get("to")
+    return (before if before in statuses else None), (after if after in statuses else None)
+
+
+def status_at(case: Case, event: CaseEvent) -> str:
+    """The case's status as `event` left it: the event's own, else the last one recorded before it."""
+    _before, after = _step(case, event)
+    if after is not None:
+        return after
+    for payload in case.events.filter(seq__lt=event.seq).order_by("-seq").values_list("payload", flat=True):
+        if payload.get("to") in {status.value for status in KINDS[case.kind].statuses}:
+            return payload["to"]
+    return case.status
+
+
 def types_of(case: Case, event: CaseEvent) -> list[str]:
     """The webhook event types of one timeline event of `case`."""
     types = []
-    before, after = event.payload.get("from"), event.payload.get("to")
+    before, after = _step(case, event)
     if before is not None and after is not None and before != after:
         types.append("case.status_changed")
     types.extend((_COMPLAINT if case.kind == CaseKind.COMPLAINT else _PERMIT).get(event.type, ()))
@@ -66,7 +85,7 @@ def types_of(case: Case, event: CaseEvent) -> list[str]:
 def summary(case: Case, event: CaseEvent) -> dict:
     """`data` of a message: the case as the event left it. Its status is the event's own (every event records the
     status it left); the other fields are the case's when the message is made, moments after the change."""
-    status = event.payload.get("to", case.status)
+    status = status_at(case, event)
     data = {
         "version": SUMMARY_VERSION,
         "id": to_global_id("Case", case.pk),
@@ -74,7 +93,7 @@ def summary(case: Case, event: CaseEvent) -> dict:
         "kind": case.kind,
         "region": case.region.code,
         "status": status,
-        "previousStatus": event.payload.get("from"),
+        "previousStatus": _step(case, event)[0],
         "agency": case.agency.code if case.agency_id else None,
         "area": case.area.code if case.area_id else None,
         "submittedAt": case.submitted_at.isoformat() if case.submitted_at else None,

@@ -193,6 +193,7 @@ def test_the_case_page(demo, road_complaint, django_assert_max_num_queries):
     html = page.content.decode()
     assert road_complaint.complaint.description in html
     assert "data-lat" in html and page.context["broken"] is None
+    assert 'data-icon="/static/vendor/leaflet/images/marker-icon.png"' in html  # by {% static %}: hashed in production
     assert {"accept", "reject", "transfer", "reply"} <= page.context["moves"]
     assert "accept_transfer" not in page.context["moves"]
 
@@ -309,3 +310,35 @@ def test_xlsx_exports(demo, road_complaint):
     weeks = list(load_workbook(io.BytesIO(board.content)).active.iter_rows(values_only=True))
     assert len(weeks) == 5 and sum(week[1] for week in weeks[1:]) == 1
     assert client.get(reverse("console:export"), {"format": "exe"})["Content-Type"].startswith("text/csv")
+
+
+def test_what_an_acceptance_tester_found(demo, road_complaint, resident, settings):
+    """A formula a resident wrote stays text in exports; a NUL is told, never a 500; another region's case is not
+    found for every action; guesses of the current password count toward the lock-out."""
+    import io
+
+    from openpyxl import load_workbook
+
+    resident.full_name = '=HYPERLINK("http://evil.example","klik")'
+    resident.save(update_fields=["full_name"])
+    client = browser("pupr.staf")
+    exported = b"".join(client.get(reverse("console:export")).streaming_content).decode("utf-8-sig")
+    assert "'=HYPERLINK" in exported
+    book = load_workbook(io.BytesIO(client.get(reverse("console:export"), {"format": "xlsx"}).content))
+    reporter = list(book.active.iter_rows(values_only=True))[1][-1]
+    assert reporter.startswith("'=") and book.active.cell(row=2, column=12).data_type == "s"
+
+    nul = post(client, case_url(road_complaint, "note"), {"version": road_complaint.version, "text": "a\x00b"})
+    assert nul.status_code == 302 and [m.level_tag for m in client.get(nul.url).context["messages"]][-1] == "error"
+
+    other = browser("pupr.parepare")
+    for action in ("publish", "note", "explode"):
+        assert post(other, case_url(road_complaint, action), {"version": road_complaint.version}).status_code == 404
+
+    settings.LOGIN_PER_ACCOUNT_PER_HOUR = 2
+    for _ in range(2):
+        client.post(reverse("console:password"), {"current_password": "nope", "new_password": "Kuat-sekali-2027"})
+    locked = client.post(
+        reverse("console:password"), {"current_password": DEMO_PASSWORD, "new_password": "Kuat-sekali-2027"}
+    )
+    assert locked.status_code == 400 and staff_user("pupr.staf").check_password(DEMO_PASSWORD)

@@ -397,3 +397,22 @@ def test_each_message_carries_the_status_its_event_left(endpoint, receiver, road
         ("accepted", "in_progress", None),
         ("in_progress", "resolved", None),
     ]
+
+
+def test_a_transfer_is_not_a_status_change(endpoint, receiver, road_complaint):
+    """A transfer's timeline payload names agencies in from/to: no status_changed, and the status stays."""
+    from backend.regions.models import Agency
+
+    receiver.received.clear()
+    dishub = Agency.objects.get(region=road_complaint.region, code="dishub")
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        services_transfer(road_complaint, dishub)
+    assert [item.json["type"] for item in receiver.received if item.json["type"] == "case.status_changed"] == []
+    offered = delivery.render("case.routed", road_complaint, road_complaint.events.order_by("-seq").first())
+    assert '"status":"routed"' in offered and '"previousStatus":null' in offered
+
+
+def services_transfer(case, agency):
+    from backend.cases import services as case_services
+
+    case_services.transfer(actor=staff_actor("pupr.staf"), case_id=case.pk, agency_id=agency.pk, reason="Rambu.")

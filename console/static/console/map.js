@@ -3,7 +3,14 @@
 (function () {
   "use strict";
   if (typeof L === "undefined") { return; }
-  L.Icon.Default.imagePath = document.querySelector("link[href*='vendor/leaflet/leaflet.css']").href.replace(/leaflet\.css.*$/, "images/");
+  // The marker images by their collected names (hashed in production), as the page gives them.
+  var icons = document.querySelector("[data-icon]");
+  if (icons) {
+    L.Icon.Default.imagePath = "";
+    L.Icon.Default.mergeOptions({
+      iconUrl: icons.dataset.icon, iconRetinaUrl: icons.dataset.iconRetina, shadowUrl: icons.dataset.shadow
+    });
+  }
 
   function baseMap(element) {
     var map = L.map(element, { maxZoom: 19 });  // the cluster plug-in needs it, tiles or not
