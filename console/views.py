@@ -256,12 +256,7 @@ def dashboard_page(request):
     since = until - timedelta(weeks=weeks)
     try:
         total = dashboard.dashboard_for(actor=actor, region=region, agency_id=agency_id, since=since, until=until)
-        rows = [
-            (start, dashboard.dashboard_for(
-                actor=actor, region=region, agency_id=agency_id, since=start, until=start + timedelta(weeks=1)
-            ))
-            for start in (since + timedelta(weeks=n) for n in range(weeks))
-        ]  # fmt: skip
+        rows = dashboard.weekly_for(actor=actor, region=region, agency_id=agency_id, since=since, weeks=weeks)
     except DomainError as exc:
         raise Http404(exc.message) from None
     if request.GET.get("format") in tables.FORMATS:

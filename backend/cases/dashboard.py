@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Avg, Count, F, Q, QuerySet
 from django.utils import timezone
@@ -71,12 +71,26 @@ def _counts(since: datetime, until: datetime, now: datetime) -> dict:
 def dashboard_for(*, actor: Actor, region, agency_id: int | None, since: datetime, until: datetime) -> Dashboard:
     """The dashboard as a person asks for it: the region's staff see the region's, or one agency's of it (an
     `agency_id` that is not the region's: NOT_FOUND, as is a region not theirs)."""
+    return dashboard(region=region, agency=_asked(actor, region, agency_id), since=since, until=until)
+
+
+def weekly_for(*, actor: Actor, region, agency_id: int | None, since: datetime, weeks: int):
+    """dashboard_for() of each of `weeks` weeks from `since`: [(the week's start, its dashboard)]."""
+    agency = _asked(actor, region, agency_id)
+    starts = [since + timedelta(weeks=n) for n in range(weeks)]
+    return [
+        (start, dashboard(region=region, agency=agency, since=start, until=start + timedelta(weeks=1)))
+        for start in starts
+    ]
+
+
+def _asked(actor: Actor, region, agency_id: int | None):
     if region is None or not actor.works_in_region(region.pk):
         raise DomainError(CaseErrorCode.NOT_FOUND, _("No such region, or not yours."))
     agency = region.agencies.filter(pk=agency_id).first() if agency_id is not None else None
     if agency_id is not None and agency is None:
         raise DomainError(CaseErrorCode.NOT_FOUND, _("No such agency in this region."))
-    return dashboard(region=region, agency=agency, since=since, until=until)
+    return agency
 
 
 def dashboard(*, region, agency=None, since: datetime, until: datetime, now: datetime | None = None) -> Dashboard:
