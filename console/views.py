@@ -336,6 +336,10 @@ def case_page(request, case_id: int):
     context = {
         "case": case,
         "complaint": complaint,
+        "answers": [
+            (title, (_("yes") if value else _("no")) if isinstance(value, bool) else value)
+            for title, value in (complaint_selectors.extra_answers(complaint) if complaint is not None else [])
+        ],
         "status": STATUS_LABELS.get(case.status, case.status),
         "reporter": complaint_selectors.person_label(actor, case, case.resident),
         "photos": photos,

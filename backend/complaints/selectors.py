@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from backend import sql
 from backend.accounts.actor import Actor, Scope
 from backend.cases.models import CASE_COLUMNS, Case, CaseEvent, CaseKind, Visibility
-from backend.complaints.models import Complaint, ComplaintCategory
+from backend.complaints.models import Complaint, ComplaintCategory, localized_name
 from backend.complaints.workflow import OPEN, TERMINAL, ComplaintStatus
 from backend.keyset import Key, Keyset
 
@@ -108,6 +108,18 @@ def timeline(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
     """The events of a case the actor may see, in the timeline's order."""
     events = case.events.order_by(*TIMELINE.order())
     return events if sees_internals(actor, case) else events.filter(visibility=Visibility.PUBLIC)
+
+
+def extra_answers(complaint) -> list[tuple[str, object]]:
+    """A complaint's answers to its category's extra questions, each named by the question's title in the active
+    language (`title`, `title_en`), else by its key."""
+    properties = (complaint.category.extra_schema or {}).get("properties", {})
+    named = []
+    for key, value in (complaint.extra or {}).items():
+        spec = properties.get(key) if isinstance(properties.get(key), dict) else {}
+        title = spec.get("title") or key
+        named.append((localized_name(title, spec.get("title_en") or title), value))
+    return named
 
 
 def can_view(actor: Actor, case: Case) -> bool:

@@ -192,6 +192,7 @@ def test_the_case_page(demo, road_complaint, django_assert_max_num_queries):
         page = client.get(case_url(road_complaint))
     html = page.content.decode()
     assert road_complaint.complaint.description in html
+    assert "<dt>Tingkat kerusakan</dt><dd>berat</dd>" in html  # the question's title, not its key
     assert "data-lat" in html and page.context["broken"] is None
     assert 'data-icon="/static/vendor/leaflet/images/marker-icon.png"' in html  # by {% static %}: hashed in production
     assert {"accept", "reject", "transfer", "reply"} <= page.context["moves"]
