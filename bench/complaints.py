@@ -107,19 +107,24 @@ def use_source(parser: argparse.ArgumentParser, source: str | None) -> None:
             parser.error(f"--source: no manage.py in {serving.SOURCE}")
 
 
-def prepare() -> dict:
-    serving.setup_database()
+def shell(script: str, *, what: str, timeout: float = 300) -> dict:
+    """Run `script` in `manage.py shell` of the benchmark's tree and database; its last line is JSON."""
     done = subprocess.run(
-        [str(PYTHON), "manage.py", "shell", "-c", PREPARE % {"residents": RESIDENTS}],
+        [str(PYTHON), "manage.py", "shell", "-c", script],
         cwd=ROOT,
         env={**os.environ, **ENV},
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=timeout,
     )
     if done.returncode != 0:
-        raise SystemExit(f"preparing failed:\n{done.stdout}\n{done.stderr}")
+        raise SystemExit(f"{what} failed:\n{done.stdout}\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def prepare() -> dict:
+    serving.setup_database()
+    return shell(PREPARE % {"residents": RESIDENTS}, what="preparing")
 
 
 def submit_kinds(setup: dict, concurrency: int) -> list[Kind]:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -26,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import complaints
 import serving
 import staff_queue
-from serving import PYTHON, ROOT, Kind, Server
+from serving import ROOT, Kind, Server
 
 PORT = 8192
 
@@ -49,17 +47,7 @@ def run(server: Server, kind: Kind, clients: int, seconds: float) -> dict:
 
 
 def session() -> dict:
-    done = subprocess.run(
-        [str(PYTHON), "manage.py", "shell", "-c", SESSION],
-        cwd=ROOT,
-        env={**os.environ, **complaints.ENV},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"signing in failed:\n{done.stdout}\n{done.stderr}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return complaints.shell(SESSION, what="signing in")
 
 
 def main() -> int:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import complaints
 import serving
-from serving import PYTHON, ROOT, Kind, Server
+from serving import ROOT, Kind, Server
 
 PORT = 8191
 CASES = 100_000
@@ -80,19 +78,10 @@ print(json.dumps({"token": token, "agency": dpupr.pk}))
 
 def prepare() -> dict:
     serving.setup_database()
-    done = subprocess.run(
-        [str(PYTHON), "manage.py", "shell", "-c", SEED % {"cases": CASES}],
-        cwd=ROOT,
-        env={**os.environ, **complaints.ENV},
-        capture_output=True,
-        text=True,
-        timeout=1200,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"seeding failed:\n{done.stdout}\n{done.stderr}")
+    setup = complaints.shell(SEED % {"cases": CASES}, what="seeding", timeout=1200)
     with serving.pg_connect() as conn:
         conn.execute("ANALYZE")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return setup
 
 
 def kinds(setup: dict, size: int, query: str) -> tuple[Kind, Kind]:
