@@ -93,3 +93,19 @@ def localized(schema, language: str):
         if isinstance(wanted, str) and wanted:
             result[text] = wanted
     return result
+
+
+def named_answers(schema, data, language: str) -> list[tuple[str, object]]:
+    """A form's answers as a person reads them: each named by its question's title in `language` (else by its key),
+    in the schema's order of questions (answers it does not name after them); yes and no for booleans."""
+    properties = (localized(schema, language) or {}).get("properties", {}) if isinstance(schema, dict) else {}
+    data = data if isinstance(data, dict) else {}
+    keys = [key for key in properties if key in data] + [key for key in data if key not in properties]
+    named = []
+    for key in keys:
+        spec = properties.get(key) if isinstance(properties.get(key), dict) else {}
+        value = data[key]
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        named.append((spec.get("title") or key, value))
+    return named

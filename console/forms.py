@@ -6,6 +6,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from backend.cases.errors import RejectReason
+from backend.cases.models import CaseKind
 from backend.cases.workflow import STATUS_LABELS
 from backend.work import queue
 
@@ -39,6 +40,11 @@ class QueueForm(forms.Form):
     """The staffQueue filter's fields that a page offers."""
 
     status = forms.ChoiceField(label=_("Status"), required=False, choices=lambda: _choices(STATUS_LABELS))
+    kind = forms.ChoiceField(
+        label=_("Kind"),
+        required=False,
+        choices=[("", _("All")), (CaseKind.COMPLAINT, _("Complaints")), (CaseKind.PERMIT, _("Permits"))],
+    )
     sla = forms.ChoiceField(
         label=_("SLA"),
         required=False,
@@ -69,6 +75,7 @@ class QueueForm(forms.Form):
         data = self.cleaned_data
         return queue.QueueFilter(
             statuses=(data["status"],) if data["status"] else (),
+            kind=data["kind"] or None,
             sla=queue.SlaState(data["sla"]) if data["sla"] else None,
             assignee=queue.AssigneeFilter(data["assignee"] or queue.AssigneeFilter.ANYONE),
             order=queue.QueueOrder(data["order"] or queue.QueueOrder.DUE_SOONEST),
@@ -107,6 +114,21 @@ EVENT_LABELS = {
     "survey_answered": _("Survey answered"),
     "overdue": _("Overdue"),
     "escalated": _("Escalated"),
+    # permits
+    "verification_started": _("Verification started"),
+    "revision_requested": _("Revision requested"),
+    "resubmitted": _("Resubmitted"),
+    "review_started": _("Sent to technical review"),
+    "recommendation_recorded": _("Recommendation recorded"),
+    "fee_assessed": _("Fee assessed"),
+    "payment_recorded": _("Payment recorded"),
+    "approved": _("Approved"),
+    "issued": _("Permit issued"),
+    "withdrawn": _("Withdrawn by the applicant"),
+    "message": _("Message"),
+    "nik_viewed": _("Whole NIK viewed"),
+    "revoked": _("Permit revoked"),
+    "deemed_approval_due": _("Deadline passed without a decision (deemed approval)"),
 }
 
 

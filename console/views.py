@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -33,10 +34,11 @@ from backend.complaints import selectors as complaint_selectors
 from backend.complaints import services as complaints
 from backend.errors import DomainError, DomainErrors
 from backend.keyset import InvalidCursor
+from backend.permits import selectors as permit_selectors
 from backend.regions.models import Agency, Region
 from backend.work import queue
 from backend.work import services as work
-from console import forms, tables
+from console import forms, inputs, permit_pages, tables
 from console.security import content_security_policy
 from media.models import AttachmentKind
 from media.storage import url_for
@@ -148,6 +150,8 @@ def queue_page(request):
     )
     context = {
         "form": form,
+        # a reviewing agency's part in other agencies' permits, which its queue does not hold
+        "reviews": _reviews_waiting(request.actor),
         "rows": [(row, STATUS_LABELS.get(row.status, row.status), forms.SLA_LABELS[row.sla_state]) for row in rows],
         "totals": totals,
         "incoming": incoming,
@@ -157,6 +161,17 @@ def queue_page(request):
         "case_path": reverse("console:case", args=[0])[:-1],  # + a row's id: one reverse() for the page, not 50
     }
     return render(request, "console/queue.html", context)
+
+
+def _reviews_waiting(actor: Actor) -> list:
+    """A reviewing agency's part in other agencies' permits, which its queue does not hold."""
+    if not actor.agency_roles:
+        return []
+    reviews = list(permit_selectors.reviews_waiting_on(actor)[:20])
+    language = (get_language() or "id")[:2]
+    for review in reviews:
+        review.permit_name = review.application.type_version.name(language)
+    return reviews
 
 
 @console_view
@@ -309,43 +324,58 @@ def _case(request, case_id: int):
 @console_view
 @require_GET
 def case_page(request, case_id: int):
+    return _render_case(request, _case(request, case_id))
+
+
+def _render_case(request, case, **extra) -> HttpResponse:
+    """The case page: what every case shows, then what its kind adds (permit_pages for a permit)."""
     actor = request.actor
-    case = _case(request, case_id)
-    complaint = case.complaint if case.kind == CaseKind.COMPLAINT else None
-    photos = []
-    if complaint is not None and complaint_selectors.shows_photos(actor, case):
-        photos = [
-            {"small": url_for(a.small_key), "large": url_for(a.large_key), "full": url_for(a.storage_key)}
-            for a in case.attachments.filter(kind=AttachmentKind.PHOTO).order_by("position")
-        ]
     events = list(complaint_selectors.timeline(actor, case).select_related("actor"))
     for event in events:
         event.who = complaint_selectors.person_label(actor, case, event.actor)
         event.label = forms.EVENT_LABELS.get(event.type, event.type)
         event.detail = _event_detail(event)
+    offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
+    moves = set(open_moves(case, actor) & {*offered, *MODERATION})
+    if case.assignee_id == actor.user.pk:
+        moves.discard("claim")
+    context = {
+        "case": case,
+        "status": STATUS_LABELS.get(case.status, case.status),
+        "reporter": complaint_selectors.person_label(actor, case, case.resident),
+        "events": events,
+        "broken": case_selectors.verify_chain(case),
+        "tiles": settings.CONSOLE_TILE_URL,
+        "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
+        **extra,
+    }
+    if case.kind == CaseKind.COMPLAINT:
+        context.update(_complaint_context(actor, case, moves))
+    else:
+        context.update(permit_pages.context(request, case, moves))
+    context["moves"] = moves
+    context["actionable"] = bool(moves - {"publish", "unpublish", "mark_duplicate", "reveal_nik"})
+    return render(request, "console/case.html", context)
+
+
+def _complaint_context(actor: Actor, case, moves: set[str]) -> dict:
+    complaint = case.complaint
+    photos = []
+    if complaint_selectors.shows_photos(actor, case):
+        photos = [
+            {"small": url_for(a.small_key), "large": url_for(a.large_key), "full": url_for(a.storage_key)}
+            for a in case.attachments.filter(kind=AttachmentKind.PHOTO).order_by("position")
+        ]
     nearby = []
-    if complaint is not None and case.lat is not None:
+    if case.lat is not None:
         nearby = complaint_selectors.nearby_open_complaints(
             region=case.region, category=complaint.category, lat=case.lat, lon=case.lon, exclude_case_id=case.pk
         )
-    moves = open_moves(case, actor) & {*ACTIONS, *MODERATION}  # what this console offers (permits: the API, for now)
-    if complaint is not None:
-        moves -= {"unpublish"} if not complaint.published else {"publish"}
-    if case.assignee_id == actor.user.pk:
-        moves -= {"claim"}
-    context = {
-        "case": case,
+    moves.discard("unpublish" if not complaint.published else "publish")
+    return {
         "complaint": complaint,
-        "answers": [
-            (title, (_("yes") if value else _("no")) if isinstance(value, bool) else value)
-            for title, value in (complaint_selectors.extra_answers(complaint) if complaint is not None else [])
-        ],
-        "status": STATUS_LABELS.get(case.status, case.status),
-        "reporter": complaint_selectors.person_label(actor, case, case.resident),
+        "answers": complaint_selectors.extra_answers(complaint),
         "photos": photos,
-        "events": events,
-        "broken": case_selectors.verify_chain(case),
-        "moves": moves,
         "nearby": nearby,
         "agencies": Agency.objects.filter(region_id=case.region_id, active=True)
         .exclude(pk=case.agency_id)
@@ -353,67 +383,43 @@ def case_page(request, case_id: int):
         "assignees": case_selectors.assignable_staff(case) if "assign" in moves else [],
         "templates": work.reply_templates(case.agency_id) if "reply" in moves else [],
         "reasons": [(reason.value, forms.REJECT_LABELS[reason]) for reason in RejectReason],
-        "tiles": settings.CONSOLE_TILE_URL,
-        "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
     }
-    return render(request, "console/case.html", context)
 
 
 def _event_detail(event) -> str:
-    """What a timeline line adds to its label: the reason of a rejection, the agency a case was offered to."""
+    """What a timeline line adds to its label: the reason of a rejection, the agency a case was offered to, what a
+    permit's step recorded."""
     payload = event.payload
     if event.type == "rejected" and payload.get("reason") in RejectReason.__members__.values():
         return str(forms.REJECT_LABELS[RejectReason(payload["reason"])])
     if event.type == "transfer_offered" and payload.get("to"):  # a transfer's from/to are agency codes
         named = Agency.objects.filter(region_id=event.case.region_id, code=payload["to"]).values_list("name", flat=True)
         return f"→ {named.first() or payload['to']}"
-    return ""
+    return permit_pages.event_detail(event)
 
 
-def _text(name: str) -> Callable[[dict], str]:
-    def read(data: dict) -> str:
-        value = data.get(name, "")
-        if "\x00" in value:
-            raise DomainError(CaseErrorCode.INVALID, _("The text holds a character that cannot be stored."), field=name)
-        return value
-
-    return read
-
-
-def _number(name: str) -> Callable[[dict], int]:
-    def read(data: dict) -> int:
-        try:
-            return int(data.get(name, ""))
-        except ValueError:
-            if name == "version":
-                raise DomainError(CaseErrorCode.CONFLICT, _("Reload the page and try again."), field=name) from None
-            raise DomainError(CaseErrorCode.INVALID, _("Choose one from the list."), field=name) from None
-
-    return read
-
-
-# action -> (service, its inputs read from the form). Each service checks role, state, tenant and version itself.
-ACTIONS: dict[str, tuple[Callable, dict[str, Callable[[dict], object]]]] = {
+# action -> (service, its inputs read from the request). Each service checks role, state, tenant and version itself.
+ACTIONS: dict[str, tuple[Callable, dict[str, inputs.Reader]]] = {
     "accept": (cases.accept, {}),
     "start": (cases.start_work, {}),
     "claim": (cases.claim, {}),
-    "assign": (cases.assign, {"assignee_id": _number("assignee")}),
-    "reply": (cases.reply, {"text": _text("text")}),
-    "note": (cases.add_note, {"text": _text("text")}),
-    "request_info": (cases.request_info, {"question": _text("text")}),
-    "resolve": (cases.resolve, {"note": _text("text")}),
-    "reject": (cases.reject, {"reason": _text("reason"), "note": _text("text")}),
-    "transfer": (cases.transfer, {"agency_id": _number("agency"), "reason": _text("text")}),
+    "assign": (cases.assign, {"assignee_id": inputs.number("assignee")}),
+    "reply": (cases.reply, {"text": inputs.text("text")}),
+    "note": (cases.add_note, {"text": inputs.text("text")}),
+    "request_info": (cases.request_info, {"question": inputs.text("text")}),
+    "resolve": (cases.resolve, {"note": inputs.text("text"), "photo": inputs.file("photo")}),
+    "reject": (cases.reject, {"reason": inputs.text("reason"), "note": inputs.text("text")}),
+    "transfer": (cases.transfer, {"agency_id": inputs.number("agency"), "reason": inputs.text("text")}),
     "accept_transfer": (cases.accept_transfer, {}),
-    "decline_transfer": (cases.decline_transfer, {"reason": _text("text")}),
-    "forward": (cases.forward, {"body": _text("text"), "reference": _text("reference")}),
-    "mark_duplicate": (complaints.mark_duplicate, {"original_id": _number("original")}),
+    "decline_transfer": (cases.decline_transfer, {"reason": inputs.text("text")}),
+    "forward": (cases.forward, {"body": inputs.text("text"), "reference": inputs.text("reference")}),
+    "mark_duplicate": (complaints.mark_duplicate, {"original_id": inputs.number("original")}),
 }
 MODERATION = {"publish": True, "unpublish": False}
 
 
-def _template_text(request, case_id: int) -> str:
-    template = work.reply_templates(_case(request, case_id).agency_id).filter(pk=_number("template")(request.POST))
+def _template_text(request, case) -> str:
+    template = work.reply_templates(case.agency_id).filter(pk=inputs.number("template")(request))
     return template.values_list("text", flat=True).first() or ""
 
 
@@ -421,17 +427,22 @@ def _template_text(request, case_id: int) -> str:
 @require_POST
 def case_action(request, case_id: int, action: str):
     """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten."""
-    _case(request, case_id)  # another region's case is not found, whatever the action (nothing to probe)
+    case = _case(request, case_id)  # another region's case is not found, whatever the action (nothing to probe)
+    offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
     back = redirect("console:case", case_id=case_id)
     try:
-        if action in MODERATION:
+        if action in MODERATION and case.kind == CaseKind.COMPLAINT:
             complaints.set_published(actor=request.actor, case_id=case_id, published=MODERATION[action])
-        elif action in ACTIONS:
-            service, inputs = ACTIONS[action]
-            values = {name: read(request.POST) for name, read in inputs.items()}
+        elif action == "reveal_nik" and case.kind == CaseKind.PERMIT:
+            response = _render_case(request, case, nik=permit_pages.reveal_nik(request.actor, case))
+            response["Cache-Control"] = "no-store"  # the whole NIK is not kept by the browser or a proxy
+            return response
+        elif action in offered:
+            service, readers = offered[action]
+            values = {name: read(request) for name, read in readers.items()}
             if action == "reply" and not values["text"].strip() and request.POST.get("template"):
-                values["text"] = _template_text(request, case_id)  # sent without script: the template as it is
-            service(actor=request.actor, case_id=case_id, expected_version=_number("version")(request.POST), **values)
+                values["text"] = _template_text(request, case)  # sent without script: the template as it is
+            service(actor=request.actor, case_id=case_id, expected_version=inputs.number("version")(request), **values)
         else:
             raise Http404(_("No such action."))
     except DomainError as exc:

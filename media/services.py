@@ -32,22 +32,27 @@ def check_photos(files: Sequence, *, field: str = "photos") -> tuple[list[Proces
     processed, errors = [], []
     if not files:
         return processed, errors
+    from media.images import MediaRejected
+
+    for index, upload in enumerate(files):
+        try:
+            processed.append(read_photo(upload))
+        except MediaRejected as refused:
+            errors.append(DomainError(refused.code, refused.message, field=f"{field}.{index}"))
+    return processed, errors
+
+
+def read_photo(upload) -> ProcessedImage:
+    """One uploaded photo checked and processed, or media.images.MediaRejected saying why not."""
     # Pillow (media.images) is loaded by the first photo a process receives, not by every process serving the API.
     from media.errors import MediaErrorCode
     from media.images import MediaRejected, process_image
 
-    for index, upload in enumerate(files):
-        try:
-            if upload.size > settings.MEDIA_MAX_BYTES:  # refuse before reading it into memory
-                raise MediaRejected(MediaErrorCode.TOO_LARGE, settings.MEDIA_MAX_BYTES)
-            upload.seek(0)
-            data = upload.read(settings.MEDIA_MAX_BYTES + 1)
-            processed.append(
-                process_image(data, max_bytes=settings.MEDIA_MAX_BYTES, max_pixels=settings.MEDIA_MAX_PIXELS)
-            )
-        except MediaRejected as refused:
-            errors.append(DomainError(refused.code, refused.message, field=f"{field}.{index}"))
-    return processed, errors
+    if upload.size > settings.MEDIA_MAX_BYTES:  # refuse before reading it into memory
+        raise MediaRejected(MediaErrorCode.TOO_LARGE, settings.MEDIA_MAX_BYTES)
+    upload.seek(0)
+    data = upload.read(settings.MEDIA_MAX_BYTES + 1)
+    return process_image(data, max_bytes=settings.MEDIA_MAX_BYTES, max_pixels=settings.MEDIA_MAX_PIXELS)
 
 
 def _aware(moment, tz):

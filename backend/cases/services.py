@@ -22,6 +22,10 @@ from backend.cases.timeline import append_event
 from backend.errors import DomainError
 from backend.regions import calendar
 from backend.regions.models import Agency
+from media.models import AttachmentKind
+from media.services import StoredPhotos, read_photo
+
+RESULT_PHOTO = "result"  # an attachment's `requirement` on the photo of the work done, taken by staff
 
 
 def transition(
@@ -105,12 +109,37 @@ def start_work(*, actor: Actor, case_id: int, expected_version: int | None = Non
     return transition(staff_case(actor=actor, case_id=case_id), "start", actor=actor, expected_version=expected_version)
 
 
-def resolve(*, actor: Actor, case_id: int, note: str, expected_version: int | None = None) -> Case:
-    """Done: the public resolution note tells the resident what was done."""
+def resolve(*, actor: Actor, case_id: int, note: str, photo=None, expected_version: int | None = None) -> Case:
+    """Done: the public resolution note tells the resident what was done, with a photo of the result if staff took
+    one (checked and stored like the reporter's; it is among the case's photos and named on the event)."""
     case = staff_case(actor=actor, case_id=case_id)
-    return transition(
-        case, "resolve", actor=actor, expected_version=expected_version, payload={"note": note_text(note, field="note")}
-    )
+    note = note_text(note, field="note")
+    if photo is None:
+        return transition(case, "resolve", actor=actor, expected_version=expected_version, payload={"note": note})
+    from media.images import MediaRejected
+
+    try:
+        processed = read_photo(photo)
+    except MediaRejected as refused:
+        raise DomainError(refused.code, refused.message, field="photo") from None
+    stored = StoredPhotos([processed], region_id=case.region_id)
+    try:
+        with transaction.atomic():
+            (row,) = stored.rows(case, uploader=actor.user)
+            row.position = case.attachments.filter(kind=AttachmentKind.PHOTO).count()
+            row.requirement = RESULT_PHOTO
+            transition(
+                case,
+                "resolve",
+                actor=actor,
+                expected_version=expected_version,
+                payload={"note": note, "photo": str(row.pk)},
+            )
+            row.save(force_insert=True)
+    except Exception:
+        stored.discard()
+        raise
+    return case
 
 
 def reject(*, actor: Actor, case_id: int, reason: str, note: str, expected_version: int | None = None) -> Case:

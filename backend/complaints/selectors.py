@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 import h3
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from backend import sql
 from backend.accounts.actor import Actor, Scope
 from backend.cases.models import CASE_COLUMNS, Case, CaseEvent, CaseKind, Visibility
-from backend.complaints.models import Complaint, ComplaintCategory, localized_name
+from backend.complaints.models import Complaint, ComplaintCategory
 from backend.complaints.workflow import OPEN, TERMINAL, ComplaintStatus
+from backend.forms import named_answers
 from backend.keyset import Key, Keyset
 
 # The order of a resident's cases and of the public feed (newest first), and the cursors of their pages.
@@ -111,15 +113,8 @@ def timeline(actor: Actor, case: Case) -> QuerySet[CaseEvent]:
 
 
 def extra_answers(complaint) -> list[tuple[str, object]]:
-    """A complaint's answers to its category's extra questions, each named by the question's title in the active
-    language (`title`, `title_en`), else by its key."""
-    properties = (complaint.category.extra_schema or {}).get("properties", {})
-    named = []
-    for key, value in (complaint.extra or {}).items():
-        spec = properties.get(key) if isinstance(properties.get(key), dict) else {}
-        title = spec.get("title") or key
-        named.append((localized_name(title, spec.get("title_en") or title), value))
-    return named
+    """A complaint's answers to its category's extra questions, named by their titles in the active language."""
+    return named_answers(complaint.category.extra_schema, complaint.extra, (get_language() or "id")[:2])
 
 
 def can_view(actor: Actor, case: Case) -> bool:

@@ -88,7 +88,9 @@ def request_revision(*, actor: Actor, case_id: int, items: list[dict], expected_
     return case
 
 
-def send_to_review(*, actor: Actor, case_id: int, agency_ids: list[int] | None = None) -> Case:
+def send_to_review(
+    *, actor: Actor, case_id: int, agency_ids: list[int] | None = None, expected_version: int | None = None
+) -> Case:
     """Ask reviewing agencies (the type's, unless others are named) for their technical recommendation."""
     case = _permit_case(actor, case_id)
     application = case.permit
@@ -106,7 +108,13 @@ def send_to_review(*, actor: Actor, case_id: int, agency_ids: list[int] | None =
         PermitReview.objects.bulk_create(
             [PermitReview(application=application, agency=agency) for agency in agencies], ignore_conflicts=True
         )
-        transition(case, "send_to_review", actor=actor, payload={"agencies": sorted(a.code for a in agencies)})
+        transition(
+            case,
+            "send_to_review",
+            actor=actor,
+            expected_version=expected_version,
+            payload={"agencies": sorted(a.code for a in agencies)},
+        )
     return case
 
 

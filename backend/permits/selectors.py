@@ -1,4 +1,5 @@
-"""Reads of permits: the types a region offers, an applicant's applications, and public verification."""
+"""Reads of permits: the types a region offers, an applicant's applications, an application as the office reads it,
+the reviews asked of an agency, and public verification."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from enum import StrEnum
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import get_language
 
 from backend.accounts.actor import Actor
+from backend.forms import named_answers
 from backend.keyset import Key, Keyset
-from backend.permits.models import PermitApplication, PermitType
+from backend.permits.models import PermitApplication, PermitReview, PermitType
 from backend.permits.workflow import PermitStatus
 
 # An applicant's applications, newest first, and the cursors of their pages.
@@ -38,6 +41,48 @@ def can_see(actor: Actor, application: PermitApplication) -> bool:
     if actor.user is not None and application.applicant_id == actor.user.pk:
         return True
     return application.case_id is not None and actor.works_in_region(application.region_id)
+
+
+# The files of an application that are not the applicant's documents.
+OFFICE_FILES = ("certificate", "review_report")
+
+
+def form_answers(application: PermitApplication, language: str) -> list[tuple[str, object]]:
+    """The applicant's answers, named by the form's questions in `language`."""
+    return named_answers(application.type_version.form_schema, application.form_data, language)
+
+
+def documents(application: PermitApplication) -> list:
+    """The applicant's documents, by requirement, each with `requirement_name` in the active language."""
+    version = application.type_version
+    rows = list(application.documents.exclude(requirement__in=OFFICE_FILES).order_by("requirement", "position"))
+    for row in rows:
+        spec = version.requirement(row.requirement) or {}
+        row.requirement_name = spec.get("name_en" if _english() else "name_id") or row.requirement
+    return rows
+
+
+def reviews(application: PermitApplication) -> QuerySet[PermitReview]:
+    """The technical reviews asked for, recorded or not (staff of the region only)."""
+    return application.reviews.select_related("agency", "report").order_by("agency__code")
+
+
+def reviews_waiting_on(actor: Actor) -> QuerySet[PermitReview]:
+    """The reviews asked of the actor's agencies that they have not recorded, on applications still in review,
+    soonest deadline first: a reviewing agency's work, which is not in its queue (the case is the handler's)."""
+    return (
+        PermitReview.objects.filter(
+            agency_id__in=list(actor.agency_roles),
+            recorded_at__isnull=True,
+            application__case__status=PermitStatus.TECHNICAL_REVIEW,
+        )
+        .select_related("application__case", "application__type_version", "agency")
+        .order_by("application__case__due_at", "application__case_id")
+    )
+
+
+def _english() -> bool:
+    return (get_language() or "id").startswith("en")
 
 
 class Validity(StrEnum):

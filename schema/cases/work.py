@@ -8,12 +8,15 @@ from django.utils.translation import gettext as _
 
 from backend.cases import services
 from backend.cases.errors import CaseErrorCode, RejectReason
-from backend.errors import DomainError
+from backend.errors import DomainError, error_codes
+from media.errors import MediaErrorCode
 from schema.cases.types import CaseNode
 from schema.errors import DomainMutation, error_type
 from schema.fields import node_pk
+from schema.uploads import Upload
 
-CaseError = error_type("CaseError", CaseErrorCode, "working on a case")
+# A case's moves refuse with the core's codes; resolving with a photo also with the photo pipeline's.
+CaseError = error_type("CaseError", error_codes("CaseWorkCode", CaseErrorCode, MediaErrorCode), "working on a case")
 RejectReasonEnum = graphene.Enum.from_enum(RejectReason, name="RejectReason")
 
 
@@ -68,14 +71,17 @@ class StartCase(CaseWork):
 
 
 class ResolveCase(CaseWork):
-    """Staff: the work is done; the note tells the resident what was done."""
+    """Staff: the work is done; the note tells the resident what was done, the optional photo shows it."""
 
     class Arguments(OnCaseVersion):
         note = graphene.String(required=True)
+        photo = Upload(description="A JPEG, PNG or WebP photo of the result (multipart request).")
 
     @classmethod
-    def perform(cls, info, case_id, note, version=None):
-        case = services.resolve(actor=info.context.actor, case_id=case_pk(case_id), note=note, expected_version=version)
+    def perform(cls, info, case_id, note, photo=None, version=None):
+        case = services.resolve(
+            actor=info.context.actor, case_id=case_pk(case_id), note=note, photo=photo, expected_version=version
+        )
         return cls(case=case)
 
 

@@ -3,11 +3,14 @@ allowed and refused by role, state, agency and region."""
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from graphql_relay import to_global_id
+from PIL import Image
 
 from backend.cases.models import Audience, Case, OutboxMessage
-from tests.helpers import SUBMIT, complaint_input, staff_user
+from tests.helpers import SUBMIT, complaint_input, post_multipart, staff_user
 
 pytestmark = pytest.mark.django_db
 
@@ -44,6 +47,35 @@ def test_the_handling_agency_works_the_case_to_resolution(gql, road_complaint_id
     gql.sign_in_as(resident)
     confirm = "mutation($c: ID!) { confirmResolution(caseId: $c) { case { status } errors { code } } }"
     assert gql(confirm, {"c": road_complaint_id})["confirmResolution"]["case"]["status"] == "closed"
+
+
+def test_resolve_with_a_photo_of_the_result(gql, road_complaint_id, resident, local_media):
+    """The multipart request of the API (the console posts a form to the same service)."""
+    staf = staff_user("pupr.staf")
+    act(gql, staf, "acceptCase", road_complaint_id)
+    act(gql, staf, "startCase", road_complaint_id)
+    query = (
+        'mutation($c: ID!, $p: Upload) { resolveCase(caseId: $c, note: "Ditambal", photo: $p) {'
+        " case { status photos { url } } errors { code field message } } }"
+    )
+    refused = post_multipart(
+        gql, query, {"c": road_complaint_id, "p": None}, {"variables.p": ("a.jpg", b"not an image", "image/jpeg")}
+    ).json()["data"]["resolveCase"]
+    assert [(e["code"], e["field"]) for e in refused["errors"]] == [("UNSUPPORTED_TYPE", "photo")] and refused[
+        "case"
+    ] is None
+    image = io.BytesIO()
+    Image.new("RGB", (64, 48), (90, 90, 90)).save(image, "JPEG")
+    done = post_multipart(
+        gql, query, {"c": road_complaint_id, "p": None}, {"variables.p": ("hasil.jpg", image.getvalue(), "image/jpeg")}
+    ).json()["data"]["resolveCase"]
+    assert done["errors"] == [] and done["case"]["status"] == "resolved"
+    case = Case.objects.get()  # the one complaint
+    result = case.attachments.get(requirement="result")
+    assert case.events.get(type="resolved").payload["photo"] == str(result.pk)
+    gql.sign_in_as(resident)  # the reporter sees the photo of the result among the case's photos
+    mine = gql("query($c: ID!) { node(id: $c) { ... on Case { photos { url } } } }", {"c": road_complaint_id})
+    assert len(mine["node"]["photos"]) == len(done["case"]["photos"]) >= 1
 
 
 def test_a_stale_version_is_refused(gql, road_complaint_id):
