@@ -384,6 +384,8 @@ OPEN311_CONTACT = env.str("OPEN311_CONTACT", "Diskominfo")
 # console's Content-Security-Policy) and its attribution. Empty: maps show the cases without a background.
 CONSOLE_TILE_URL = env.str("CONSOLE_TILE_URL", "")
 CONSOLE_TILE_ATTRIBUTION = env.str("CONSOLE_TILE_ATTRIBUTION", "")
+# Where the console's pages open the API's WebSocket for live updates; empty: /graphql on the page's own host.
+CONSOLE_WEBSOCKET_URL = env.str("CONSOLE_WEBSOCKET_URL", "")
 
 # An overdue case is escalated to the region's admins after this much more working time.
 SLA_ESCALATE_AFTER_WORKING_HOURS = env.int("SLA_ESCALATE_AFTER_WORKING_HOURS", 16, minimum=1)

@@ -9,6 +9,7 @@ urlpatterns = [
     path("masuk", views.sign_in, name="sign-in"),
     path("keluar", views.sign_out, name="sign-out"),
     path("kata-sandi", views.password, name="password"),
+    path("langsung", views.live_token, name="live-token"),
     path("peta", views.map_page, name="map"),
     path("peta.json", views.map_points, name="map-points"),
     path("ekspor", views.export_queue, name="export"),

@@ -4,7 +4,9 @@ decided in the domain, never here. Every page carries a Content-Security-Policy 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from functools import wraps
 
@@ -20,6 +22,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from graphql_relay import to_global_id
 
 from backend.accounts import services as accounts
 from backend.accounts.actor import Actor
@@ -54,6 +57,13 @@ def console_view(view: Callable) -> Callable:
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
+        session_id = request.session.get(AUTH_SESSION)
+        if session_id is None:  # signed in before the console kept a session of its own
+            _start_browser_session(request, request.user)
+        elif not accounts.browser_session_live(user=request.user, session_id=session_id):
+            logout(request)  # signed out everywhere, or the password changed, from another device
+            messages.info(request, _("Your session was ended from another device. Sign in again."))
+            return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
         request.actor = Actor.for_user(request.user)
         try:
             queue.scope_of(request.actor)
@@ -62,6 +72,14 @@ def console_view(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return content_security_policy(wrapped)
+
+
+AUTH_SESSION = "console_auth_session"  # the browser's sign-in session (accounts.start_browser_session), by id
+
+
+def _start_browser_session(request, user) -> None:
+    session = accounts.start_browser_session(user=user, client=accounts.ClientInfo.of(request))
+    request.session[AUTH_SESSION] = str(session.pk)
 
 
 # --- signing in and out --------------------------------------------------------------------------------------------
@@ -85,12 +103,16 @@ def sign_in(request):
             form.add_error(None, exc.message)
         else:
             login(request, user, backend="backend.accounts.backends.StaffLoginBackend")
+            _start_browser_session(request, user)
             return redirect(target)
     return render(request, "console/sign_in.html", {"form": form, "next": target}, status=400 if form.errors else 200)
 
 
 @require_POST
 def sign_out(request):
+    if request.user.is_authenticated and request.session.get(AUTH_SESSION):
+        with suppress(DomainError):  # ended already, from another device
+            accounts.revoke_session(user=request.user, session_id=request.session[AUTH_SESSION])
     logout(request)
     return redirect("console:sign-in")
 
@@ -109,9 +131,24 @@ def password(request):
             form.add_error("current_password" if exc.field == "currentPassword" else "new_password", exc.message)
         else:
             update_session_auth_hash(request, request.user)  # this browser stays signed in; the apps sign in again
+            _start_browser_session(request, request.user)
             messages.success(request, _("Your password was changed."))
             return redirect("console:queue")
     return render(request, "console/password.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@console_view
+@require_POST
+def live_token(request):
+    """A short access token for the page's live updates over the WebSocket (graphql-transport-ws), asked for again
+    whenever the socket (re)connects; 403 once the browser's session has ended."""
+    try:
+        token, expires = accounts.browser_access_token(user=request.user, session_id=request.session[AUTH_SESSION])
+    except DomainError as exc:
+        return JsonResponse({"error": exc.message}, status=403)
+    response = JsonResponse({"token": token, "expiresAt": expires.isoformat()})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 # --- the queue -----------------------------------------------------------------------------------------------------
@@ -125,6 +162,7 @@ def _filters(request) -> tuple[forms.QueueForm, queue.QueueFilter]:
 @console_view
 @require_GET
 def queue_page(request):
+    actor = request.actor
     form, filters = _filters(request)
     keyset = queue.ORDERS[filters.order]
     try:
@@ -159,8 +197,35 @@ def queue_page(request):
         "first_query": query.urlencode() if after else None,
         "export_query": query.urlencode(),
         "case_path": reverse("console:case", args=[0])[:-1],  # + a row's id: one reverse() for the page, not 50
+        "live": _live(
+            [{"query": QUEUE_LIVE, "variables": {"a": to_global_id("Agency", pk)}} for pk in _followed_agencies(actor)]
+        ),
     }
     return render(request, "console/queue.html", context)
+
+
+# What a page follows live (console/live.js), through the API's subscriptions.
+QUEUE_LIVE = (
+    "subscription($a: ID) { agencyQueue(agencyId: $a) { notificationId case { trackingCode statusLabel version } } }"
+)
+CASE_LIVE = "subscription($c: ID) { caseUpdated(id: $c) { notificationId case { trackingCode statusLabel version } } }"
+
+
+def _followed_agencies(actor: Actor) -> list[int]:
+    """The agencies whose queues a queue page follows: the user's, or a region admin's every agency (a superuser's
+    queue spans every region: it is not followed)."""
+    if actor.is_superuser:
+        return []
+    if actor.admin_region_ids:
+        agencies = Agency.objects.filter(region_id__in=actor.admin_region_ids).order_by("pk")
+        return list(agencies.values_list("pk", flat=True))
+    return sorted(actor.agency_roles)
+
+
+def _live(subscriptions: list[dict], *, version: int | None = None) -> dict | None:
+    if not subscriptions:
+        return None
+    return {"subscriptions": json.dumps(subscriptions), "url": settings.CONSOLE_WEBSOCKET_URL, "version": version}
 
 
 def _reviews_waiting(actor: Actor) -> list:
@@ -347,6 +412,7 @@ def _render_case(request, case, **extra) -> HttpResponse:
         "broken": case_selectors.verify_chain(case),
         "tiles": settings.CONSOLE_TILE_URL,
         "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
+        "live": _live([{"query": CASE_LIVE, "variables": {"c": to_global_id("Case", case.pk)}}], version=case.version),
         **extra,
     }
     if case.kind == CaseKind.COMPLAINT:

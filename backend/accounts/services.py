@@ -322,6 +322,38 @@ def refresh_session(*, refresh_token: str, client: ClientInfo) -> TokenPair:
         return _issue_pair(session, now)
 
 
+def start_browser_session(*, user: User, client: ClientInfo) -> AuthSession:
+    """The sign-in session of a browser signed in to the staff console. Its cookie stands for the refresh token, so
+    it has none; it names the short access tokens with which the console's pages follow live changes over the
+    WebSocket (browser_access_token), and it ends like any session: signed out, signed out everywhere, password
+    changed."""
+    now = timezone.now()
+    return AuthSession.objects.create(
+        user=user,
+        last_used_at=now,
+        expires_at=now + timedelta(seconds=settings.SESSION_COOKIE_AGE),
+        user_agent=client.user_agent[:300],
+        ip=client.ip,
+    )
+
+
+def _live_browser_session(user: User, session_id):
+    return AuthSession.objects.filter(pk=session_id, user=user, revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+
+def browser_session_live(*, user: User, session_id) -> bool:
+    """The browser's session has not been ended (nor run out)."""
+    return _live_browser_session(user, session_id).exists()
+
+
+def browser_access_token(*, user: User, session_id) -> tuple[str, datetime]:
+    """A short access token for the browser's live session (SESSION_REVOKED once it has ended)."""
+    session = _live_browser_session(user, session_id).first()
+    if session is None:
+        raise DomainError(AuthErrorCode.SESSION_REVOKED, _("This session has ended. Sign in again."))
+    return issue_access_token(session)
+
+
 def revoke_session(*, user: User, session_id, reason: str = "signed_out") -> None:
     """End one of the user's own sessions; someone else's (or an unknown one) is NOT_FOUND."""
     ended = AuthSession.objects.filter(pk=session_id, user=user, revoked_at__isnull=True).update(

@@ -7,27 +7,110 @@ committed) for a reviewer."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
+import redis
+from django.db import connections
+from graphql_relay import to_global_id
 
 from backend.accounts.models import User
+from backend.cases import services as cases
 from backend.cases.models import Case
 from backend.demo.management.commands.seed_demo import DEMO_PASSWORD
-from tests.live import ROOT, celery_worker, free_port, gunicorn, needs_services
+from backend.regions.models import Agency
+from notifications.delivery import group_name
+from tests.helpers import staff_actor
+from tests.live import ROOT, celery_worker, daphne, free_port, gunicorn, needs_services, wait_for
+from tests.permits.conftest import NIK, Permits
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = ROOT / "var" / "screenshots"
 
 
 @pytest.fixture
-def topology(tmp_path):
-    worker = celery_worker(tmp_path / "worker.log")
-    server = gunicorn(free_port(), tmp_path / "gunicorn.log")
+def topology(tmp_path, local_media):
+    """A Celery worker, daphne for the WebSocket and gunicorn for HTTP, as docs/serving.md runs them, with the test's
+    uploads folder; the pages open the socket on daphne's port (a proxy would route the upgrade on one host)."""
+    worker = celery_worker(tmp_path / "worker.log", MEDIA_ROOT=local_media)
+    sockets = daphne(free_port(), tmp_path / "daphne.log", CELERY_TASK_ALWAYS_EAGER="false", MEDIA_ROOT=local_media)
+    server = gunicorn(
+        free_port(),
+        tmp_path / "gunicorn.log",
+        CONSOLE_WEBSOCKET_URL=f"ws://{sockets.host}/graphql",
+        MEDIA_ROOT=local_media,
+    )
+    server.sockets = sockets
     yield server
     server.stop()
+    sockets.stop()
     worker.stop()
+
+
+def listening(group: str) -> None:
+    """Wait until a subscription has joined its channel-layer group (the protocol has no 'subscribed' message)."""
+    from django.conf import settings
+
+    client = redis.from_url(settings.REDIS_URL)
+    prefix = settings.CHANNEL_LAYERS["default"]["CONFIG"].get("prefix", "asgi")
+    try:
+        wait_for(lambda: client.zcard(f"{prefix}:group:{group}"), 10, f"a subscriber of {group}")
+    finally:
+        client.close()
+
+
+def outside_the_loop(function, *args, **kwargs):
+    """Run synchronous Django code while Playwright's sync API holds this thread's event loop: in a thread of its own,
+    which gives its database connection back when done."""
+
+    def run():
+        try:
+            return function(*args, **kwargs)
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(run).result()
+
+
+class Follower(threading.Thread):
+    """A resident's app following their case with gql over graphql-transport-ws, in a thread of its own."""
+
+    def __init__(self, host: str, token: str, case: Case):
+        super().__init__(daemon=True)
+        self.host, self.token, self.case_id = host, token, to_global_id("Case", case.pk)
+        self.events: list[str] = []
+        self.loop = self.task = None
+
+    def run(self):
+        asyncio.run(self._follow())
+
+    async def _follow(self):
+        from gql import Client
+        from gql import gql as parse
+        from gql.transport.websockets import WebsocketsTransport
+
+        self.loop, self.task = asyncio.get_running_loop(), asyncio.current_task()
+        transport = WebsocketsTransport(
+            url=f"ws://{self.host}/graphql",
+            subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            init_payload={"authorization": f"Bearer {self.token}"},
+        )
+        query = parse("subscription($c: ID) { caseUpdated(id: $c) { eventType case { status } } }")
+        with suppress(asyncio.CancelledError):
+            async with Client(transport=transport) as session:
+                async for result in session.subscribe(query, variable_values={"c": self.case_id}):
+                    self.events.append(result["caseUpdated"]["eventType"])
+
+    def stop(self):
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(self.task.cancel)
+        self.join(10)
 
 
 class Browser:
@@ -76,30 +159,43 @@ class Browser:
 @needs_services
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium (.ci/run installs it)")
 @pytest.mark.django_db(transaction=True)
-def test_staff_work_a_case_in_the_console(demo, submit, category, places, topology, settings):
+def test_staff_work_cases_in_the_console(demo, submit, category, places, topology, settings, gql, resident):
     from playwright.sync_api import expect, sync_playwright
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]  # one the servers know
-    for user in User.objects.filter(username__in=["pupr.staf", "dishub.staf", "pupr.kabid", "pupr.parepare"]):
+    for user in User.objects.filter(
+        username__in=["pupr.staf", "dishub.staf", "pupr.kabid", "pupr.parepare", "ptsp.staf"]
+    ):
         user.set_password(DEMO_PASSWORD)
         user.save(update_fields=["password"])
 
-    road = submit(category("jalan-rusak"), *places["lais"], anonymous=True)["case"]["trackingCode"]
-    other = submit(category("jalan-rusak"), *places["balai_agung"])["case"]["trackingCode"]
+    road_category = category("jalan-rusak")
+    road = submit(road_category, *places["lais"], anonymous=True)["case"]["trackingCode"]
+    other = submit(road_category, *places["balai_agung"])["case"]["trackingCode"]
     case = Case.objects.get(tracking_code=road)
+    permit = Permits(gql).filed(resident)["case"]["trackingCode"]
+    dpupr, kabid = Agency.objects.get(region=demo["muba"], code="dpupr").pk, staff_actor("pupr.kabid")
+    follower = Follower(topology.sockets.host, gql.sign_in_as(resident), case)  # the reporter's app, following
+    follower.start()
+    listening(group_name("case", case.pk))
     with sync_playwright() as playwright:
         chrome = Browser(playwright, topology.host)
         page = chrome.page
         try:
             chrome.sign_in("pupr.staf")
             expect(page.locator("table.queue tbody tr")).to_have_count(2)
+            # The queue follows the agency live: a complaint arriving now is announced without a reload.
+            expect(page.locator("#live")).to_have_attribute("data-live", "live")
+            listening(group_name("agency", dpupr))
+            late = outside_the_loop(submit, road_category, *places["lais"])["case"]["trackingCode"]
+            expect(page.locator("#live [data-news]")).to_contain_text(late)
             chrome.shot("queue")
             page.get_by_label("Kode lacak atau kata").fill(road)
             page.get_by_role("button", name="Saring").click()
             expect(page.locator("table.queue tbody tr")).to_have_count(1)
 
             page.get_by_role("link", name="Peta").click()
-            page.locator("#queue-map[data-loaded='2']").wait_for()
+            page.locator("#queue-map[data-loaded='3']").wait_for()
             ours = page.locator(f".leaflet-marker-icon[title='{road}']")
             for _ in range(6):  # zoom into clusters until our case's own marker shows
                 if ours.count():
@@ -121,6 +217,12 @@ def test_staff_work_a_case_in_the_console(demo, submit, category, places, topolo
             page.get_by_role("button", name="Kirim balasan").click()
             expect(page.locator(".timeline")).to_contain_text("Tim kami datang besok pagi.")
             chrome.shot("case")
+            # The head adds a note meanwhile: the page says so before anyone acts on what it shows.
+            expect(page.locator("#live")).to_have_attribute("data-live", "live")
+            outside_the_loop(cases.add_note, actor=kabid, case_id=case.pk, text="Cek anggaran dulu.")
+            expect(page.locator("#live [data-news]")).to_contain_text("Muat ulang")
+            page.get_by_role("button", name="Muat ulang").click()
+            expect(page.locator(".timeline")).to_contain_text("Cek anggaran dulu.")
             page.get_by_label("Disposisi ke").select_option(label="Dinas Perhubungan")
             page.locator("form[action$='/transfer']").get_by_label("Alasan").fill("Rambu jalan, bukan jalan.")
             page.get_by_role("button", name="Disposisikan").click()
@@ -147,13 +249,33 @@ def test_staff_work_a_case_in_the_console(demo, submit, category, places, topolo
             )  # transferred away
             chrome.sign_out()
 
+            # A permit application: verification starts, and the whole NIK is shown once, on the timeline.
+            chrome.sign_in("ptsp.staf")
+            page.get_by_label("Jenis").select_option("permit")
+            page.get_by_role("button", name="Saring").click()
+            page.get_by_role("link", name=permit).click()
+            page.get_by_role("button", name="Mulai verifikasi").click()
+            expect(page.locator(".messages")).to_contain_text("Selesai.")
+            expect(page.locator("img.document")).to_have_count(1)  # the KTP photo, shown in the page
+            page.get_by_role("button", name="Tampilkan NIK lengkap").click()
+            expect(page.locator(".revealed")).to_have_text(NIK)
+            expect(page.locator(".timeline")).to_contain_text("NIK lengkap dilihat")
+            chrome.shot("permit")
+            chrome.sign_out()
+
             assert chrome.errors == []  # no script error, no CSP violation (the 404 below logs one of its own)
             chrome.sign_in("pupr.parepare")
             answer = page.goto(chrome.url(f"/console/kasus/{case.pk}"))
             assert answer.status == 404
         finally:
             chrome.close()
+            follower.stop()
     case.refresh_from_db()
     assert case.agency.code == "dishub" and case.transfer_to_id is None
     assert case.events.filter(type="replied").count() == 1
     assert chrome.outside == []
+    # The reporter's subscription saw the public events as they happened, and nothing internal.
+    public = list(case.events.filter(visibility="public").order_by("seq").values_list("type", flat=True))
+    assert "replied" in follower.events and "accepted" in follower.events
+    assert [event for event in follower.events if event in public] == follower.events
+    assert "note_added" not in follower.events
