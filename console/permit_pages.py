@@ -36,8 +36,7 @@ def _revision_items(request) -> list[dict[str, str]]:
     items = []
     for row in inputs.rows("items", ("target", "note"))(request):
         kind, _sep, name = row["target"].partition(":")
-        items.append({"field": name if kind == "field" else "", "document": name if kind == "document" else ""})
-        items[-1]["note"] = row["note"]
+        items.append({"field": name * (kind == "field"), "document": name * (kind == "document"), "note": row["note"]})
     return items
 
 

@@ -148,6 +148,10 @@ class PermitReview(models.Model):
         verbose_name = _("technical review")
         verbose_name_plural = _("technical reviews")
         constraints = [models.UniqueConstraint(fields=["application", "agency"], name="one_review_per_agency")]
+        # The reviews an agency still owes (permits.selectors.reviews_waiting_on, on every console queue page).
+        indexes = [
+            models.Index(fields=["agency"], condition=models.Q(recorded_at__isnull=True), name="permit_review_waiting")
+        ]
 
     def __str__(self) -> str:
         return f"review by {self.agency_id} of {self.application_id}"
