@@ -10,10 +10,12 @@ from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
 from backend.accounts.actor import Actor
+from backend.errors import DomainError
 from backend.forms import localized
 from backend.permits import applicant, office
 from backend.permits import selectors as permits
-from backend.permits.models import Recommendation
+from backend.permits.models import ApplicantKind, Recommendation
+from backend.permits.workflow import decision_ready, reviews_done
 from backend.regions.models import Agency
 from console import inputs
 from media.storage import url_for
@@ -74,12 +76,13 @@ def _language() -> str:
     return (get_language() or "id")[:2]
 
 
-def context(request, case, moves: set[str]) -> dict:
+def context(request, case, moves: set[str], labels: dict[str, str]) -> dict:
     """What the case page shows of a permit application to the region's staff."""
     application = case.permit
     version = application.type_version
     language = _language()
-    documents = permits.documents(application)
+    posted = request.POST if request.method == "POST" else {}
+    documents = permits.documents(request.actor, application)
     for document in documents:
         document.url = url_for(document.storage_key, download_as=document.filename or "document")
         document.is_image = document.content_type.startswith("image/")
@@ -95,9 +98,14 @@ def context(request, case, moves: set[str]) -> dict:
         review.recorded_at is None and request.actor.works_at(review.agency_id) for review in reviews
     ):
         moves.discard("recommend")  # the agency's part is recorded: the move stays open for other reviewers
-    targets = [(f"field:{key}", title) for key, title in _questions(version, language)]
-    targets += [(f"document:{doc['code']}", _("Document: %(name)s") % {"name": _doc_name(doc, language)})
-                for doc in version.documents]  # fmt: skip
+    waiting = []
+    for action, guard in GUARDED.items():  # offered only when the step's condition holds; else said why not
+        if action in moves:
+            try:
+                guard(case)
+            except DomainError as exc:
+                moves.discard(action)
+                waiting.append(exc.message)
     reviewers = set(version.reviewing_agencies.values_list("pk", flat=True)) if "send_to_review" in moves else set()
     return {
         "application": application,
@@ -106,8 +114,15 @@ def context(request, case, moves: set[str]) -> dict:
         "documents": documents,
         "reviews": reviews,
         "recommendations": list(RECOMMENDATION_LABELS.items()),
-        "revision_targets": targets,
-        "revision_rows": range(REVISION_ROWS),
+        "revision_targets": list(labels.items()),
+        "revision_items": [
+            (labels.get(_target(item), _target(item)), item.get("note", "")) for item in application.revision_items
+        ],
+        "waiting": waiting,
+        "fee": rupiah(application.fee_amount) if application.fee_amount is not None else None,
+        "revision_rows": [  # what a refused request typed, back in its rows
+            (row, posted.get(f"target_{row}", ""), posted.get(f"note_{row}", "")) for row in range(REVISION_ROWS)
+        ],
         "review_agencies": [
             (agency, agency.pk in reviewers)
             for agency in Agency.objects.filter(region_id=case.region_id, active=True)
@@ -125,41 +140,62 @@ def context(request, case, moves: set[str]) -> dict:
     }
 
 
-def _questions(version, language: str) -> list[tuple[str, str]]:
-    """The form's questions and the applicant's own fields, as a revision may name them."""
-    named = [
-        ("applicantName", _("Applicant's name")),
-        ("nik", "NIK"),
-        ("businessName", _("Business name")),
-        ("nib", "NIB"),
-    ]
+def target_labels(case) -> dict[str, str]:
+    """What a revision may name (`field:<name>`, `document:<code>`) and how people read it: the applicant's own
+    fields (a business's only for a business), the form's questions and the documents, in the active language."""
+    application, language = case.permit, _language()
+    version = application.type_version
+    named = {"field:applicantName": str(_("Applicant's name")), "field:nik": "NIK"}
+    if application.applicant_kind == ApplicantKind.BUSINESS:
+        named.update({"field:businessName": str(_("Business name")), "field:nib": "NIB"})
     schema = localized(version.form_schema or {}, language)
-    named += [(key, (spec or {}).get("title") or key) for key, spec in schema.get("properties", {}).items()]
+    for key, spec in schema.get("properties", {}).items():
+        named[f"field:{key}"] = (spec if isinstance(spec, dict) else {}).get("title") or key
+    for doc in version.documents:
+        named[f"document:{doc['code']}"] = _("Document: %(name)s") % {"name": _doc_name(doc, language)}
     return named
+
+
+def _target(item: dict) -> str:
+    return f"field:{item['field']}" if item.get("field") else f"document:{item.get('document', '')}"
+
+
+def rupiah(amount: int) -> str:
+    """Rp 1.875.000: thousands with dots, as Indonesians write them."""
+    return "Rp " + f"{amount:,}".replace(",", ".")
 
 
 def _doc_name(doc: dict, language: str) -> str:
     return doc.get("name_en" if language == "en" else "name_id") or doc["code"]
 
 
+# A step's detail on the timeline, from its event's payload and the names of what revisions name.
 EVENT_DETAILS = {
-    "fee_assessed": lambda p: (
-        _("Rp %(amount)s, payment reference %(reference)s")
-        % {"amount": f"{p.get('amount', 0):,}".replace(",", "."), "reference": p.get("payment_reference", "")}
+    "fee_assessed": lambda p, labels: (
+        _("%(amount)s, payment reference %(reference)s")
+        % {"amount": rupiah(p.get("amount", 0)), "reference": p.get("payment_reference", "")}
     ),
-    "issued": lambda p: _("Permit number %(number)s") % {"number": p.get("permit_number", "")},
-    "recommendation_recorded": lambda p: (
+    "issued": lambda p, labels: _("Permit number %(number)s") % {"number": p.get("permit_number", "")},
+    "recommendation_recorded": lambda p, labels: (
         f"{p.get('agency', '').upper()}: "
         + str(RECOMMENDATION_LABELS.get(p.get("recommendation"), p.get("recommendation", "")))
     ),
-    "review_started": lambda p: ", ".join(code.upper() for code in p.get("agencies", [])),
-    "revision_requested": lambda p: "; ".join(
-        f"{item.get('field') or item.get('document')}: {item.get('note')}" for item in p.get("items", [])
+    "review_started": lambda p, labels: ", ".join(code.upper() for code in p.get("agencies", [])),
+    "revision_requested": lambda p, labels: "; ".join(
+        f"{labels.get(_target(item), _target(item))}: {item.get('note')}" for item in p.get("items", [])
+    ),
+    "resubmitted": lambda p, labels: (
+        _("Revised: %(what)s")
+        % {"what": ", ".join(labels.get(_target(item), _target(item)) for item in p.get("answered", []))}
     ),
 }
 
 
-def event_detail(event) -> str:
+def event_detail(event, labels: dict[str, str]) -> str:
     """What a permit's step recorded, in a line of the timeline."""
     detail = EVENT_DETAILS.get(event.type)
-    return detail(event.payload) if detail else ""
+    return detail(event.payload, labels) if detail else ""
+
+
+# Steps offered only when their condition holds (the transition checks it again when the step is taken).
+GUARDED = {"assess_fee": reviews_done, "approve": decision_ready}

@@ -30,7 +30,7 @@ from backend.cases import dashboard, survey
 from backend.cases import selectors as case_selectors
 from backend.cases import services as cases
 from backend.cases.errors import CaseErrorCode, RejectReason
-from backend.cases.models import CaseKind
+from backend.cases.models import CaseKind, Priority
 from backend.cases.moves import open_moves
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
@@ -255,7 +255,8 @@ def export_queue(request):
             page = queue.queue_page(actor=actor, filters=filters, page=queue.PageRequest(EXPORT_PAGE, after=after))
             for row in page[:EXPORT_PAGE]:
                 status, sla = STATUS_LABELS.get(row.status, row.status), forms.SLA_LABELS[row.sla_state]
-                yield [row.tracking_code, row.kind, str(status), row.priority, _local(row.submitted_at),
+                kind, priority = CaseKind(row.kind).label, Priority(row.priority).label
+                yield [row.tracking_code, str(kind), str(status), str(priority), _local(row.submitted_at),
                        _local(row.due_at), str(sla), row.category_name, row.area_name, row.agency_name,
                        row.assignee_name, row.reporter_name]  # fmt: skip
             if len(page) <= EXPORT_PAGE:
@@ -396,10 +397,11 @@ def _render_case(request, case, **extra) -> HttpResponse:
     """The case page: what every case shows, then what its kind adds (permit_pages for a permit)."""
     actor = request.actor
     events = list(complaint_selectors.timeline(actor, case).select_related("actor"))
+    labels = permit_pages.target_labels(case) if case.kind == CaseKind.PERMIT else {}
     for event in events:
         event.who = complaint_selectors.person_label(actor, case, event.actor)
         event.label = forms.EVENT_LABELS.get(event.type, event.type)
-        event.detail = _event_detail(event)
+        event.detail = _event_detail(event, labels)
     offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
     moves = set(open_moves(case, actor) & {*offered, *MODERATION})
     if case.assignee_id == actor.user.pk:
@@ -418,7 +420,7 @@ def _render_case(request, case, **extra) -> HttpResponse:
     if case.kind == CaseKind.COMPLAINT:
         context.update(_complaint_context(actor, case, moves))
     else:
-        context.update(permit_pages.context(request, case, moves))
+        context.update(permit_pages.context(request, case, moves, labels))
     context["moves"] = moves
     context["actionable"] = bool(moves - {"publish", "unpublish", "mark_duplicate", "reveal_nik"})
     return render(request, "console/case.html", context)
@@ -429,7 +431,12 @@ def _complaint_context(actor: Actor, case, moves: set[str]) -> dict:
     photos = []
     if complaint_selectors.shows_photos(actor, case):
         photos = [
-            {"small": url_for(a.small_key), "large": url_for(a.large_key), "full": url_for(a.storage_key)}
+            {
+                "small": url_for(a.small_key),
+                "large": url_for(a.large_key),
+                "full": url_for(a.storage_key),
+                "result": a.requirement == cases.RESULT_PHOTO,
+            }
             for a in case.attachments.filter(kind=AttachmentKind.PHOTO).order_by("position")
         ]
     nearby = []
@@ -452,7 +459,7 @@ def _complaint_context(actor: Actor, case, moves: set[str]) -> dict:
     }
 
 
-def _event_detail(event) -> str:
+def _event_detail(event, labels: dict[str, str]) -> str:
     """What a timeline line adds to its label: the reason of a rejection, the agency a case was offered to, what a
     permit's step recorded."""
     payload = event.payload
@@ -461,7 +468,9 @@ def _event_detail(event) -> str:
     if event.type == "transfer_offered" and payload.get("to"):  # a transfer's from/to are agency codes
         named = Agency.objects.filter(region_id=event.case.region_id, code=payload["to"]).values_list("name", flat=True)
         return f"→ {named.first() or payload['to']}"
-    return permit_pages.event_detail(event)
+    if event.type == "resolved" and payload.get("photo"):
+        return str(_("With a photo of the result."))
+    return permit_pages.event_detail(event, labels)
 
 
 # action -> (service, its inputs read from the request). Each service checks role, state, tenant and version itself.
@@ -495,7 +504,6 @@ def case_action(request, case_id: int, action: str):
     """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten."""
     case = _case(request, case_id)  # another region's case is not found, whatever the action (nothing to probe)
     offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
-    back = redirect("console:case", case_id=case_id)
     try:
         if action in MODERATION and case.kind == CaseKind.COMPLAINT:
             complaints.set_published(actor=request.actor, case_id=case_id, published=MODERATION[action])
@@ -516,12 +524,20 @@ def case_action(request, case_id: int, action: str):
             raise Http404(exc.message) from None
         if exc.code == CaseErrorCode.CONFLICT:
             messages.warning(request, _("This case changed meanwhile: here it is as it is now. Nothing was saved."))
-        else:
-            messages.error(request, exc.message)
-        return back
+            return _refused(request, case_id, action, status=409)
+        messages.error(request, exc.message)
+        return _refused(request, case_id, action)
     except DomainErrors as exc:
         for error in exc.errors:
             messages.error(request, error.message)
-        return back
+        return _refused(request, case_id, action)
     messages.success(request, _("Done."))
-    return back
+    return redirect("console:case", case_id=case_id)
+
+
+def _refused(request, case_id: int, action: str, *, status: int = 400) -> HttpResponse:
+    """The case as it is now, with the refusal and what was typed into the refused action's form (files excepted:
+    a browser never lets a page fill in a file field)."""
+    response = _render_case(request, _case(request, case_id), failed=action, posted=request.POST)
+    response.status_code = status
+    return response

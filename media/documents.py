@@ -36,6 +36,9 @@ class DocumentRejected(MediaRejected):
     def message(self) -> str:
         if self.pdf and self.code == MediaErrorCode.CORRUPT:
             return str(_("The PDF is damaged or incomplete. Save or scan it again."))
+        if self.code == MediaErrorCode.UNSUPPORTED_TYPE and self.accepted:
+            names = ", ".join(EXTENSIONS[TYPE_NAMES[name]].upper() for name in self.accepted)
+            return str(_("This kind of file is not accepted here: send %(types)s.")) % {"types": names}
         return super().message
 
 

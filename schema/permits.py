@@ -43,6 +43,11 @@ class DocumentRequirement(graphene.ObjectType):
     max_bytes = graphene.Int(required=True)
     required = graphene.Boolean(required=True)
     many = graphene.Boolean(required=True, description="Several files may be attached (else one replaces another).")
+    personal = graphene.Boolean(
+        required=True,
+        description="An identity document (such as the KTP): seen, like the whole NIK, only by the applicant and the "
+        "handling agency's staff.",
+    )
 
     @staticmethod
     def resolve_name(row, info):
@@ -51,6 +56,10 @@ class DocumentRequirement(graphene.ObjectType):
     @staticmethod
     def resolve_max_bytes(row, info):
         return row["max_bytes"]
+
+    @staticmethod
+    def resolve_personal(row, info):
+        return bool(row.get("personal"))
 
 
 class PermitTypeVersionType(graphene.ObjectType):
@@ -208,9 +217,7 @@ class PermitApplicationNode(DjangoObjectType):
 
     @staticmethod
     def resolve_documents(application, info):
-        return application.documents.exclude(requirement__in=["certificate", "review_report"]).order_by(
-            "requirement", "position"
-        )
+        return selectors.documents(info.context.actor, application)
 
     @staticmethod
     def resolve_reviews(application, info):

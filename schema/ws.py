@@ -139,6 +139,10 @@ def _language(scope, session: AuthSession | None, payload: dict) -> str:
     return settings.LANGUAGE_CODE
 
 
+class ClientGone(Exception):
+    """A frame could not be sent: the socket closed under it (its disconnect is on the way)."""
+
+
 def _error(message: str, code: str) -> dict:
     return {"message": message, "extensions": {"code": code}}
 
@@ -229,7 +233,11 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
     # --- frames ----------------------------------------------------------------------------------------------------
 
     async def send_json(self, message: dict) -> None:
-        await self.send(text_data=json.dumps(message, default=str))
+        text = json.dumps(message, default=str)
+        try:
+            await self.send(text_data=text)
+        except Exception as exc:  # the server could not send: the client has gone (daphne: autobahn's Disconnected)
+            raise ClientGone from exc
         self.last_sent = asyncio.get_running_loop().time()
 
     async def receive(self, text_data=None, bytes_data=None):
@@ -385,6 +393,8 @@ class GraphQLWSConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "complete", "id": op_id})
         except asyncio.CancelledError:
             raise
+        except ClientGone:
+            logger.debug("A subscription's client went away while it was sent an update")
         except GraphQLError as exc:
             await self._error(op_id, [SimpulGraphQLView.format_error(exc)])
         except Exception as exc:

@@ -69,5 +69,6 @@ def apply_move(case: Case, action: str, move, *, actor: Actor | None, payload: d
     for name, value in (changes or {}).items():
         setattr(case, name, value)
     _measure(case, move, now)
-    case.version += 1
+    if not move.record_only:
+        case.version += 1
     return {"action": action, "from": before, "to": case.status, **payload}

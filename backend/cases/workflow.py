@@ -42,6 +42,8 @@ class Move:
     guard: Guard | None = None
     responds: bool = False  # the agency's first answer to the resident (for time to first response)
     resolves: bool = False  # the work ends here (for time to resolution and SLA compliance)
+    # A record that someone looked (the NIK reveal), not a change: the version stays, no open screen goes stale.
+    record_only: bool = False
 
 
 def table(*moves: Move) -> dict[str, Move]:

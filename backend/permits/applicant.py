@@ -100,9 +100,24 @@ def update_application(
     nib: str | None = None,
     form_data: dict | None = None,
 ) -> Updated:
-    """Save progress. Only what is given changes; the form is checked fully on submission, the NIK and NIB now."""
+    """Save progress. Only what is given changes; the form is checked fully on submission, the NIK and NIB now. In a
+    revision round only what the office named may change (the rest may be sent again unchanged)."""
     application = _own_application(actor, application_id, editable=True)
-    errors, warnings = [], []
+    errors, warnings = (
+        _unasked_changes(
+            application,
+            {
+                "applicantName": applicant_name is not None
+                and " ".join(applicant_name.split()) != application.applicant_name,
+                "nik": nik_value is not None and _nik_changes(application, nik_value),
+                "businessName": business_name is not None
+                and " ".join(business_name.split())[:200] != application.business_name,
+                "nib": nib is not None and nib.strip() != application.nib,
+                **{f"form.{key}": True for key in _changed_answers(application.form_data, form_data)},
+            },
+        ),
+        [],
+    )
     if applicant_name is not None:
         applicant_name = " ".join(applicant_name.split())
         if len(applicant_name) > 150:
@@ -136,6 +151,54 @@ def update_application(
     return Updated(application, warnings)
 
 
+def _revision_asks(application: PermitApplication) -> tuple[set[str], set[str]] | None:
+    """In a revision round, the form fields (top level) and documents the office named; None for a draft."""
+    if not application.case_id:
+        return None
+    items = application.revision_items or []
+    fields = {(item.get("field") or "").split(".")[0] for item in items if item.get("field")}
+    return fields, {item["document"] for item in items if item.get("document")}
+
+
+def _unasked_changes(application: PermitApplication, changes: dict[str, bool]) -> list[DomainError]:
+    """A refusal for each field a revision changes that the office did not name (`form.x` names form field x)."""
+    asked = _revision_asks(application)
+    if asked is None:
+        return []
+    return [
+        DomainError(
+            PermitErrorCode.INVALID_STATE,
+            _("The office did not ask to revise this: send it unchanged."),
+            field=name,
+        )
+        for name, changed in changes.items()
+        if changed and name.removeprefix("form.") not in asked[0]
+    ]
+
+
+def _nik_changes(application: PermitApplication, value: str) -> bool:
+    try:
+        return nik.lookup_hash(nik.check_nik(value).value) != application.nik_hash
+    except nik.NikError:
+        return True
+
+
+def _changed_answers(before: dict, after) -> set[str]:
+    if not isinstance(after, dict):
+        return set()
+    return {key for key in set(before) | set(after) if before.get(key) != after.get(key)}
+
+
+def _document_asked(application: PermitApplication, requirement: str) -> None:
+    asked = _revision_asks(application)
+    if asked is not None and requirement not in asked[1]:
+        raise DomainError(
+            PermitErrorCode.INVALID_STATE,
+            _("The office did not ask to revise this document."),
+            field="requirement",
+        )
+
+
 def attach_document(*, actor: Actor, application_id: int, requirement: str, upload) -> Attachment:
     """Attach one file for one of the type's required documents; for a document that is one file, it replaces the
     previous one."""
@@ -145,6 +208,7 @@ def attach_document(*, actor: Actor, application_id: int, requirement: str, uplo
     spec = application.type_version.requirement(requirement)
     if spec is None:
         raise DomainError(PermitErrorCode.INVALID, _("This permit asks for no such document."), field="requirement")
+    _document_asked(application, requirement)
     try:
         stored = store_document(
             upload,
@@ -198,7 +262,7 @@ def remove_document(*, actor: Actor, document_id) -> None:
     )
     if document is None:
         raise DomainError(PermitErrorCode.NOT_FOUND, _("No such document."), field="documentId")
-    _own_application(actor, document.application_id, editable=True)
+    _document_asked(_own_application(actor, document.application_id, editable=True), document.requirement)
     key = document.storage_key
     document.delete()
     transaction.on_commit(lambda: delete_files([key]))

@@ -81,6 +81,7 @@ def edition_errors(region: Region, edition: TypeEdition) -> list[DomainError]:
             and 1024 <= doc["max_bytes"] <= 20 * 1024 * 1024
             and isinstance(doc.get("required"), bool)
             and isinstance(doc.get("many"), bool)
+            and isinstance(doc.get("personal", False), bool)
         )
         if not ok:
             bad(

@@ -52,10 +52,22 @@ def form_answers(application: PermitApplication, language: str) -> list[tuple[st
     return named_answers(application.type_version.form_schema, application.form_data, language)
 
 
-def documents(application: PermitApplication) -> list:
-    """The applicant's documents, by requirement, each with `requirement_name` in the active language."""
+def sees_personal_documents(actor: Actor, application: PermitApplication) -> bool:
+    """Identity documents (a requirement marked `personal`, such as the KTP, which shows the whole NIK) are seen as
+    the NIK is: by the applicant and the handling agency's staff, not by reviewers, other agencies or the admins."""
+    if actor.user is not None and application.applicant_id == actor.user.pk:
+        return True
+    return application.case_id is not None and actor.works_at(application.case.agency_id)
+
+
+def documents(actor: Actor, application: PermitApplication) -> list:
+    """The applicant's documents the actor may see, by requirement, each with `requirement_name` in the active
+    language."""
     version = application.type_version
-    rows = list(application.documents.exclude(requirement__in=OFFICE_FILES).order_by("requirement", "position"))
+    rows = application.documents.exclude(requirement__in=OFFICE_FILES).order_by("requirement", "position")
+    if not sees_personal_documents(actor, application):
+        rows = rows.exclude(requirement__in=[doc["code"] for doc in version.documents if doc.get("personal")])
+    rows = list(rows)
     for row in rows:
         spec = version.requirement(row.requirement) or {}
         row.requirement_name = spec.get("name_en" if _english() else "name_id") or row.requirement

@@ -54,9 +54,12 @@ def reviewing_agency_ids(case) -> set[int]:
 
 
 def reviews_done(case) -> None:
-    """Every reviewing agency asked has recorded its recommendation."""
-    waiting = PermitReview.objects.filter(application__case=case, recommendation="").select_related("agency")
-    names = sorted(review.agency.short_name or review.agency.name for review in waiting)
+    """The technical review is done: an application of a type that names reviewing agencies was sent to review (it
+    cannot be skipped), and every agency asked has recorded its recommendation."""
+    reviews = list(PermitReview.objects.filter(application__case=case).select_related("agency"))
+    if not reviews and case.permit.type_version.reviewing_agencies.exists():
+        raise DomainError(CaseErrorCode.INVALID_STATE, _("Send the application to its technical review first."))
+    names = sorted(review.agency.short_name or review.agency.name for review in reviews if not review.recommendation)
     if names:
         raise DomainError(
             CaseErrorCode.INVALID_STATE,
@@ -142,7 +145,7 @@ PERMIT = table(
     Move("withdraw", P_OPEN | {P.REVISION_REQUESTED}, P.WITHDRAWN, frozenset({R.REPORTER}), "withdrawn"),
     Move("message", P_EVERY, None, frozenset({R.REPORTER, R.HANDLER, R.SUPERVISOR, R.REVIEWER}), "message"),
     Move("note", P_EVERY, None, P_STAFF | {R.REVIEWER, R.REGION_ADMIN}, "note_added", Visibility.INTERNAL),
-    Move("reveal_nik", P_EVERY, None, P_STAFF, "nik_viewed", Visibility.INTERNAL),
+    Move("reveal_nik", P_EVERY, None, P_STAFF, "nik_viewed", Visibility.INTERNAL, record_only=True),
     Move("revoke", frozenset({P.ISSUED}), P.REVOKED, frozenset({R.REGION_ADMIN}), "revoked"),
     Move("flag_deemed_approval", P_OPEN - {P.APPROVED}, None, frozenset({R.SYSTEM}), "deemed_approval_due"),
     Move("mark_overdue", P_OPEN | {P.REVISION_REQUESTED}, None, frozenset({R.SYSTEM}), "overdue", Visibility.INTERNAL),

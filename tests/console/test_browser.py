@@ -19,6 +19,7 @@ import redis
 from django.db import connections
 from graphql_relay import to_global_id
 
+from backend.accounts import services as accounts
 from backend.accounts.models import User
 from backend.cases import services as cases
 from backend.cases.models import Case
@@ -175,6 +176,7 @@ def test_staff_work_cases_in_the_console(demo, submit, category, places, topolog
     case = Case.objects.get(tracking_code=road)
     permit = Permits(gql).filed(resident)["case"]["trackingCode"]
     dpupr, kabid = Agency.objects.get(region=demo["muba"], code="dpupr").pk, staff_actor("pupr.kabid")
+    ptsp = User.objects.get(username="ptsp.staf")
     follower = Follower(topology.sockets.host, gql.sign_in_as(resident), case)  # the reporter's app, following
     follower.start()
     listening(group_name("case", case.pk))
@@ -261,7 +263,11 @@ def test_staff_work_cases_in_the_console(demo, submit, category, places, topolog
             expect(page.locator(".revealed")).to_have_text(NIK)
             expect(page.locator(".timeline")).to_contain_text("NIK lengkap dilihat")
             chrome.shot("permit")
-            chrome.sign_out()
+            # Signed out everywhere from the app: the open page's live updates stop and say why.
+            outside_the_loop(accounts.revoke_all_sessions, user=ptsp)
+            expect(page.locator("#live")).to_have_attribute("data-live", "ended")
+            page.goto(chrome.url("/console/"))
+            page.get_by_role("button", name="Masuk").wait_for()
 
             assert chrome.errors == []  # no script error, no CSP violation (the 404 below logs one of its own)
             chrome.sign_in("pupr.parepare")

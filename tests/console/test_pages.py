@@ -214,8 +214,10 @@ def test_work_a_case_and_a_stale_page_saves_nothing(demo, road_complaint):
     road_complaint.refresh_from_db()
     assert road_complaint.status == "accepted"
     stale = post(client, case_url(road_complaint, "reply"), {"version": version, "text": "Segera kami tangani."})
-    page = client.get(stale.url)
-    assert [m.level_tag for m in page.context["messages"]][-1] == "warning"
+    assert stale.status_code == 409  # the case as it is now, with what was typed kept in its box
+    assert [m.level_tag for m in stale.context["messages"]][-1] == "warning"
+    assert ">Segera kami tangani.</textarea>" in stale.content.decode()
+    assert f'name="version" value="{road_complaint.version}"' in stale.content.decode()
     assert not road_complaint.events.filter(type="replied").exists()
     post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "text": "Segera kami tangani."})
     assert road_complaint.events.filter(type="replied", payload__text="Segera kami tangani.").exists()
@@ -224,11 +226,11 @@ def test_work_a_case_and_a_stale_page_saves_nothing(demo, road_complaint):
 def test_refusals_are_shown_and_change_nothing(demo, road_complaint):
     client = browser("pupr.staf")
     empty = post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "text": "  "})
-    assert [m.level_tag for m in client.get(empty.url).context["messages"]] == ["error"]
-    assert post(client, case_url(road_complaint, "start"), {"version": road_complaint.version}).status_code == 302
+    assert empty.status_code == 400 and [m.level_tag for m in empty.context["messages"]] == ["error"]
+    assert post(client, case_url(road_complaint, "start"), {"version": road_complaint.version}).status_code == 400
     road_complaint.refresh_from_db()
     assert road_complaint.status == "routed"  # not accepted yet: refused by the workflow
-    assert post(client, case_url(road_complaint, "accept"), {"version": "x"}).status_code == 302
+    assert post(client, case_url(road_complaint, "accept"), {"version": "x"}).status_code == 409
     assert post(client, case_url(road_complaint, "explode"), {"version": road_complaint.version}).status_code == 404
     assert browser("pupr.staf").get(case_url(road_complaint, "accept")).status_code == 405
 
@@ -273,7 +275,7 @@ def test_reply_with_the_agencys_template(demo, road_complaint):
     post(client, case_url(road_complaint, "accept"), {"version": road_complaint.version})
     road_complaint.refresh_from_db()
     foreign = post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "template": other.pk})
-    assert [m.level_tag for m in client.get(foreign.url).context["messages"]][-1] == "error"  # not this agency's
+    assert [m.level_tag for m in foreign.context["messages"]][-1] == "error"  # not this agency's
     post(client, case_url(road_complaint, "reply"), {"version": road_complaint.version, "template": template.pk})
     assert road_complaint.events.get(type="replied").payload["text"] == template.text  # sent without script
 
@@ -330,7 +332,7 @@ def test_what_an_acceptance_tester_found(demo, road_complaint, resident, setting
     assert reporter.startswith("'=") and book.active.cell(row=2, column=12).data_type == "s"
 
     nul = post(client, case_url(road_complaint, "note"), {"version": road_complaint.version, "text": "a\x00b"})
-    assert nul.status_code == 302 and [m.level_tag for m in client.get(nul.url).context["messages"]][-1] == "error"
+    assert nul.status_code == 400 and [m.level_tag for m in nul.context["messages"]][-1] == "error"
 
     other = browser("pupr.parepare")
     for action in ("publish", "note", "explode"):

@@ -16,6 +16,7 @@ from backend.cases.models import Case, CaseEvent
 from backend.permits.models import PermitReview
 from media.models import Attachment
 from tests.console.test_pages import browser, case_url, post
+from tests.helpers import staff_user
 from tests.permits.conftest import NIK, Permits, jpeg_bytes, pdf_bytes
 
 pytestmark = pytest.mark.django_db
@@ -48,8 +49,10 @@ def act(client: Client, case: Case, action: str, data: dict | None = None, *, st
     case.refresh_from_db()
     version = case.version - 1 if stale else case.version
     response = post(client, case_url(case, action), {"version": version, **(data or {})})
-    assert response.status_code == 302, response.content[:500]
-    return client.get(response["Location"]).content.decode()
+    if response.status_code == 302:  # done: back to the case page
+        return client.get(response["Location"]).content.decode()
+    assert response.status_code in (400, 409), response.content[:500]  # refused: the page, with what was typed
+    return response.content.decode()
 
 
 def status(case: Case) -> str:
@@ -159,7 +162,7 @@ def test_the_nik_is_revealed_to_the_handling_agency_only_and_each_view_is_on_the
     reviewer = staff("pupr.staf")
     assert "/reveal_nik" not in page(reviewer, filed)
     response = post(reviewer, case_url(filed, "reveal_nik"), {})
-    assert response.status_code == 302 and NIK not in reviewer.get(response["Location"]).content.decode()
+    assert response.status_code == 400 and NIK not in response.content.decode()
     assert staff("admin.parepare").post(case_url(filed, "reveal_nik")).status_code == 404
     assert CaseEvent.objects.filter(case=filed, type="nik_viewed").count() == 1
 
@@ -198,9 +201,13 @@ def test_refusals_and_bad_input_change_nothing(filed):
         ),
     ):
         response = post(reviewer, case_url(filed, "recommend"), {"version": 0, **data})
-        assert response.status_code == 302
-        shown = reviewer.get(response["Location"]).content.decode()
+        assert response.status_code == 400
+        shown = response.content.decode()
         assert message in shown and 'class="messages' in shown
+        assert ">x</textarea>" in shown  # the note typed is kept
+        select = re.search(r'name="recommendation".*?</select>', shown, re.DOTALL).group(0)
+        chosen = re.findall(r'<option value="([a-z_]+)" selected>', select)
+        assert chosen == ([data["recommendation"]] if data["recommendation"] != "maybe" else [])
     assert PermitReview.objects.get(application__case=filed).recorded_at is None
     assert not Attachment.objects.filter(case=filed, requirement="review_report").exists()
     assert staff("admin.parepare").get(case_url(filed)).status_code == 404
@@ -232,7 +239,8 @@ def test_resolve_with_a_photo_of_the_result(demo, road_complaint, local_media):
             "photo": SimpleUploadedFile("a.jpg", b"not an image", content_type="image/jpeg"),
         },
     )
-    assert status(case) == "in_progress" and 'class="messages' in worker.get(bad["Location"]).content.decode()
+    assert status(case) == "in_progress" and bad.status_code == 400
+    assert 'class="messages' in bad.content.decode() and ">Ditambal</textarea>" in bad.content.decode()
     assert case.attachments.filter(kind="photo").count() == photos_before
 
     post(
@@ -250,3 +258,48 @@ def test_resolve_with_a_photo_of_the_result(demo, road_complaint, local_media):
     event = case.events.get(type="resolved")
     assert event.payload == {"action": "resolve", "from": "in_progress", "to": "resolved", "note": "Ditambal",
                              "photo": str(result.pk)}  # fmt: skip
+
+
+def test_identity_documents_are_for_the_handling_agency_only(filed, gql):
+    """The KTP shows the whole NIK: like the NIK, only the handling agency sees it (acceptance finding)."""
+    act(staff("ptsp.staf"), filed, "verify")
+    act(
+        staff("ptsp.staf"),
+        filed,
+        "send_to_review",
+        {"agencies": [a.pk for a in filed.region.agencies.filter(code="dpupr")]},
+    )
+    assert "ktp.jpg" in page(staff("ptsp.staf"), filed) and "ktp.jpg" in page(staff("ptsp.kadis"), filed)
+    for username in ("pupr.staf", "dishub.staf", "admin.muba"):  # a reviewer, another agency, the region's admin
+        shown = page(staff(username), filed)
+        assert "ktp.jpg" not in shown and "shm.pdf" in shown, username
+    query = "query($c: ID!) { node(id: $c) { ... on Case { permit { documents { requirement } } } } }"
+    gql.sign_in_as(staff_user("pupr.staf"))
+    seen = gql(query, {"c": permits_case_id(filed)})["node"]["permit"]["documents"]
+    assert "ktp" not in {d["requirement"] for d in seen} and seen
+
+
+def test_showing_the_nik_does_not_make_open_pages_stale(filed):
+    office, head = staff("ptsp.staf"), staff("ptsp.kadis")
+    filed.refresh_from_db()
+    shown_version = filed.version
+    revealed = post(office, case_url(filed, "reveal_nik"), {}).content.decode()
+    assert f'name="version" value="{shown_version}"' in revealed
+    post(head, case_url(filed, "reveal_nik"), {})
+    response = post(office, case_url(filed, "verify"), {"version": shown_version})
+    assert response.status_code == 302 and status(filed) == "verification"  # not "changed meanwhile"
+
+
+def test_steps_not_ready_say_why_and_names_are_read_as_people_read_them(filed, permits, resident):
+    office = staff("ptsp.staf")
+    shown = act(office, filed, "verify")
+    assert "/assess_fee" not in shown and "Send the application to its technical review first." in shown
+    assert "Business name" not in shown and "Applicant&#x27;s name" in shown  # an individual: no business fields
+    shown = act(office, filed, "request_revision", {"target_0": "field:luas_bangunan", "note_0": "Cek luas"})
+    assert "Floor area" in shown or "Luas bangunan" in shown
+    assert "luas_bangunan:" not in shown  # never the raw code
+    permits.as_user(resident)
+    filed.refresh_from_db()
+    permits.act("resubmitPermitApplication", permits_case_id(filed), version=filed.version)
+    shown = page(office, filed)
+    assert "Revised:" in shown

@@ -294,3 +294,61 @@ def test_form_titles_follow_the_language(gql, demo):
         schema = payload["data"]["permitTypes"][0]["formSchema"]
         assert schema["properties"]["luas_bangunan"]["title"] == title
         assert "title_en" not in schema["properties"]["luas_bangunan"]
+
+
+def test_the_technical_review_cannot_be_skipped(permits, resident):
+    """A type that names reviewing agencies: no fee and no signature before its review round (acceptance finding)."""
+    case_id = permits.filed(resident)["case"]["id"]
+    permits.as_user("ptsp.staf")
+    permits.act("startPermitVerification", case_id)
+    skipped = permits.act("assessPermitFee", case_id)
+    assert codes(skipped) == [("INVALID_STATE", None)] and "technical review first" in skipped["errors"][0]["message"]
+    permits.as_user("ptsp.kadis")
+    assert codes(permits.act("approvePermit", case_id)) == [("INVALID_STATE", None)]
+    assert Case.objects.get().status == "verification"
+
+
+def test_a_revision_changes_only_what_the_office_named(permits, resident):
+    application = permits.filed(resident)
+    case_id = application["case"]["id"]
+    permits.as_user("ptsp.staf")
+    permits.act("startPermitVerification", case_id)
+    items = [{"document": "bukti_tanah", "note": "Buram"}, {"field": "luas_bangunan", "note": "Cek luas"}]
+    assert permits.act("requestPermitRevision", case_id, items=items)["errors"] == []
+
+    permits.as_user(resident)
+    swapped = permits.update(application["id"], nik="3171014508900002", applicantName="Orang Lain")
+    assert {e["field"] for e in swapped["errors"]} == {"nik", "applicantName"}
+    assert {e["code"] for e in swapped["errors"]} == {"INVALID_STATE"}
+    unasked = permits.update(application["id"], form={**FORM, "jumlah_lantai": 3})
+    assert codes(unasked) == [("INVALID_STATE", "form.jumlah_lantai")]
+    # The whole form sent again, with only the named answer changed, and the NIK as it was: accepted.
+    assert permits.update(application["id"], nik=NIK, form={**FORM, "luas_bangunan": 150})["errors"] == []
+    refused = permits.attach(application["id"], "ktp", "ktp.jpg", jpeg_bytes(), "image/jpeg")
+    assert codes(refused) == [("INVALID_STATE", "requirement")]
+    assert (
+        permits.attach(application["id"], "bukti_tanah", "shm2.pdf", pdf_bytes("SHM"), "application/pdf")["errors"]
+        == []
+    )
+    row = PermitApplication.objects.get()
+    assert row.nik_masked == "1606••••••••0001" and row.form_data["luas_bangunan"] == 150
+    assert row.form_data["jumlah_lantai"] == FORM["jumlah_lantai"]
+
+
+def test_a_review_report_that_is_no_pdf_is_said_so(permits, resident, agency_id):
+    case_id = permits.filed(resident)["case"]["id"]
+    permits.as_user("ptsp.staf")
+    permits.act("startPermitVerification", case_id)
+    permits.act("sendPermitToReview", case_id, agencyIds=[agency_id("dpupr")])
+    permits.as_user("pupr.staf")
+    from tests.helpers import post_multipart
+
+    query = (
+        'mutation($c: ID!, $r: Upload) { recordPermitRecommendation(caseId: $c, recommendation: APPROVE, note: "ok",'
+        " report: $r) { errors { code field message } } }"
+    )
+    answer = post_multipart(
+        permits.gql, query, {"c": case_id, "r": None}, {"variables.r": ("r.jpg", jpeg_bytes(), "image/jpeg")}
+    ).json()["data"]["recordPermitRecommendation"]["errors"]
+    assert [(e["code"], e["field"]) for e in answer] == [("UNSUPPORTED_TYPE", "report")]
+    assert answer[0]["message"] == "This kind of file is not accepted here: send PDF."

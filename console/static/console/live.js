@@ -20,16 +20,23 @@
   function show(name) { state.textContent = box.dataset["text" + name]; box.dataset.live = name.toLowerCase(); }
 
   function retry() {
+    if (ended) { return; }
     show("Offline");
-    if (!ended) { setTimeout(connect, delay + Math.random() * 500); delay = Math.min(delay * 2, 30000); }
+    setTimeout(connect, delay + Math.random() * 500);
+    delay = Math.min(delay * 2, 30000);
   }
 
   // A fresh access token for every connection: it expires, and the server closes the socket when it does (4403).
   function token() {
     return fetch(box.dataset.tokenUrl, {
-      method: "POST", credentials: "same-origin", headers: {"X-CSRFToken": csrf ? csrf.value : ""}
+      method: "POST", credentials: "same-origin", redirect: "manual", headers: {"X-CSRFToken": csrf ? csrf.value : ""}
     }).then(function (response) {
-      if (response.status === 403) { ended = true; show("Ended"); throw new Error("session ended"); }
+      // Signed out (here, everywhere, or by a password change): sent to the sign-in page, or refused.
+      if (response.type === "opaqueredirect" || response.status === 403) {
+        ended = true;
+        show("Ended");
+        throw new Error("session ended");
+      }
       if (!response.ok) { throw new Error("token " + response.status); }
       return response.json();
     });

@@ -214,7 +214,7 @@ PBG_FORM = {
 MB = 1024 * 1024
 PBG_DOCUMENTS = [
     {"code": "ktp", "name_id": "KTP pemohon", "name_en": "Applicant's ID card", "types": ["jpeg", "png", "pdf"],
-     "max_bytes": 2 * MB, "required": True, "many": False},
+     "max_bytes": 2 * MB, "required": True, "many": False, "personal": True},
     {"code": "gambar_teknis", "name_id": "Gambar teknis bangunan", "name_en": "Technical drawings",
      "types": ["pdf"], "max_bytes": 10 * MB, "required": True, "many": True},
     {"code": "bukti_tanah", "name_id": "Bukti kepemilikan tanah", "name_en": "Proof of land ownership",
