@@ -302,7 +302,7 @@ def test_the_technical_review_cannot_be_skipped(permits, resident):
     permits.as_user("ptsp.staf")
     permits.act("startPermitVerification", case_id)
     skipped = permits.act("assessPermitFee", case_id)
-    assert codes(skipped) == [("INVALID_STATE", None)] and "technical review first" in skipped["errors"][0]["message"]
+    assert codes(skipped) == [("INVALID_STATE", None)] and "kajian teknis terlebih dahulu" in skipped["errors"][0]["message"]
     permits.as_user("ptsp.kadis")
     assert codes(permits.act("approvePermit", case_id)) == [("INVALID_STATE", None)]
     assert Case.objects.get().status == "verification"
@@ -351,4 +351,4 @@ def test_a_review_report_that_is_no_pdf_is_said_so(permits, resident, agency_id)
         permits.gql, query, {"c": case_id, "r": None}, {"variables.r": ("r.jpg", jpeg_bytes(), "image/jpeg")}
     ).json()["data"]["recordPermitRecommendation"]["errors"]
     assert [(e["code"], e["field"]) for e in answer] == [("UNSUPPORTED_TYPE", "report")]
-    assert answer[0]["message"] == "This kind of file is not accepted here: send PDF."
+    assert answer[0]["message"] == "Jenis berkas ini tidak diterima di sini: kirim PDF."  # Bahasa Indonesia by default
