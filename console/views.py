@@ -41,7 +41,7 @@ from backend.permits import selectors as permit_selectors
 from backend.regions.models import Agency, Region
 from backend.work import queue
 from backend.work import services as work
-from console import forms, inputs, permit_pages, tables
+from console import forms, inputs, permit_pages, queue_rows, tables
 from console.security import content_security_policy
 from media.models import AttachmentKind
 from media.storage import url_for
@@ -186,17 +186,19 @@ def queue_page(request):
         if request.actor.agency_roles
         else 0
     )
+    case_path = reverse("console:case", args=[0])[:-1]  # + a row's id: one reverse() for the page, not 50
     context = {
+        "case_path": case_path,
         "form": form,
         # a reviewing agency's part in other agencies' permits, which its queue does not hold
         "reviews": _reviews_waiting(request.actor),
-        "rows": [(row, STATUS_LABELS.get(row.status, row.status), forms.SLA_LABELS[row.sla_state]) for row in rows],
+        "rows": rows,
+        "rows_html": queue_rows.render(rows, case_path),
         "totals": totals,
         "incoming": incoming,
         "next_query": next_query,
         "first_query": query.urlencode() if after else None,
         "export_query": query.urlencode(),
-        "case_path": reverse("console:case", args=[0])[:-1],  # + a row's id: one reverse() for the page, not 50
         "live": _live(
             [{"query": QUEUE_LIVE, "variables": {"a": to_global_id("Agency", pk)}} for pk in _followed_agencies(actor)]
         ),
@@ -230,9 +232,10 @@ def _live(subscriptions: list[dict], *, version: int | None = None) -> dict | No
 
 def _reviews_waiting(actor: Actor) -> list:
     """A reviewing agency's part in other agencies' permits, which its queue does not hold."""
-    if not actor.agency_roles:
+    waiting = permit_selectors.reviews_waiting_on(actor)
+    if not actor.agency_roles or not waiting.exists():  # most agencies review nothing: one small query
         return []
-    reviews = list(permit_selectors.reviews_waiting_on(actor)[:20])
+    reviews = list(waiting[:20])
     language = (get_language() or "id")[:2]
     for review in reviews:
         review.permit_name = review.application.type_version.name(language)
@@ -380,9 +383,9 @@ def _hours(seconds) -> float | None:
 # --- a case --------------------------------------------------------------------------------------------------------
 
 
-def _case(request, case_id: int):
+def _case(request, case_id: int, related: tuple[str, ...] = ()):
     try:
-        return cases.staff_case(actor=request.actor, case_id=case_id)
+        return cases.staff_case(actor=request.actor, case_id=case_id, related=related)
     except DomainError:
         raise Http404(_("No such case.")) from None
 
@@ -390,7 +393,11 @@ def _case(request, case_id: int):
 @console_view
 @require_GET
 def case_page(request, case_id: int):
-    return _render_case(request, _case(request, case_id))
+    return _render_case(request, _case(request, case_id, PAGE_RELATED))
+
+
+# What the case page shows of a case's relations, loaded with it.
+PAGE_RELATED = ("resident", "assignee", "transfer_to", "complaint__category")
 
 
 def _render_case(request, case, **extra) -> HttpResponse:
@@ -408,10 +415,12 @@ def _render_case(request, case, **extra) -> HttpResponse:
         moves.discard("claim")
     context = {
         "case": case,
+        "act": reverse("console:case-action", args=[case.pk, "x"])[:-1],  # + an action: one reverse() a page
         "status": STATUS_LABELS.get(case.status, case.status),
         "reporter": complaint_selectors.person_label(actor, case, case.resident),
         "events": events,
-        "broken": case_selectors.verify_chain(case),
+        # staff see the whole timeline (staff_case: of the region), so the chain is checked on the events loaded
+        "broken": case_selectors.verify_chain(case, sorted(events, key=lambda event: event.seq)),
         "tiles": settings.CONSOLE_TILE_URL,
         "attribution": settings.CONSOLE_TILE_ATTRIBUTION,
         "live": _live([{"query": CASE_LIVE, "variables": {"c": to_global_id("Case", case.pk)}}], version=case.version),
@@ -452,7 +461,9 @@ def _complaint_context(actor: Actor, case, moves: set[str]) -> dict:
         "nearby": nearby,
         "agencies": Agency.objects.filter(region_id=case.region_id, active=True)
         .exclude(pk=case.agency_id)
-        .order_by("name"),
+        .order_by("name")
+        if "transfer" in moves
+        else [],
         "assignees": case_selectors.assignable_staff(case) if "assign" in moves else [],
         "templates": work.reply_templates(case.agency_id) if "reply" in moves else [],
         "reasons": [(reason.value, forms.REJECT_LABELS[reason]) for reason in RejectReason],
@@ -502,7 +513,9 @@ def _template_text(request, case) -> str:
 @require_POST
 def case_action(request, case_id: int, action: str):
     """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten."""
-    case = _case(request, case_id)  # another region's case is not found, whatever the action (nothing to probe)
+    case = _case(
+        request, case_id, PAGE_RELATED
+    )  # another region's case is not found, whatever the action (nothing to probe)
     offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
     try:
         if action in MODERATION and case.kind == CaseKind.COMPLAINT:
@@ -538,6 +551,6 @@ def case_action(request, case_id: int, action: str):
 def _refused(request, case_id: int, action: str, *, status: int = 400) -> HttpResponse:
     """The case as it is now, with the refusal and what was typed into the refused action's form (files excepted:
     a browser never lets a page fill in a file field)."""
-    response = _render_case(request, _case(request, case_id), failed=action, posted=request.POST)
+    response = _render_case(request, _case(request, case_id, PAGE_RELATED), failed=action, posted=request.POST)
     response.status_code = status
     return response

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from backend.accounts.models import User
-from backend.cases.models import Case
+from backend.cases.models import Case, CaseEvent
 from backend.cases.timeline import GENESIS, chain_hash
 
 
@@ -15,10 +16,11 @@ class BrokenLink:
     reason: str
 
 
-def verify_chain(case: Case) -> BrokenLink | None:
-    """The first event whose hash or link does not match its content, or None when the timeline is intact."""
+def verify_chain(case: Case, events: Iterable[CaseEvent] | None = None) -> BrokenLink | None:
+    """The first event whose hash or link does not match its content, or None when the timeline is intact. `events`:
+    the case's whole timeline in order of `seq`, when the caller has it loaded already."""
     prev_hash, expected_seq = GENESIS, 1
-    for event in case.events.order_by("seq").iterator():
+    for event in case.events.order_by("seq").iterator() if events is None else events:
         if event.seq != expected_seq:
             return BrokenLink(expected_seq, f"event {expected_seq} is missing")
         if event.prev_hash != prev_hash:

@@ -80,10 +80,11 @@ def transition(
 NOTE_MAX = 4000
 
 
-def staff_case(*, actor: Actor, case_id: int) -> Case:
+def staff_case(*, actor: Actor, case_id: int, related: tuple[str, ...] = ()) -> Case:
     """A case the actor may work on or look at as staff: of their region. Anything else is NOT_FOUND, so staff of
-    another region learn nothing, not even that the case exists."""
-    case = Case.objects.filter(pk=case_id).select_related("region", "agency").first()
+    another region learn nothing, not even that the case exists. `related`: more relations to load with it (a page
+    that shows them)."""
+    case = Case.objects.filter(pk=case_id).select_related("region", "agency", *related).first()
     if case is None or actor is None or not actor.works_in_region(case.region_id):
         raise DomainError(CaseErrorCode.NOT_FOUND, _("No such case."), field="caseId")
     return case

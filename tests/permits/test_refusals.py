@@ -302,7 +302,10 @@ def test_the_technical_review_cannot_be_skipped(permits, resident):
     permits.as_user("ptsp.staf")
     permits.act("startPermitVerification", case_id)
     skipped = permits.act("assessPermitFee", case_id)
-    assert codes(skipped) == [("INVALID_STATE", None)] and "kajian teknis terlebih dahulu" in skipped["errors"][0]["message"]
+    assert (
+        codes(skipped) == [("INVALID_STATE", None)]
+        and "kajian teknis terlebih dahulu" in skipped["errors"][0]["message"]
+    )
     permits.as_user("ptsp.kadis")
     assert codes(permits.act("approvePermit", case_id)) == [("INVALID_STATE", None)]
     assert Case.objects.get().status == "verification"
