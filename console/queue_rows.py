@@ -12,6 +12,7 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from backend.cases.models import Priority
 from backend.cases.workflow import STATUS_LABELS
 from console import forms
 
@@ -52,6 +53,7 @@ def render(rows, case_path: str) -> SafeString:
     }  # fmt: skip
     statuses = _Escaped(lambda status: STATUS_LABELS.get(status, status))
     slas = _Escaped(lambda state: forms.SLA_LABELS[state])
+    priorities = _Escaped(lambda priority: Priority(priority).label if priority in Priority.values else priority)
     months = _Escaped(lambda month: date_format(dt.date(2000, month, 1), "M"))  # as the template's "j M Y H:i"
     permit, none, path = escape(_("Permit")), "—", escape(case_path)
     html = []
@@ -64,7 +66,7 @@ def render(rows, case_path: str) -> SafeString:
                 id=int(row.id),
                 sla_state=escape(row.sla_state),
                 code=escape(row.tracking_code),
-                priority=f' <span class="tag">{escape(row.priority)}</span>' if row.priority != "normal" else "",
+                priority=f' <span class="tag">{priorities[row.priority]}</span>' if row.priority != "normal" else "",
                 status=statuses[row.status],
                 sla=slas[row.sla_state],
                 due=f"{due.day} {months[due.month]} {due.year} {due:%H:%M}" if due else "",
