@@ -184,11 +184,19 @@ EVENT_DETAILS = {
     "revision_requested": lambda p, labels: "; ".join(
         f"{labels.get(_target(item), _target(item))}: {item.get('note')}" for item in p.get("items", [])
     ),
-    "resubmitted": lambda p, labels: (
-        _("Revised: %(what)s")
-        % {"what": ", ".join(labels.get(_target(item), _target(item)) for item in p.get("answered", []))}
-    ),
+    "resubmitted": lambda p, labels: _resubmitted(p.get("answered", []), labels),
 }
+
+
+def _resubmitted(items: list[dict], labels: dict[str, str]) -> str:
+    """What the applicant revised of what the office named, and what they sent back unchanged."""
+    named = {True: [], False: []}
+    for item in items:
+        named[bool(item.get("revised"))].append(labels.get(_target(item), _target(item)))
+    parts = [_("Revised: %(what)s") % {"what": ", ".join(named[True])}] if named[True] else []
+    if named[False]:
+        parts.append(_("sent back unchanged: %(what)s") % {"what": ", ".join(named[False])})
+    return "; ".join(parts)
 
 
 def event_detail(event, labels: dict[str, str]) -> str:

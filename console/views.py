@@ -9,6 +9,7 @@ from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
 from functools import wraps
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
@@ -21,7 +22,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from graphql_relay import to_global_id
 
 from backend.accounts import services as accounts
@@ -56,14 +57,16 @@ def console_view(view: Callable) -> Callable:
     @wraps(view)
     def wrapped(request, *args, **kwargs):
         if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
+            return redirect_to_login(_page_after_sign_in(request), reverse("console:sign-in"))
         session_id = request.session.get(AUTH_SESSION)
         if session_id is None:  # signed in before the console kept a session of its own
             _start_browser_session(request, request.user)
         elif not accounts.browser_session_live(user=request.user, session_id=session_id):
             logout(request)  # signed out everywhere, or the password changed, from another device
             messages.info(request, _("Your session was ended from another device. Sign in again."))
-            return redirect_to_login(request.get_full_path(), reverse("console:sign-in"))
+            if request.method == "POST":
+                messages.warning(request, _("What you sent was not saved: do it again after signing in."))
+            return redirect_to_login(_page_after_sign_in(request), reverse("console:sign-in"))
         request.actor = Actor.for_user(request.user)
         try:
             queue.scope_of(request.actor)
@@ -72,6 +75,17 @@ def console_view(view: Callable) -> Callable:
         return view(request, *args, **kwargs)
 
     return content_security_policy(wrapped)
+
+
+def _page_after_sign_in(request) -> str:
+    """Where signing in leads back to: the page asked for, or for a form sent when the session had ended, the page
+    it was sent from (an action's address answers posts only)."""
+    if request.method == "GET":
+        return request.get_full_path()
+    referer = request.META.get("HTTP_REFERER", "")
+    if url_has_allowed_host_and_scheme(referer, {request.get_host()}, require_https=request.is_secure()):
+        return urlsplit(referer).path
+    return reverse("console:queue")
 
 
 AUTH_SESSION = "console_auth_session"  # the browser's sign-in session (accounts.start_browser_session), by id
@@ -510,12 +524,13 @@ def _template_text(request, case) -> str:
 
 
 @console_view
-@require_POST
+@require_http_methods(["GET", "POST"])
 def case_action(request, case_id: int, action: str):
-    """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten."""
-    case = _case(
-        request, case_id, PAGE_RELATED
-    )  # another region's case is not found, whatever the action (nothing to probe)
+    """One action on a case, with the version the page showed: a case changed meanwhile is never overwritten. The
+    action's address opened (back, a bookmark, signing in again) leads to the case."""
+    if request.method == "GET":
+        return redirect("console:case", case_id=case_id)
+    case = _case(request, case_id, PAGE_RELATED)  # another region's case: not found, whatever the action
     offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
     try:
         if action in MODERATION and case.kind == CaseKind.COMPLAINT:
@@ -542,10 +557,18 @@ def case_action(request, case_id: int, action: str):
         return _refused(request, case_id, action)
     except DomainErrors as exc:
         for error in exc.errors:
-            messages.error(request, error.message)
+            messages.error(request, _row_named(error))
         return _refused(request, case_id, action)
     messages.success(request, _("Done."))
     return redirect("console:case", case_id=case_id)
+
+
+def _row_named(error: DomainError) -> str:
+    """A refusal of one row of a form of rows (`items.1`) says which row."""
+    name, _dot, index = (error.field or "").partition(".")
+    if name == "items" and index.isdigit():
+        return _("Row %(row)s: %(message)s") % {"row": int(index) + 1, "message": error.message}
+    return error.message
 
 
 def _refused(request, case_id: int, action: str, *, status: int = 400) -> HttpResponse:

@@ -42,7 +42,8 @@ class Move:
     guard: Guard | None = None
     responds: bool = False  # the agency's first answer to the resident (for time to first response)
     resolves: bool = False  # the work ends here (for time to resolution and SLA compliance)
-    # A record that someone looked (the NIK reveal), not a change: the version stays, no open screen goes stale.
+    # A record, not a change of the case (an internal note, a look at the whole NIK): the version stays, so no open
+    # screen goes stale over it.
     record_only: bool = False
 
 

@@ -116,7 +116,7 @@ COMPLAINT = table(
     Move("rate", frozenset({C.CLOSED}), None, frozenset({R.REPORTER}), "rated", guard=_not_rated_before),
     Move("claim", OPEN, None, frozenset({R.HANDLER}), "claimed", Visibility.INTERNAL),
     Move("assign", OPEN, None, STAFF, "assigned", Visibility.INTERNAL),
-    Move("note", EVERY, None, MODERATORS, "note_added", Visibility.INTERNAL),
+    Move("note", EVERY, None, MODERATORS, "note_added", Visibility.INTERNAL, record_only=True),
     Move("reply", OPEN | frozenset({C.RESOLVED, C.INFO_REQUESTED}), None, STAFF, "replied", responds=True),
     Move(
         "request_info",

@@ -103,21 +103,16 @@ def update_application(
     """Save progress. Only what is given changes; the form is checked fully on submission, the NIK and NIB now. In a
     revision round only what the office named may change (the rest may be sent again unchanged)."""
     application = _own_application(actor, application_id, editable=True)
-    errors, warnings = (
-        _unasked_changes(
-            application,
-            {
-                "applicantName": applicant_name is not None
-                and " ".join(applicant_name.split()) != application.applicant_name,
-                "nik": nik_value is not None and _nik_changes(application, nik_value),
-                "businessName": business_name is not None
-                and " ".join(business_name.split())[:200] != application.business_name,
-                "nib": nib is not None and nib.strip() != application.nib,
-                **{f"form.{key}": True for key in _changed_answers(application.form_data, form_data)},
-            },
-        ),
-        [],
-    )
+    changes = {
+        "applicantName": applicant_name is not None and " ".join(applicant_name.split()) != application.applicant_name,
+        "nik": nik_value is not None and _nik_changes(application, nik_value),
+        "businessName": business_name is not None
+        and " ".join(business_name.split())[:200] != application.business_name,
+        "nib": nib is not None and nib.strip() != application.nib,
+        **{f"form.{key}": True for key in _changed_answers(application.form_data, form_data)},
+    }
+    errors, warnings = _unasked_changes(application, changes), []
+    _mark_revised(application, fields={name.removeprefix("form.") for name, changed in changes.items() if changed})
     if applicant_name is not None:
         applicant_name = " ".join(applicant_name.split())
         if len(applicant_name) > 150:
@@ -174,6 +169,17 @@ def _unasked_changes(application: PermitApplication, changes: dict[str, bool]) -
         for name, changed in changes.items()
         if changed and name.removeprefix("form.") not in asked[0]
     ]
+
+
+def _mark_revised(application: PermitApplication, *, fields: set[str] = frozenset(), document: str = "") -> None:
+    """In a revision round, mark the office's items the applicant has changed (`revised`), so that the resubmission
+    records what was revised and what was sent back unchanged. The caller saves the application."""
+    if not application.case_id:
+        return
+    for item in application.revision_items:
+        named = (item.get("field") or "").split(".")[0]
+        if (named and named in fields) or (document and item.get("document") == document):
+            item["revised"] = True
 
 
 def _nik_changes(application: PermitApplication, value: str) -> bool:
@@ -251,6 +257,9 @@ def _save_document(actor, application, requirement, spec, stored, upload) -> Att
             width=stored.width,
             height=stored.height,
         )
+        _mark_revised(application, document=requirement)
+        if application.case_id:
+            application.save(update_fields=["revision_items", "updated_at"])
         transaction.on_commit(lambda: delete_files(replaced))
     return document
 
@@ -262,10 +271,15 @@ def remove_document(*, actor: Actor, document_id) -> None:
     )
     if document is None:
         raise DomainError(PermitErrorCode.NOT_FOUND, _("No such document."), field="documentId")
-    _document_asked(_own_application(actor, document.application_id, editable=True), document.requirement)
+    application = _own_application(actor, document.application_id, editable=True)
+    _document_asked(application, document.requirement)
     key = document.storage_key
-    document.delete()
-    transaction.on_commit(lambda: delete_files([key]))
+    with transaction.atomic():
+        document.delete()
+        _mark_revised(application, document=document.requirement)
+        if application.case_id:
+            application.save(update_fields=["revision_items", "updated_at"])
+        transaction.on_commit(lambda: delete_files([key]))
 
 
 def _completeness_errors(application: PermitApplication) -> list[DomainError]:

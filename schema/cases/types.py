@@ -8,6 +8,7 @@ from graphene.types.generic import GenericScalar
 from graphene_django import DjangoObjectType
 
 from backend.cases.models import Case, CaseEvent, CaseKind, Priority, Visibility
+from backend.cases.services import RESULT_PHOTO
 from backend.cases.workflow import STATUS_LABELS
 from backend.complaints import selectors as complaint_selectors
 from backend.permits import selectors as permit_selectors
@@ -50,11 +51,18 @@ class PhotoType(DjangoObjectType):
     small_url = graphene.String(required=True, description="320 px thumbnail.")
     latitude = graphene.Float(description="Where the camera says it was taken: staff only.")
     longitude = graphene.Float(description="Where the camera says it was taken: staff only.")
+    of_result = graphene.Boolean(
+        required=True, description="Taken by staff to show the work done (resolveCase's photo), not by a reporter."
+    )
 
     class Meta:
         model = Attachment
         name = "Photo"
         fields = ("position", "width", "height", "captured_at")
+
+    @staticmethod
+    def resolve_of_result(photo, info):
+        return photo.requirement == RESULT_PHOTO
 
     @staticmethod
     def resolve_url(photo, info):

@@ -74,8 +74,9 @@ def test_resolve_with_a_photo_of_the_result(gql, road_complaint_id, resident, lo
     result = case.attachments.get(requirement="result")
     assert case.events.get(type="resolved").payload["photo"] == str(result.pk)
     gql.sign_in_as(resident)  # the reporter sees the photo of the result among the case's photos
-    mine = gql("query($c: ID!) { node(id: $c) { ... on Case { photos { url } } } }", {"c": road_complaint_id})
+    mine = gql("query($c: ID!) { node(id: $c) { ... on Case { photos { url ofResult } } } }", {"c": road_complaint_id})
     assert len(mine["node"]["photos"]) == len(done["case"]["photos"]) >= 1
+    assert [photo["ofResult"] for photo in mine["node"]["photos"]][-1] is True
 
 
 def test_a_stale_version_is_refused(gql, road_complaint_id):

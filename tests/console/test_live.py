@@ -73,6 +73,19 @@ def test_signing_out_everywhere_from_an_app_signs_the_browser_out(demo):
     assert client.post(LIVE).status_code == 302
 
 
+def test_a_form_sent_after_the_session_ended_leads_back_to_its_page(demo, road_complaint):
+    client = signed_in()
+    accounts.revoke_all_sessions(user=staff_user("pupr.staf"))
+    page = case_url(road_complaint)
+    sent = client.post(
+        case_url(road_complaint, "note"), {"version": 2, "text": "x"}, HTTP_REFERER=f"http://testserver{page}"
+    )
+    assert sent.status_code == 302 and sent.url == f"{reverse('console:sign-in')}?next={page}"
+    assert not road_complaint.events.filter(type="note_added").exists()
+    again = signed_in()
+    assert again.get(case_url(road_complaint, "note")).url == page  # the action's address opened: the case
+
+
 def test_a_password_change_here_keeps_this_browser_and_its_live_updates(demo):
     client = signed_in()
     before = browser_session(client)

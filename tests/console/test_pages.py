@@ -82,7 +82,7 @@ def test_accounts_without_a_staff_role_are_refused(demo):
 def test_forms_need_their_csrf_token(demo, road_complaint):
     client = browser("pupr.staf", enforce_csrf_checks=True)
     answer = client.post(case_url(road_complaint, "accept"), {"version": road_complaint.version})
-    assert answer.status_code == 403
+    assert answer.status_code == 403 and "Formulir sudah kedaluwarsa" in answer.content.decode()  # the console's
     road_complaint.refresh_from_db()
     assert road_complaint.status == "routed"
 
@@ -210,8 +210,10 @@ def test_the_case_page(demo, road_complaint, django_assert_max_num_queries):
     assert "accept_transfer" not in page.context["moves"]
 
 
-def test_another_regions_staff_get_not_found(demo, road_complaint):
+def test_another_regions_staff_get_not_found(demo, road_complaint, settings):
+    settings.DEBUG = False
     client = browser("pupr.parepare")
+    assert "Tidak ditemukan" in client.get(case_url(road_complaint)).content.decode()  # the console's page, in Bahasa
     assert client.get(case_url(road_complaint)).status_code == 404
     assert post(client, case_url(road_complaint, "accept"), {"version": road_complaint.version}).status_code == 404
     road_complaint.refresh_from_db()
@@ -243,7 +245,8 @@ def test_refusals_are_shown_and_change_nothing(demo, road_complaint):
     assert road_complaint.status == "routed"  # not accepted yet: refused by the workflow
     assert post(client, case_url(road_complaint, "accept"), {"version": "x"}).status_code == 409
     assert post(client, case_url(road_complaint, "explode"), {"version": road_complaint.version}).status_code == 404
-    assert browser("pupr.staf").get(case_url(road_complaint, "accept")).status_code == 405
+    opened = browser("pupr.staf").get(case_url(road_complaint, "accept"))  # back, a bookmark: to the case
+    assert opened.status_code == 302 and opened.url == case_url(road_complaint)
 
 
 def test_transfer_and_the_receiving_agency_accepts(demo, road_complaint):

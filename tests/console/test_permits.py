@@ -302,4 +302,4 @@ def test_steps_not_ready_say_why_and_names_are_read_as_people_read_them(filed, p
     filed.refresh_from_db()
     permits.act("resubmitPermitApplication", permits_case_id(filed), version=filed.version)
     shown = page(office, filed)
-    assert "Revised:" in shown
+    assert "sent back unchanged: " in shown and "Revised:" not in shown  # nothing was changed, and it says so

@@ -335,6 +335,13 @@ def test_a_revision_changes_only_what_the_office_named(permits, resident):
     )
     row = PermitApplication.objects.get()
     assert row.nik_masked == "1606••••••••0001" and row.form_data["luas_bangunan"] == 150
+    assert [item.get("revised") for item in row.revision_items] == [True, True]  # both named items were revised
+    assert permits.act("resubmitPermitApplication", application["case"]["id"])["errors"] == []
+    answered = CaseEvent.objects.get(type="resubmitted").payload["answered"]
+    assert [(item.get("document") or item["field"], item["revised"]) for item in answered] == [
+        ("bukti_tanah", True),
+        ("luas_bangunan", True),
+    ]
     assert row.form_data["jumlah_lantai"] == FORM["jumlah_lantai"]
 
 
