@@ -38,7 +38,8 @@ def _revision_items(request) -> list[dict[str, str]]:
     items = []
     for row in inputs.rows("items", ("target", "note"))(request):
         kind, _sep, name = row["target"].partition(":")
-        items.append({"field": name * (kind == "field"), "document": name * (kind == "document"), "note": row["note"]})
+        field, document = (name, "") if kind == "field" else ("", name if kind == "document" else "")
+        items.append({"field": field, "document": document, "note": row["note"]})
     return items
 
 
