@@ -176,7 +176,7 @@ def test_staff_work_cases_in_the_console(demo, submit, category, places, topolog
     case = Case.objects.get(tracking_code=road)
     permit = Permits(gql).filed(resident)["case"]["trackingCode"]
     dpupr, kabid = Agency.objects.get(region=demo["muba"], code="dpupr").pk, staff_actor("pupr.kabid")
-    ptsp = User.objects.get(username="ptsp.staf")
+    ptsp, staf = User.objects.get(username="ptsp.staf"), User.objects.get(username="pupr.staf")
     follower = Follower(topology.sockets.host, gql.sign_in_as(resident), case)  # the reporter's app, following
     follower.start()
     listening(group_name("case", case.pk))
@@ -219,12 +219,15 @@ def test_staff_work_cases_in_the_console(demo, submit, category, places, topolog
             page.get_by_role("button", name="Kirim balasan").click()
             expect(page.locator(".timeline")).to_contain_text("Tim kami datang besok pagi.")
             chrome.shot("case")
-            # The head adds a note meanwhile: the page says so before anyone acts on what it shows.
+            # The head adds a note meanwhile (a record: the page stays current), then assigns the case (a change: the
+            # page says so before anyone acts on what it shows).
             expect(page.locator("#live")).to_have_attribute("data-live", "live")
             outside_the_loop(cases.add_note, actor=kabid, case_id=case.pk, text="Cek anggaran dulu.")
+            outside_the_loop(cases.assign, actor=kabid, case_id=case.pk, assignee_id=staf.pk)
             expect(page.locator("#live [data-news]")).to_contain_text("Muat ulang")
             page.get_by_role("button", name="Muat ulang").click()
             expect(page.locator(".timeline")).to_contain_text("Cek anggaran dulu.")
+            expect(page.locator(".timeline")).to_contain_text("Ditugaskan")
             page.get_by_label("Disposisi ke").select_option(label="Dinas Perhubungan")
             page.locator("form[action$='/transfer']").get_by_label("Alasan").fill("Rambu jalan, bukan jalan.")
             page.get_by_role("button", name="Disposisikan").click()
