@@ -530,13 +530,14 @@ def case_action(request, case_id: int, action: str):
     action's address opened (back, a bookmark, signing in again) leads to the case."""
     if request.method == "GET":
         return redirect("console:case", case_id=case_id)
-    case = _case(request, case_id, PAGE_RELATED)  # another region's case: not found, whatever the action
+    case = _case(request, case_id)  # another region's case: not found, whatever the action
     offered = ACTIONS if case.kind == CaseKind.COMPLAINT else permit_pages.ACTIONS
     try:
         if action in MODERATION and case.kind == CaseKind.COMPLAINT:
             complaints.set_published(actor=request.actor, case_id=case_id, published=MODERATION[action])
         elif action == "reveal_nik" and case.kind == CaseKind.PERMIT:
-            response = _render_case(request, case, nik=permit_pages.reveal_nik(request.actor, case))
+            nik = permit_pages.reveal_nik(request.actor, case)
+            response = _render_case(request, _case(request, case_id, PAGE_RELATED), nik=nik)
             response["Cache-Control"] = "no-store"  # the whole NIK is not kept by the browser or a proxy
             return response
         elif action in offered:

@@ -151,8 +151,13 @@ def _revision_asks(application: PermitApplication) -> tuple[set[str], set[str]] 
     if not application.case_id:
         return None
     items = application.revision_items or []
-    fields = {(item.get("field") or "").split(".")[0] for item in items if item.get("field")}
+    fields = {_named_field(item) for item in items if item.get("field")}
     return fields, {item["document"] for item in items if item.get("document")}
+
+
+def _named_field(item: dict) -> str:
+    """The form field (top level) a revision item names, or ""."""
+    return (item.get("field") or "").split(".")[0]
 
 
 def _unasked_changes(application: PermitApplication, changes: dict[str, bool]) -> list[DomainError]:
@@ -177,7 +182,7 @@ def _mark_revised(application: PermitApplication, *, fields: set[str] = frozense
     if not application.case_id:
         return
     for item in application.revision_items:
-        named = (item.get("field") or "").split(".")[0]
+        named = _named_field(item)
         if (named and named in fields) or (document and item.get("document") == document):
             item["revised"] = True
 
